@@ -1,0 +1,94 @@
+package tracker
+
+import (
+	"context"
+	"time"
+)
+
+// Event is one product-analytics event.
+//
+// Capture takes the event's maps as they are: the caller must not modify them
+// afterwards, and neither the tracker nor any sink modifies them (the tracker
+// copies a map before it adds or removes a key).
+type Event struct {
+	// Name is the event's name, e.g. "query_failed". Required.
+	Name string
+	// DistinctID says who the event belongs to. When empty, Capture resolves it:
+	// the organization, else the tracker's fallback ("standalone").
+	DistinctID string
+	// Groups maps a group type to its key, e.g. {"organization": "org_42"}
+	// (PostHog group analytics).
+	Groups map[string]string
+	// Properties holds JSON-encodable values only: strings, bools, numbers,
+	// time.Time, nil, and maps and slices of those.
+	Properties map[string]any
+	// Timestamp is when the event happened; zero means "now" at Capture.
+	Timestamp time.Time
+	// UUID identifies the event for deduplication downstream; empty means a
+	// UUIDv7 is set at Capture.
+	UUID string
+}
+
+// GroupOrganization is the group type that WithOrganization fills.
+const GroupOrganization = "organization"
+
+// PropSampleRate is the property a kept event carries when it was kept with a
+// probability below 1, so that counts can be re-weighted (1/rate).
+const PropSampleRate = "$sample_rate"
+
+// PropSink is the property that names, in a dead-letter file, the sink an event
+// could not be delivered to, so that it can be replayed into that sink.
+const PropSink = "$multitrack_sink"
+
+// Sink receives batches of events. A sink is registered with WithSink; the
+// tracker gives it its own bounded queue and one worker goroutine.
+type Sink interface {
+	// Write delivers a batch. It is called from the sink's own worker goroutine
+	// only, never concurrently with itself or with Close. Retries are the sink's
+	// own business. It honours ctx (its deadline and cancellation). It must not
+	// keep the slice, nor the events' maps, after it returns: copy what it needs.
+	// An error means the batch (or the part of it the error describes) was not
+	// delivered.
+	Write(ctx context.Context, events []Event) error
+	// Close flushes what the sink buffers and releases it, within ctx's
+	// deadline. It is called once, after the last Write.
+	Close(ctx context.Context) error
+}
+
+// Sampler decides whether an event is kept.
+type Sampler interface {
+	// Sample says whether e is kept, and with what probability it was kept
+	// (1 = always). It is called concurrently from many goroutines. The event
+	// is passed by value so that nothing escapes to the heap; the sampler must
+	// not keep or modify its maps.
+	Sample(e Event) (keep bool, rate float64)
+}
+
+// SamplerFunc adapts a function to the Sampler interface.
+type SamplerFunc func(e Event) (keep bool, rate float64)
+
+// Sample calls f(e).
+func (f SamplerFunc) Sample(e Event) (bool, float64) { return f(e) }
+
+// Flusher is an optional interface for sinks that buffer inside themselves
+// (a bufio.Writer, a client with its own batch queue). Tracker.Flush calls it
+// on the sink's worker after the sink's queue has been written, so that Flush
+// is a barrier down to the sink's destination where the sink can offer one.
+type Flusher interface {
+	Flush(ctx context.Context) error
+}
+
+// UndeliveredFunc is called with events that a sink had accepted in Write but
+// finally could not deliver, and why. It is safe for concurrent use and must
+// not be called after the sink's Close has returned.
+type UndeliveredFunc func(events []Event, reason error)
+
+// UndeliveredReporter is an optional interface for sinks that learn only after
+// Write has returned that some events were not delivered (an asynchronous
+// client such as posthog-go reports failures from its own goroutines). The
+// tracker calls SetUndelivered once, before the first Write; the sink calls the
+// function for every event it gives up on, and the tracker counts those events
+// and writes them to the dead-letter file when one is configured.
+type UndeliveredReporter interface {
+	SetUndelivered(f UndeliveredFunc)
+}

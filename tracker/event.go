@@ -27,6 +27,31 @@ type Event struct {
 	// UUID identifies the event for deduplication downstream; empty means a
 	// UUIDv7 is set at Capture.
 	UUID string
+
+	// rnd holds the random bits (rand_b) of the UUIDv7 that Capture will
+	// assign to an event without one; valid when hasRnd is set.
+	rnd    uint64
+	hasRnd bool
+}
+
+// UUIDRandomBits is the number of significant bits in Event.UUIDRandom.
+const UUIDRandomBits = 62
+
+// UUIDRandom returns the event's per-event random key, uniform in
+// [0, 2^62): the 62 random bits (rand_b) of its UUIDv7. Samplers that decide
+// per event use it, so that the same UUID gets the same decision in every
+// process.
+//
+// During Capture, before an event without a UUID is given one, it returns the
+// bits the UUID will be built from: a sampler can decide without the UUID
+// string being formatted, and a sampled-out event allocates nothing. For a
+// UUID that is not in the canonical 8-4-4-4-12 hex form, it returns a hash
+// of the string.
+func (e Event) UUIDRandom() uint64 {
+	if e.hasRnd {
+		return e.rnd
+	}
+	return uuidRandom(e.UUID)
 }
 
 // GroupOrganization is the group type that WithOrganization fills.

@@ -1,0 +1,69 @@
+package tracker
+
+import (
+	"math/rand/v2"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+const randBMask = 1<<UUIDRandomBits - 1
+
+// newUUIDRandom draws the rand_b bits of a future UUIDv7.
+func newUUIDRandom() uint64 { return rand.Uint64() & randBMask }
+
+// uuidRandom extracts rand_b from a canonical UUID string, or hashes s.
+func uuidRandom(s string) uint64 {
+	if len(s) == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' {
+		hi, ok1 := parseHex(s[19:23])
+		lo, ok2 := parseHex(s[24:36])
+		if ok1 && ok2 {
+			return (hi<<48 | lo) & randBMask
+		}
+	}
+	return xxhash.Sum64String(s) & randBMask
+}
+
+func parseHex(s string) (uint64, bool) {
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		v = v<<4 | uint64(c)
+	}
+	return v, true
+}
+
+const hexDigits = "0123456789abcdef"
+
+// formatUUIDv7 builds a UUIDv7 (RFC 9562) from a timestamp, 12 random bits
+// (rand_a) and 62 random bits (rand_b).
+func formatUUIDv7(t time.Time, randA uint16, randB uint64) string {
+	var b [16]byte
+	ms := uint64(t.UnixMilli())
+	b[0], b[1], b[2], b[3], b[4], b[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
+	b[6] = 0x70 | byte(randA>>8)&0x0f
+	b[7] = byte(randA)
+	b[8] = 0x80 | byte(randB>>56)&0x3f
+	b[9], b[10], b[11], b[12], b[13], b[14], b[15] = byte(randB>>48), byte(randB>>40), byte(randB>>32), byte(randB>>24), byte(randB>>16), byte(randB>>8), byte(randB)
+	var out [36]byte
+	j := 0
+	for i, c := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out[j] = '-'
+			j++
+		}
+		out[j], out[j+1] = hexDigits[c>>4], hexDigits[c&0x0f]
+		j += 2
+	}
+	return string(out[:])
+}

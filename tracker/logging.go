@@ -21,10 +21,14 @@ const (
 // logLimiter lets each kind of diagnostic through at most once a second, so
 // that a flood of bad events cannot flood the log.
 type logLimiter struct {
+	off  bool // the logger is disabled: skip even reading the clock
 	last [limitKinds]atomic.Int64
 }
 
 func (l *logLimiter) do(kind limitKind, f func()) {
+	if l.off {
+		return
+	}
 	now := time.Now().UnixNano()
 	last := l.last[kind].Load()
 	if now-last < int64(time.Second) || !l.last[kind].CompareAndSwap(last, now) {

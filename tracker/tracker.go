@@ -58,6 +58,7 @@ func New(opts ...Option) (*Tracker, error) {
 		maxEventSize: c.maxEventSize,
 		closeDone:    make(chan struct{}),
 	}
+	t.logLimit.off = c.logger.GetLevel() == zerolog.Disabled
 	errs := c.validate()
 	for k, v := range c.properties {
 		if t.redactor.secret(k) {
@@ -142,18 +143,20 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 
 	rate := 1.0
 	if t.sampler != nil {
-		keep, r, ok := t.sample(t.sampler, e)
-		if !ok {
-			return
-		}
+		// A panic here is recovered by recoverCapture and counted.
+		keep, r := t.sampler.Sample(e)
 		if !keep {
 			t.counters.sampledOut.Add(1)
 			return
 		}
-		rate = r
+		rate = validRate(r)
 	}
 
-	size, verr := checkEvent(&e)
+	red := t.redactor
+	if red == nil {
+		red = defaultRedactor()
+	}
+	size, secrets, verr := checkEvent(&e, red)
 	if verr != nil {
 		t.reject(ReasonUnencodable, &e, verr)
 		return
@@ -162,7 +165,9 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 		t.reject(ReasonTooLarge, &e, fmt.Errorf("about %d bytes, limit %d", size+t.propsSize, t.maxSize()))
 		return
 	}
-	t.resolveProperties(&e, rate)
+	if secrets > 0 || rate < 1 || len(t.props) > 0 {
+		t.resolveProperties(&e, red, secrets, rate)
+	}
 	if e.Timestamp.IsZero() {
 		e.Timestamp = time.Now()
 	}
@@ -176,7 +181,7 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 			w.enqueue(ctx, &e)
 			continue
 		}
-		keep, r, ok := t.sample(w.cfg.sampler, sinkKeyed(e, i))
+		keep, r, ok := t.sampleSink(w.cfg.sampler, sinkKeyed(e, i))
 		if !keep || !ok {
 			w.counters.sampledOut.Add(1)
 			continue
@@ -191,31 +196,40 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 	}
 }
 
+// recoverCapture keeps a panic in Capture (a sampler's, most likely) from
+// reaching the caller; the event is dropped and counted.
 func (t *Tracker) recoverCapture() {
 	if r := recover(); r != nil {
 		t.counters.panics.Add(1)
 		t.logLimit.do(limitPanic, func() {
-			t.log.Error().Str("panic", fmt.Sprint(r)).Msg("multitrack: recovered a panic in Capture")
+			t.log.Error().Str("panic", fmt.Sprint(r)).Msg("multitrack: recovered a panic in Capture; event dropped")
 		})
 	}
 }
 
-// sample calls s, recovering a panic: ok is false when it panicked.
-func (t *Tracker) sample(s Sampler, e Event) (keep bool, rate float64, ok bool) {
+// sampleSink calls a sink's sampler, recovering a panic (the event is then
+// not sent to that sink, but still to the others): ok is false when it
+// panicked.
+func (t *Tracker) sampleSink(s Sampler, e Event) (keep bool, rate float64, ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			t.counters.panics.Add(1)
 			t.logLimit.do(limitPanic, func() {
-				t.log.Error().Str("event", e.Name).Str("panic", fmt.Sprint(r)).Msg("multitrack: sampler panicked; event dropped")
+				t.log.Error().Str("panic", fmt.Sprint(r)).Msg("multitrack: sink sampler panicked; event not sent to that sink")
 			})
 			keep, ok = false, false
 		}
 	}()
 	keep, rate = s.Sample(e)
-	if !(rate > 0 && rate <= 1) { // also catches NaN
-		rate = 1
+	return keep, validRate(rate), true
+}
+
+// validRate maps a rate outside (0, 1], NaN included, to 1.
+func validRate(r float64) float64 {
+	if r > 0 && r <= 1 {
+		return r
 	}
-	return keep, rate, true
+	return 1
 }
 
 func (t *Tracker) maxSize() int {
@@ -252,22 +266,9 @@ func (t *Tracker) withOrg(groups map[string]string, org string) map[string]strin
 	return g
 }
 
-// resolveProperties removes secret-looking keys and adds the default
-// properties and the sample rate, copying the map only when it changes.
-func (t *Tracker) resolveProperties(e *Event, rate float64) {
-	red := t.redactor
-	if red == nil {
-		red = defaultRedactor()
-	}
-	secrets := 0
-	for k := range e.Properties {
-		if red.secret(k) {
-			secrets++
-		}
-	}
-	if secrets == 0 && rate >= 1 && len(t.props) == 0 {
-		return
-	}
+// resolveProperties replaces e's properties with a copy that has no secret
+// keys and has the default properties and the sample rate added.
+func (t *Tracker) resolveProperties(e *Event, red *redactor, secrets int, rate float64) {
 	t.counters.redacted.Add(uint64(secrets))
 	p := make(map[string]any, len(t.props)+len(e.Properties)+1)
 	for k, v := range t.props {

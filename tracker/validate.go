@@ -30,9 +30,10 @@ type valueError struct {
 func (e *valueError) Error() string { return fmt.Sprintf("property %q: %s", e.key, e.reason) }
 
 // checkEvent validates e cheaply on the caller's goroutine and returns the
-// approximate size of its JSON encoding. Common value types cost a type
-// switch each; other types are walked with reflect, without encoding.
-func checkEvent(e *Event) (size int, err *valueError) {
+// approximate size of its JSON encoding and how many of its property keys
+// are secret. Common value types cost a type switch each; other types are
+// walked with reflect, without encoding.
+func checkEvent(e *Event, red *redactor) (size, secrets int, err *valueError) {
 	size = 96 + len(e.Name) + len(e.DistinctID) + len(e.UUID)
 	for k, v := range e.Groups {
 		size += len(k) + len(v) + 6
@@ -40,11 +41,14 @@ func checkEvent(e *Event) (size int, err *valueError) {
 	for k, v := range e.Properties {
 		n, reason := valueSize(v, 0)
 		if reason != "" {
-			return 0, &valueError{key: k, reason: reason}
+			return 0, 0, &valueError{key: k, reason: reason}
 		}
 		size += len(k) + 4 + n
+		if red.secret(k) {
+			secrets++
+		}
 	}
-	return size, nil
+	return size, secrets, nil
 }
 
 // valueSize returns the approximate encoded size of v, or why v cannot be

@@ -120,29 +120,27 @@ func appendLineTimestamp(dst []byte, t time.Time) ([]byte, error) {
 	hour, minute, sec := t.Clock()
 	micro := t.Nanosecond() / 1000
 	var b [len(TimestampFormat) + 2]byte
-	put := func(at, n, width int) {
-		for i := at + width - 1; i >= at; i-- {
-			b[i] = byte('0' + n%10)
-			n /= 10
-		}
-	}
-	b[0] = '"'
-	put(1, year, 4)
-	b[5] = '-'
-	put(6, int(month), 2)
-	b[8] = '-'
-	put(9, day, 2)
-	b[11] = 'T'
-	put(12, hour, 2)
-	b[14] = ':'
-	put(15, minute, 2)
-	b[17] = ':'
-	put(18, sec, 2)
-	b[20] = '.'
-	put(21, micro, 6)
-	b[27], b[28] = 'Z', '"'
+	b = [...]byte{'"', 0, 0, 0, 0, '-', 0, 0, '-', 0, 0, 'T', 0, 0, ':', 0, 0, ':', 0, 0, '.', 0, 0, 0, 0, 0, 0, 'Z', '"'}
+	put2(b[1:], year/100)
+	put2(b[3:], year%100)
+	put2(b[6:], int(month))
+	put2(b[9:], day)
+	put2(b[12:], hour)
+	put2(b[15:], minute)
+	put2(b[18:], sec)
+	put2(b[21:], micro/10000)
+	put2(b[23:], micro/100%100)
+	put2(b[25:], micro%100)
 	return append(dst, b[:]...), nil
 }
+
+// twoDigits holds "00" to "99".
+const twoDigits = "00010203040506070809" + "10111213141516171819" + "20212223242526272829" +
+	"30313233343536373839" + "40414243444546474849" + "50515253545556575859" + "60616263646566676869" +
+	"70717273747576777879" + "80818283848586878889" + "90919293949596979899"
+
+// put2 writes n, in 0..99, as two digits at b[0:2].
+func put2(b []byte, n int) { b[0], b[1] = twoDigits[2*n], twoDigits[2*n+1] }
 
 // Nesting of maps and slices deeper than lineCycleDepth is checked for
 // cycles; deeper than lineMaxDepth is refused (encoding/json's decoder refuses
@@ -401,6 +399,11 @@ func appendJSONFloat(dst []byte, f float64, bits int) ([]byte, error) {
 	if math.IsInf(f, 0) {
 		return dst, encodeProblem(strconv.FormatFloat(f, 'g', -1, 64))
 	}
+	if bits == 64 {
+		if out, ok := appendShortDecimal(dst, f); ok {
+			return out, nil
+		}
+	}
 	start := len(dst)
 	format := byte('f')
 	if abs := math.Abs(f); abs != 0 && (bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21)) {
@@ -421,6 +424,56 @@ func appendJSONFloat(dst []byte, f float64, bits int) ([]byte, error) {
 		}
 	}
 	return append(dst, '.', '0'), nil
+}
+
+// pow10 holds the scales appendShortDecimal tries.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6}
+
+// appendShortDecimal writes the common floats, those with at most 6
+// decimals and under 1e15 in magnitude (12.5, 0.01, 3.0), without
+// strconv's shortest-digits search. It finds decimals k such that
+// m = f·10^k is an integer and m/10^k == f (both operations correctly
+// rounded), so that the k-decimal string m·10^-k reads back as f. Below 1e15
+// the gap between floats is under 10^-k, so that string is the only one of k
+// decimals that does; without its trailing zeros it is the shortest, the one
+// strconv gives. It reports false for any other f.
+func appendShortDecimal(dst []byte, f float64) ([]byte, bool) {
+	if f == 0 || f >= 1e15 || f <= -1e15 {
+		return dst, false // zero keeps its sign through strconv
+	}
+	for k, p := range pow10 {
+		m := f * p
+		if m != math.Trunc(m) {
+			continue
+		}
+		if m >= 1e15 || m <= -1e15 || m/p != f {
+			return dst, false
+		}
+		n := int64(m)
+		if n < 0 {
+			dst = append(dst, '-')
+			n = -n
+		}
+		// f·10^j for j < k may have missed an integer by a rounding: drop
+		// the zeros that leaves at the end.
+		for k > 0 && n%10 == 0 {
+			n /= 10
+			k--
+			p = pow10[k]
+		}
+		if k == 0 {
+			dst = strconv.AppendInt(dst, n, 10)
+			return append(dst, '.', '0'), true
+		}
+		whole, frac := n/int64(p), n%int64(p)
+		dst = strconv.AppendInt(dst, whole, 10)
+		dst = append(dst, '.')
+		for q := int64(p) / 10; q > frac && q > 1; q /= 10 {
+			dst = append(dst, '0')
+		}
+		return strconv.AppendInt(dst, frac, 10), true
+	}
+	return dst, false
 }
 
 // appendJSONNumber writes a json.Number after checking that it is one.
@@ -480,21 +533,12 @@ var jsonPlainASCII = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
-// plain8 reports whether the 8 bytes of s are all plain ASCII that a JSON
-// string carries as they are: none below 0x20, none from 0x80, no '"' and no
-// '\\'. It tests the 8 bytes at once (SWAR: a byte b is zero iff
-// (b-1) & ^b has its top bit set).
-func plain8(s string) bool {
-	const ones, tops = 0x0101010101010101, 0x8080808080808080
-	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-	below := (x - ones*0x20) &^ x
-	q := x ^ (ones * '"')
-	quote := (q - ones) &^ q
-	b := x ^ (ones * '\\')
-	backslash := (b - ones) &^ b
-	return (below|quote|backslash|x)&tops == 0
-}
+// SWAR constants: a byte b of x is zero iff (b-1) &^ b has its top bit set,
+// so plain ASCII JSON string bytes are tested 8 at a time.
+const (
+	swarOnes = 0x0101010101010101
+	swarTops = 0x8080808080808080
+)
 
 // appendJSONString writes s as a JSON string: quotes, backslashes and control
 // characters escaped, U+2028 and U+2029 escaped (JavaScript line
@@ -504,9 +548,17 @@ func appendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		if i+8 <= len(s) && plain8(s[i:i+8]) {
-			i += 8
-			continue
+		if i+8 <= len(s) {
+			// 8 bytes with none below 0x20, none from 0x80, no '"', no '\\'
+			// are copied as they are.
+			w := s[i : i+8]
+			x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+				uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+			q, b := x^(swarOnes*'"'), x^(swarOnes*'\\')
+			if ((x-swarOnes*0x20)&^x|(q-swarOnes)&^q|(b-swarOnes)&^b|x)&swarTops == 0 {
+				i += 8
+				continue
+			}
 		}
 		c := s[i]
 		if c < utf8.RuneSelf {

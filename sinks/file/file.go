@@ -64,7 +64,6 @@ type Sink struct {
 	size     int64    // bytes of complete lines in f
 	dirty    bool     // written since the last fsync
 	pending  []byte
-	line     []byte
 	closed   bool
 	stopSync chan struct{}
 	syncDone chan struct{}
@@ -186,24 +185,26 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 		}
 	}
 	for i := range events {
-		line, err := tracker.AppendEventLine(s.line[:0], &events[i])
-		s.line = line[:0]
-		if err != nil {
+		start := len(s.pending)
+		var err error
+		if s.pending, err = tracker.AppendEventLine(s.pending, &events[i]); err != nil {
 			errs = append(errs, fmt.Errorf("file sink %s: event %q not written: %w", s.path, events[i].Name, err))
 			continue
 		}
-		if s.rotateBefore(len(line)) || len(s.pending)+len(line) > s.cfg.bufSize {
-			if err := s.flushPending(); err != nil {
+		rotate := s.rotateBefore(start, len(s.pending)-start)
+		if !rotate && len(s.pending) <= s.cfg.bufSize {
+			continue
+		}
+		// Write out the lines before this one, which stays pending.
+		if err := s.writeOut(start); err != nil {
+			return fail(err)
+		}
+		flushed = i
+		if rotate {
+			if err := s.rotate(); err != nil {
 				return fail(err)
 			}
-			flushed = i
-			if s.rotateBefore(len(line)) {
-				if err := s.rotate(); err != nil {
-					return fail(err)
-				}
-			}
 		}
-		s.pending = append(s.pending, line...)
 	}
 	if err := s.flushPending(); err != nil {
 		return fail(err)
@@ -216,26 +217,31 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	return errors.Join(errs...)
 }
 
-// rotateBefore says whether a line of n bytes must go to a new file.
-func (s *Sink) rotateBefore(n int) bool {
-	return s.regular && s.maxSize > 0 && s.size+int64(len(s.pending)+n) > s.maxSize && s.size+int64(len(s.pending)) > 0
+// rotateBefore says whether a line of n bytes, after before bytes pending,
+// must go to a new file.
+func (s *Sink) rotateBefore(before, n int) bool {
+	ahead := s.size + int64(before)
+	return s.regular && s.maxSize > 0 && ahead+int64(n) > s.maxSize && ahead > 0
 }
 
-// flushPending writes the pending lines. On a short write it truncates the
-// file back to its last complete line, so that no torn line is left in the
-// middle of the file.
-func (s *Sink) flushPending() error {
-	if len(s.pending) == 0 {
+// flushPending writes every pending line.
+func (s *Sink) flushPending() error { return s.writeOut(len(s.pending)) }
+
+// writeOut writes the first n pending bytes (whole lines) and keeps the
+// rest pending. On a short write it truncates the file back to its last
+// complete line, so that no torn line is left in the middle of the file.
+func (s *Sink) writeOut(n int) error {
+	if n == 0 {
 		return nil
 	}
-	n, err := s.f.Write(s.pending)
+	written, err := s.f.Write(s.pending[:n])
 	if err == nil {
-		s.size += int64(n)
+		s.size += int64(written)
 		s.dirty = true
-		s.pending = s.pending[:0]
+		s.pending = s.pending[:copy(s.pending, s.pending[n:])]
 		return nil
 	}
-	if n > 0 && s.regular {
+	if written > 0 && s.regular {
 		if terr := s.f.Truncate(s.size); terr != nil {
 			err = fmt.Errorf("%w (and truncating back to the last complete line: %v)", err, terr)
 		}

@@ -384,7 +384,12 @@ func appendJSONReflect(dst []byte, v any) ([]byte, error) {
 		case errors.As(err, &ute):
 			return dst, encodeProblem(ute.Type.String() + " value")
 		}
-		return dst, encodeProblem(fmt.Sprintf("%T: %v", v, err))
+		// Not the error's text: a MarshalJSON's error may quote the value.
+		var me *json.MarshalerError
+		if errors.As(err, &me) {
+			return dst, encodeProblem(fmt.Sprintf("%T: its MarshalJSON or MarshalText method failed", v))
+		}
+		return dst, encodeProblem(fmt.Sprintf("%T: encoding/json failed", v))
 	}
 	return append(dst, b...), nil
 }

@@ -130,6 +130,7 @@ func TestAppendEventLineErrors(t *testing.T) {
 		{"fallback NaN", Event{Properties: map[string]any{"fs": []float64{math.NaN()}}}, "properties", "fs", "NaN"},
 		{"fallback func in struct", Event{Properties: map[string]any{"s": struct{ F func() }{}}}, "properties", "s", "func() value"},
 		{"property time year", Event{Properties: map[string]any{"t": time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}}, "properties", "t", "time.Time year 10000 outside 0–9999"},
+		{"failing MarshalJSON", Event{Properties: map[string]any{"m": secretMarshaler{}}}, "properties", "m", "tracker.secretMarshaler: its MarshalJSON or MarshalText method failed"},
 		{"bad json.Number", Event{Properties: map[string]any{"n": json.Number("0x1F")}}, "properties", "n", "json.Number that is not a JSON number"},
 		{"timestamp year", Event{Timestamp: time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)}, "timestamp", "", "year -1 outside 0–9999"},
 	}
@@ -176,6 +177,14 @@ func TestAppendEventLineTooLong(t *testing.T) {
 	if want := fmt.Sprintf("event line of %d bytes: line longer than 1048576 bytes", MaxEventLine+1); err.Error() != want {
 		t.Fatalf("error %q, want %q", err, want)
 	}
+}
+
+// secretMarshaler fails with an error that quotes its value, which must not
+// reach an error message.
+type secretMarshaler struct{}
+
+func (secretMarshaler) MarshalJSON() ([]byte, error) {
+	return nil, errors.New("cannot encode hunter2")
 }
 
 func TestEncodeErrorMessage(t *testing.T) {

@@ -22,36 +22,22 @@ const (
 // ErrClosed is returned by Write and Flush after Close.
 var ErrClosed = errors.New("file sink closed")
 
-// WriteError reports events of a batch that did not reach the file.
-type WriteError struct {
-	Path string
-	// Written is how many events at the head of the batch were handled:
-	// written, or skipped as unencodable (reported separately).
-	Written int
-	// Failed is how many events after those were not written.
-	Failed int
-	Err    error
-}
-
-// Error names the path and the counts.
-func (e *WriteError) Error() string {
-	return fmt.Sprintf("file sink %s: %d of %d events not written: %v", e.Path, e.Failed, e.Written+e.Failed, e.Err)
-}
-
-// Unwrap returns the underlying error.
-func (e *WriteError) Unwrap() error { return e.Err }
-
 // openPaths holds the absolute paths open by a Sink in this process: two
 // sinks appending to and rotating one file would trip over each other.
 var openPaths sync.Map
 
+// maxRetained bounds the encoding buffer a Sink keeps between batches.
+const maxRetained = 4 << 20
+
 // Sink appends event lines (tracker.AppendEventLine) to a file.
 //
 // It is safe for concurrent use, and several Sinks in one process can write
-// different files. Each Write encodes its batch into a buffer and hands it to
-// the OS in writes of up to the buffer size (never splitting a line across a
-// rotation), so that a crash of the process loses nothing Write accepted;
-// the Sync policy decides when the OS is asked to put it on disk.
+// different files. Each Write encodes its whole batch into a buffer and
+// hands it to the OS in one write, so that a crash of the process loses
+// nothing Write accepted, and a batch is either all in the file or, when
+// Write fails, not at all (the file is cut back); the Sync policy decides
+// when the OS is asked to put it on disk. A batch never straddles a
+// rotation.
 type Sink struct {
 	path    string
 	absPath string
@@ -67,6 +53,8 @@ type Sink struct {
 	closed   bool
 	stopSync chan struct{}
 	syncDone chan struct{}
+
+	undelivered tracker.UndeliveredFunc
 }
 
 // New opens (or creates, mode 0600, with missing directories 0700) the file
@@ -78,8 +66,6 @@ func New(path string, opts ...Option) (*Sink, error) {
 		sync:       DefaultSync,
 		maxSizeMB:  DefaultMaxSizeMB,
 		maxBackups: DefaultMaxBackups,
-		bufSize:    DefaultBufferSize,
-		now:        time.Now,
 	}
 	for _, o := range opts {
 		o(&c)
@@ -102,17 +88,18 @@ func New(path string, opts ...Option) (*Sink, error) {
 		absPath: abs,
 		cfg:     c,
 		maxSize: int64(c.maxSizeMB) << 20,
-		pending: make([]byte, 0, c.bufSize),
 	}
 	if err := s.open(); err != nil {
 		openPaths.Delete(abs)
-		return nil, err
+		return nil, fmt.Errorf("file sink %s: %w", path, err)
 	}
 	if s.regular && s.size > 0 {
 		if err := s.rotateTornTail(); err != nil {
-			s.f.Close()
+			if s.f != nil {
+				s.f.Close()
+			}
 			openPaths.Delete(abs)
-			return nil, err
+			return nil, fmt.Errorf("file sink %s: %w", path, err)
 		}
 	}
 	if c.sync == SyncInterval && s.regular {
@@ -130,16 +117,16 @@ func (s *Sink) Path() string { return s.path }
 // the sink is shared).
 func (s *Sink) open() error {
 	if err := os.MkdirAll(filepath.Dir(s.path), DirMode); err != nil {
-		return fmt.Errorf("file sink %s: %w", s.path, err)
+		return err
 	}
 	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, FileMode)
 	if err != nil {
-		return fmt.Errorf("file sink %s: %w", s.path, err)
+		return err
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return fmt.Errorf("file sink %s: %w", s.path, err)
+		return err
 	}
 	s.f, s.regular, s.size, s.dirty = f, fi.Mode().IsRegular(), fi.Size(), false
 	return nil
@@ -149,12 +136,12 @@ func (s *Sink) open() error {
 func (s *Sink) rotateTornTail() error {
 	r, err := os.Open(s.path)
 	if err != nil {
-		return fmt.Errorf("file sink %s: %w", s.path, err)
+		return err
 	}
 	defer r.Close()
 	var last [1]byte
 	if _, err := r.ReadAt(last[:], s.size-1); err != nil && err != io.EOF {
-		return fmt.Errorf("file sink %s: reading its last byte: %w", s.path, err)
+		return fmt.Errorf("reading its last byte: %w", err)
 	}
 	if last[0] == '\n' {
 		return nil
@@ -162,52 +149,49 @@ func (s *Sink) rotateTornTail() error {
 	return s.rotate()
 }
 
-// Write appends the events, one line each. An event that cannot be encoded
-// is skipped and named in the returned error (matching
-// tracker.ErrUnencodable). When the file cannot be written (disk full,
-// permissions), Write stops, cuts the file back to its last complete line,
-// and returns a *WriteError saying how many events were not written; the
-// next Write tries again.
+// SetUndelivered implements tracker.UndeliveredReporter: an event that
+// cannot be encoded is reported to f, and the rest of its batch written.
+func (s *Sink) SetUndelivered(f tracker.UndeliveredFunc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.undelivered = f
+}
+
+// Write appends the events, one line each, in one write.
+//
+// An event that cannot be encoded is skipped: it is reported to the
+// tracker's UndeliveredFunc (SetUndelivered) when there is one, else named
+// in the returned error (matching tracker.ErrUnencodable); the others are
+// written. When the file cannot be written (disk full, a directory gone),
+// the file is cut back to where it was, so that none of the batch is in it,
+// and the error names the path; the next Write tries again, reopening the
+// file if need be.
 func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	if err := s.lock(ctx); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
 	var errs []error
-	flushed := 0 // events at the head of the batch whose lines reached the file (or were skipped)
-	fail := func(err error) error {
-		s.pending = s.pending[:0]
-		return errors.Join(append(errs, &WriteError{Path: s.path, Written: flushed, Failed: len(events) - flushed, Err: err})...)
+	encoded := 0
+	if cap(s.pending) > maxRetained {
+		s.pending = nil
 	}
-	if s.f == nil {
-		if err := s.open(); err != nil {
-			return fail(errors.Unwrap(err))
-		}
-	}
+	s.pending = s.pending[:0]
 	for i := range events {
-		start := len(s.pending)
 		var err error
 		if s.pending, err = tracker.AppendEventLine(s.pending, &events[i]); err != nil {
-			errs = append(errs, fmt.Errorf("file sink %s: event %q not written: %w", s.path, events[i].Name, err))
-			continue
-		}
-		rotate := s.rotateBefore(start, len(s.pending)-start)
-		if !rotate && len(s.pending) <= s.cfg.bufSize {
-			continue
-		}
-		// Write out the lines before this one, which stays pending.
-		if err := s.writeOut(start); err != nil {
-			return fail(err)
-		}
-		flushed = i
-		if rotate {
-			if err := s.rotate(); err != nil {
-				return fail(err)
+			err = fmt.Errorf("file sink %s: event %q not written: %w", s.path, events[i].Name, err)
+			if s.undelivered != nil {
+				s.undelivered(events[i:i+1], err)
+			} else {
+				errs = append(errs, err)
 			}
+			continue
 		}
+		encoded++
 	}
-	if err := s.flushPending(); err != nil {
-		return fail(err)
+	if err := s.writeBatch(); err != nil {
+		return errors.Join(append(errs, fmt.Errorf("file sink %s: %d events not written: %w", s.path, encoded, err))...)
 	}
 	if s.cfg.sync == SyncAlways {
 		if err := s.fsync(); err != nil {
@@ -217,33 +201,32 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	return errors.Join(errs...)
 }
 
-// rotateBefore says whether a line of n bytes, after before bytes pending,
-// must go to a new file.
-func (s *Sink) rotateBefore(before, n int) bool {
-	ahead := s.size + int64(before)
-	return s.regular && s.maxSize > 0 && ahead+int64(n) > s.maxSize && ahead > 0
-}
-
-// flushPending writes every pending line.
-func (s *Sink) flushPending() error { return s.writeOut(len(s.pending)) }
-
-// writeOut writes the first n pending bytes (whole lines) and keeps the
-// rest pending. On a short write it truncates the file back to its last
-// complete line, so that no torn line is left in the middle of the file.
-func (s *Sink) writeOut(n int) error {
-	if n == 0 {
+// writeBatch writes the pending lines, after a rotation if they would take
+// the file past its maximum size. On a short write it truncates the file
+// back to where it was.
+func (s *Sink) writeBatch() error {
+	if len(s.pending) == 0 {
 		return nil
 	}
-	written, err := s.f.Write(s.pending[:n])
+	if s.f == nil {
+		if err := s.open(); err != nil {
+			return err
+		}
+	}
+	if s.regular && s.maxSize > 0 && s.size > 0 && s.size+int64(len(s.pending)) > s.maxSize {
+		if err := s.rotate(); err != nil {
+			return err
+		}
+	}
+	n, err := s.f.Write(s.pending)
 	if err == nil {
-		s.size += int64(written)
+		s.size += int64(n)
 		s.dirty = true
-		s.pending = s.pending[:copy(s.pending, s.pending[n:])]
 		return nil
 	}
-	if written > 0 && s.regular {
+	if n > 0 && s.regular {
 		if terr := s.f.Truncate(s.size); terr != nil {
-			err = fmt.Errorf("%w (and truncating back to the last complete line: %v)", err, terr)
+			err = fmt.Errorf("%w (and cutting the file back to its last complete line: %v)", err, terr)
 		}
 	}
 	return err
@@ -279,9 +262,9 @@ func (s *Sink) syncLoop() {
 	}
 }
 
-// Flush writes what is buffered and, unless the policy is SyncNever, fsyncs:
-// after it returns, what earlier Writes accepted is on disk. It implements
-// tracker.Flusher.
+// Flush fsyncs, unless the policy is SyncNever: after it returns, what
+// earlier Writes accepted is on disk (each Write has already handed its
+// batch to the OS). It implements tracker.Flusher.
 func (s *Sink) Flush(ctx context.Context) error {
 	if err := s.lock(ctx); err != nil {
 		return err
@@ -307,9 +290,6 @@ func (s *Sink) flushAndSync() error {
 	if s.f == nil {
 		return nil
 	}
-	if err := s.flushPending(); err != nil {
-		return fmt.Errorf("file sink %s: %w", s.path, err)
-	}
 	if s.cfg.sync != SyncNever {
 		if err := s.fsync(); err != nil {
 			return fmt.Errorf("file sink %s: %w", s.path, err)
@@ -318,8 +298,9 @@ func (s *Sink) flushAndSync() error {
 	return nil
 }
 
-// Close flushes, fsyncs (unless SyncNever) and closes the file. It is
-// idempotent; calls after the first return nil.
+// Close fsyncs (unless SyncNever) and closes the file. It is idempotent;
+// calls after the first return nil. An fsync cannot be interrupted, so ctx
+// is not consulted.
 func (s *Sink) Close(context.Context) error {
 	s.mu.Lock()
 	if s.closed {
@@ -347,6 +328,7 @@ func (s *Sink) Close(context.Context) error {
 }
 
 var (
-	_ tracker.Flusher = (*Sink)(nil)
-	_ tracker.Sink    = (*Sink)(nil)
+	_ tracker.Flusher             = (*Sink)(nil)
+	_ tracker.UndeliveredReporter = (*Sink)(nil)
+	_ tracker.Sink                = (*Sink)(nil)
 )

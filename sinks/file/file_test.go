@@ -36,6 +36,20 @@ func ev(i int) tracker.Event {
 	}
 }
 
+// pad is a 1 KiB property value: rotation tests reach a MiB with fewer
+// events to encode.
+var pad = strings.Repeat("x", 1<<10)
+
+// padded returns batch(from, n) with a pad property on each event (~1.3 KiB
+// a line).
+func padded(from, n int) []tracker.Event {
+	b := batch(from, n)
+	for i := range b {
+		b[i].Properties["pad"] = pad
+	}
+	return b
+}
+
 func batch(from, n int) []tracker.Event {
 	b := make([]tracker.Event, n)
 	for i := range b {
@@ -143,13 +157,13 @@ func TestAppendsToExistingFile(t *testing.T) {
 func TestRotationLosesNoLine(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "events.jsonl")
-	s := newSink(t, path, file.WithMaxSizeMB(1), file.WithMaxBackups(0), file.WithBufferSize(16<<10), file.WithSync(file.SyncNever))
-	const writers, batches, per = 4, 50, 100 // 20000 lines of ~300 bytes: ~6 MiB
+	s := newSink(t, path, file.WithMaxSizeMB(1), file.WithMaxBackups(0), file.WithSync(file.SyncNever))
+	const writers, batches, per = 4, 12, 100 // 4800 lines of ~1.3 KiB: ~6 MiB
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Go(func() {
 			for b := range batches {
-				if err := s.Write(ctx, batch((w*batches+b)*per, per)); err != nil {
+				if err := s.Write(ctx, padded((w*batches+b)*per, per)); err != nil {
 					t.Error(err)
 					return
 				}
@@ -194,9 +208,9 @@ func TestRotationKeepsMaxBackups(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "events.jsonl")
 	s := newSink(t, path, file.WithMaxSizeMB(1), file.WithMaxBackups(2))
-	const total = 20000
-	for b := 0; b < total; b += 500 {
-		if err := s.Write(ctx, batch(b, 500)); err != nil {
+	const total = 5000 // ~6.5 MiB
+	for b := 0; b < total; b += 100 {
+		if err := s.Write(ctx, padded(b, 100)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -219,7 +233,7 @@ func TestRotationKeepsMaxBackups(t *testing.T) {
 			t.Fatalf("line %d of the kept files is %s, want %s", i, id, want)
 		}
 	}
-	if len(ids) < 2*(1<<20)/400 {
+	if len(ids) < 2*(1<<20)/1500 {
 		t.Fatalf("only %d lines kept in 2 backups and the file", len(ids))
 	}
 }
@@ -259,14 +273,10 @@ func TestDevFull(t *testing.T) {
 			s := newSink(t, "/dev/full", file.WithSync(sync))
 			for range 2 { // the sink stays usable after a failure
 				err := s.Write(ctx, batch(0, 3))
-				var we *file.WriteError
-				if !errors.As(err, &we) || !errors.Is(err, syscall.ENOSPC) {
-					t.Fatalf("got %v, want a *WriteError wrapping ENOSPC", err)
+				if !errors.Is(err, syscall.ENOSPC) {
+					t.Fatalf("got %v, want ENOSPC", err)
 				}
-				if we.Written != 0 || we.Failed != 3 || we.Path != "/dev/full" {
-					t.Fatalf("WriteError %+v", we)
-				}
-				if want := "file sink /dev/full: 3 of 3 events not written: write /dev/full: no space left on device"; err.Error() != want {
+				if want := "file sink /dev/full: 3 events not written: write /dev/full: no space left on device"; err.Error() != want {
 					t.Fatalf("error %q, want %q", err, want)
 				}
 			}
@@ -291,8 +301,8 @@ func TestOpenErrorsNameThePath(t *testing.T) {
 		{"empty path", "", nil, "file sink: a path is required"},
 		{"parent is a file", filepath.Join(notDir, "events.jsonl"), nil, "file sink " + filepath.Join(notDir, "events.jsonl") + ": mkdir " + notDir + ": not a directory"},
 		{"path is a directory", dir, nil, "file sink " + dir + ": open " + dir + ": is a directory"},
-		{"bad options", filepath.Join(dir, "x"), []file.Option{file.WithMaxSizeMB(-1), file.WithMaxBackups(-2), file.WithSync(9), file.WithBufferSize(0)},
-			"file sink " + filepath.Join(dir, "x") + ": unknown Sync(9): want SyncAlways, SyncInterval or SyncNever; max size -1 MB is negative (0 turns rotation off); max backups -2 is negative (0 keeps every backup); buffer size 0 is not positive"},
+		{"bad options", filepath.Join(dir, "x"), []file.Option{file.WithMaxSizeMB(-1), file.WithMaxBackups(-2), file.WithSync(9)},
+			"file sink " + filepath.Join(dir, "x") + ": unknown Sync(9): want SyncAlways, SyncInterval or SyncNever; max size -1 MB is negative (0 turns rotation off); max backups -2 is negative (0 keeps every backup)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -311,7 +321,7 @@ func TestRecoversWhenTheDirectoryComesBack(t *testing.T) {
 	dir := filepath.Join(root, "logs")
 	path := filepath.Join(dir, "events.jsonl")
 	s := newSink(t, path, file.WithMaxSizeMB(1), file.WithMaxBackups(1))
-	if err := s.Write(ctx, batch(0, 3000)); err != nil { // ~1 MiB
+	if err := s.Write(ctx, padded(0, 700)); err != nil { // ~0.9 MiB
 		t.Fatal(err)
 	}
 	moved := filepath.Join(root, "moved")
@@ -321,10 +331,9 @@ func TestRecoversWhenTheDirectoryComesBack(t *testing.T) {
 	if err := os.WriteFile(dir, nil, 0o600); err != nil { // a file where the directory was
 		t.Fatal(err)
 	}
-	err := s.Write(ctx, batch(3000, 3000))
-	var we *file.WriteError
-	if !errors.As(err, &we) || we.Failed == 0 || !strings.HasPrefix(err.Error(), "file sink "+path+": ") || !errors.Is(err, syscall.ENOTDIR) {
-		t.Fatalf("got %v, want a *WriteError naming %s, ENOTDIR", err, path)
+	err := s.Write(ctx, padded(3000, 300))
+	if !strings.HasPrefix(err.Error(), "file sink "+path+": 300 events not written: ") || !errors.Is(err, syscall.ENOTDIR) {
+		t.Fatalf("got %v, want an error naming %s and 300 events, ENOTDIR", err, path)
 	}
 	if err := os.Remove(dir); err != nil {
 		t.Fatal(err)
@@ -351,14 +360,42 @@ func TestUnencodableEventIsSkippedAndNamed(t *testing.T) {
 	}
 }
 
+// failingMarshaler passes the tracker's checks on the caller and fails when
+// the sink encodes it.
+type failingMarshaler struct{}
+
+func (failingMarshaler) MarshalJSON() ([]byte, error) { return nil, errors.New("cannot marshal") }
+
+func TestUnencodableEventGoesToUndelivered(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	s := newSink(t, path)
+	var reported []tracker.Event
+	var reasons []error
+	s.SetUndelivered(func(events []tracker.Event, reason error) {
+		reported = append(reported, events...)
+		reasons = append(reasons, reason)
+	})
+	b := batch(0, 3)
+	b[1].Properties = map[string]any{"custom": failingMarshaler{}}
+	if err := s.Write(ctx, b); err != nil {
+		t.Fatalf("Write: %v (the bad event goes to the reporter)", err)
+	}
+	if len(reported) != 1 || reported[0].UUID != "event-00000001" || !errors.Is(reasons[0], tracker.ErrUnencodable) {
+		t.Fatalf("reported %v, %v", reported, reasons)
+	}
+	if ids := readIDs(t, path); len(ids) != 2 || ids[1] != "event-00000002" {
+		t.Fatalf("file holds %v", ids)
+	}
+}
+
 func TestConcurrentSinksOnDifferentFiles(t *testing.T) {
 	dir := t.TempDir()
-	const sinks, per = 6, 2000
+	const sinks, per = 6, 500
 	var wg sync.WaitGroup
 	paths := make([]string, sinks)
 	for i := range sinks {
 		paths[i] = filepath.Join(dir, fmt.Sprintf("sink%d", i), "events.jsonl")
-		s := newSink(t, paths[i], file.WithSync(file.Sync(i%3)), file.WithBufferSize(4<<10))
+		s := newSink(t, paths[i], file.WithSync(file.Sync(i%3)))
 		wg.Go(func() {
 			for b := 0; b < per; b += 100 {
 				if err := s.Write(ctx, batch(i*per+b, 100)); err != nil {

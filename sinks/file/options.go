@@ -15,9 +15,6 @@ const (
 	// SyncPeriod is how often SyncInterval fsyncs a file that has been
 	// written to.
 	SyncPeriod = time.Second
-	// DefaultBufferSize is how many bytes of encoded events a Write gathers
-	// before it writes them to the file.
-	DefaultBufferSize = 256 << 10
 )
 
 // Sync says when the sink asks the OS to put written events on disk (fsync).
@@ -69,8 +66,6 @@ type config struct {
 	sync       Sync
 	maxSizeMB  int
 	maxBackups int
-	bufSize    int
-	now        func() time.Time
 }
 
 // Option configures a Sink.
@@ -88,10 +83,6 @@ func WithMaxSizeMB(n int) Option { return func(c *config) { c.maxSizeMB = n } }
 // removed at each rotation (default DefaultMaxBackups). 0 keeps them all.
 func WithMaxBackups(n int) Option { return func(c *config) { c.maxBackups = n } }
 
-// WithBufferSize sets how many bytes of encoded events a Write gathers before
-// each write to the file (default DefaultBufferSize).
-func WithBufferSize(n int) Option { return func(c *config) { c.bufSize = n } }
-
 func (c *config) validate() error {
 	var problems []string
 	switch c.sync {
@@ -104,9 +95,6 @@ func (c *config) validate() error {
 	}
 	if c.maxBackups < 0 {
 		problems = append(problems, fmt.Sprintf("max backups %d is negative (0 keeps every backup)", c.maxBackups))
-	}
-	if c.bufSize < 1 {
-		problems = append(problems, fmt.Sprintf("buffer size %d is not positive", c.bufSize))
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%s", strings.Join(problems, "; "))

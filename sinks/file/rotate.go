@@ -18,7 +18,7 @@ const BackupTimeFormat = "2006-01-02T15-04-05.000000"
 
 // rotate closes the current file (fsynced unless SyncNever), renames it to a
 // backup, opens a new one, and removes the oldest backups beyond MaxBackups.
-// Called with mu held and nothing pending.
+// Called with mu held.
 func (s *Sink) rotate() error {
 	if s.cfg.sync != SyncNever {
 		if err := s.fsync(); err != nil {
@@ -37,7 +37,7 @@ func (s *Sink) rotate() error {
 	renameErr := os.Rename(s.path, backup)
 	// Reopen whatever happened: after a failed rename the old file goes on.
 	if err := s.open(); err != nil {
-		return errors.Join(renameErr, errors.Unwrap(err))
+		return errors.Join(renameErr, err)
 	}
 	if renameErr != nil {
 		return fmt.Errorf("rotating: %w", renameErr)
@@ -51,7 +51,7 @@ func (s *Sink) rotate() error {
 // backupName returns a free backup path for now.
 func (s *Sink) backupName() (string, error) {
 	prefix, ext := s.backupAffixes()
-	t := s.cfg.now().UTC()
+	t := time.Now().UTC()
 	for range 1000 {
 		name := prefix + t.Format(BackupTimeFormat) + ext
 		switch _, err := os.Lstat(name); {

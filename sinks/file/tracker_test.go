@@ -44,14 +44,14 @@ func TestTrackerFileSinkBesideDevFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const goroutines, per = 4, 3000 // ~3.6 MiB: rotations under concurrent capture
+	const goroutines, per = 4, 1000 // ~5 MiB: rotations under concurrent capture
 	var wg sync.WaitGroup
 	for g := range goroutines {
 		wg.Go(func() {
 			for i := range per {
 				e := ev(g*per + i)
 				e.UUID = "" // the tracker assigns UUIDv7s
-				e.Properties = map[string]any{"g": g, "i": i, "user": "alice", "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "cached": false}
+				e.Properties = map[string]any{"g": g, "i": i, "user": "alice", "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "pad": pad}
 				tr.Capture(context.Background(), e)
 			}
 		})
@@ -184,7 +184,7 @@ func newE2EZerolog(b *testing.B, dir string) *e2eZerolog {
 	if err != nil {
 		b.Fatal(err)
 	}
-	w := bufio.NewWriterSize(f, file.DefaultBufferSize)
+	w := bufio.NewWriterSize(f, 256<<10)
 	return &e2eZerolog{f: f, w: w, log: zerolog.New(w)}
 }
 
@@ -233,6 +233,40 @@ func runE2E(b *testing.B, w e2eWriter) {
 	w.flush(b)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// TestTrackerCountsAnEventTheSinkCannotEncode: an event that passes the
+// tracker's checks but fails to encode in the sink is reported as
+// undelivered, the rest of its batch is written, and the numbers add up.
+func TestTrackerCountsAnEventTheSinkCannotEncode(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "events.jsonl")
+	s, err := file.New(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := tracker.New(tracker.WithSink("file", s), tracker.WithDeadLetter(filepath.Join(dir, "dead.jsonl")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		e := ev(i)
+		if i == 2 {
+			e.Properties = map[string]any{"custom": failingMarshaler{}}
+		}
+		tr.Capture(context.Background(), e)
+	}
+	if err := tr.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st := tr.Stats()
+	fs := st.Sinks["file"]
+	if fs.Delivered != 5 || fs.Undelivered != 1 || fs.Failed != 0 || fs.DeadLettered != 0 || st.DeadLetterErrors != 1 {
+		t.Fatalf("stats %+v, sink %+v", st, fs)
+	}
+	if ids := readIDs(t, path); len(ids) != 4 {
+		t.Fatalf("file holds %v", ids)
+	}
 }
 
 // BenchmarkEndToEnd writes b.N 5-property events to a file through the

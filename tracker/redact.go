@@ -11,7 +11,7 @@ func DefaultRedactedKeys() []string {
 		"secret", "token", "api_key", "apikey", "access_key", "private_key",
 		"authorization", "auth", "bearer", "credential", "credentials", "cookie",
 		"session_id", "dsn", "connection_string",
-		"sql", "query_text", "statement",
+		"sql", "query_text", "sql_text", "raw_query",
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 
 	"github.com/multitrack/multitrack/tracker"
@@ -799,5 +800,53 @@ func TestStatsAddUpUnderLoad(t *testing.T) {
 	}
 	if fs := s.Sinks["fail"]; fs.DeadLettered != fs.Failed || uint64(len(readLines(t, dl))) != fs.Failed {
 		t.Fatalf("fail sink: failed %d, dead-lettered %d", fs.Failed, fs.DeadLettered)
+	}
+}
+
+func TestLogsNeverCarryPropertyValues(t *testing.T) {
+	var buf safeBuffer
+	logger := zerolog.New(&buf).Level(zerolog.DebugLevel)
+	tr := mustNew(t, tracker.WithLogger(logger), tracker.WithSink("fail", failingSink{}))
+	tr.Capture(nil, tracker.Event{Name: "e1", Properties: map[string]any{"password": "hunter2-value", "x": math.NaN()}}) //nolint:staticcheck
+	tr.Capture(context.Background(), tracker.Event{Name: "e2", Properties: map[string]any{"user": "alice-value"}})
+	closeT(t, tr)
+	out := buf.String()
+	if !strings.Contains(out, "unencodable") || !strings.Contains(out, `"fail"`) {
+		t.Errorf("expected diagnostics, got %s", out)
+	}
+	for _, secret := range []string{"hunter2-value", "alice-value"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log carries a property value %q: %s", secret, out)
+		}
+	}
+}
+
+type safeBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestBlockWithNilContext(t *testing.T) {
+	stalled := newBlockingSink()
+	tr := mustNew(t, tracker.WithSink("s", stalled, tracker.WithQueueSize(1), tracker.WithBatchSize(1), tracker.WithOverflow(tracker.Block), tracker.WithBlockTimeout(time.Millisecond)))
+	for i := 0; i < 5; i++ {
+		tr.Capture(nil, tracker.Event{Name: "e"}) //nolint:staticcheck
+	}
+	close(stalled.release)
+	closeT(t, tr)
+	if s := tr.Stats(); s.Kept != 5 || s.Panics != 0 {
+		t.Fatalf("stats = %+v", s)
 	}
 }

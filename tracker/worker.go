@@ -119,12 +119,16 @@ func (w *worker) waitForSpace(ctx context.Context) bool {
 	w.signal()
 	timer := time.NewTimer(w.cfg.blockTimeout)
 	defer timer.Stop()
+	var cancelled <-chan struct{}
+	if ctx != nil {
+		cancelled = ctx.Done()
+	}
 	ok := false
 	select {
 	case <-space:
 		ok = true
 	case <-timer.C:
-	case <-ctx.Done():
+	case <-cancelled:
 	}
 	w.mu.Lock()
 	return ok

@@ -31,9 +31,7 @@ func (r *Recorder) Write(_ context.Context, events []tracker.Event) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, e := range events {
-		e.Groups = maps.Clone(e.Groups)
-		e.Properties = maps.Clone(e.Properties)
-		r.events = append(r.events, e)
+		r.events = append(r.events, clone(e))
 	}
 	r.notifyLocked()
 	return nil
@@ -62,21 +60,37 @@ func (r *Recorder) notifyLocked() {
 	}
 }
 
-// Events returns a copy of the events written so far, in order.
+// clone copies e's maps (nested values are shared).
+func clone(e tracker.Event) tracker.Event {
+	e.Groups = maps.Clone(e.Groups)
+	e.Properties = maps.Clone(e.Properties)
+	return e
+}
+
+func cloneAll(events []tracker.Event) []tracker.Event {
+	out := make([]tracker.Event, len(events))
+	for i, e := range events {
+		out[i] = clone(e)
+	}
+	return out
+}
+
+// Events returns copies of the events written so far, in order.
 func (r *Recorder) Events() []tracker.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]tracker.Event(nil), r.events...)
+	return cloneAll(r.events)
 }
 
-// Named returns the events written so far with the given name, in order.
+// Named returns copies of the events written so far with the given name, in
+// order.
 func (r *Recorder) Named(name string) []tracker.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []tracker.Event
 	for _, e := range r.events {
 		if e.Name == name {
-			out = append(out, e)
+			out = append(out, clone(e))
 		}
 	}
 	return out
@@ -98,12 +112,12 @@ func (r *Recorder) Reset() {
 }
 
 // WaitFor waits until at least n events have been written, and returns
-// them; it returns ctx's error, saying how many arrived, when ctx ends first.
+// copies of all of them; it returns ctx's error, saying how many arrived, when ctx ends first.
 func (r *Recorder) WaitFor(ctx context.Context, n int) ([]tracker.Event, error) {
 	for {
 		r.mu.Lock()
 		if len(r.events) >= n {
-			out := append([]tracker.Event(nil), r.events...)
+			out := cloneAll(r.events)
 			r.mu.Unlock()
 			return out, nil
 		}

@@ -54,6 +54,44 @@ func Example() {
 	// 0 <nil>
 }
 
+// The file sink behind a tracker; Close flushes and fsyncs the file.
+func Example_tracker() {
+	dir, err := os.MkdirTemp("", "multitrack-example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "events.jsonl")
+
+	s, err := file.New(path)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	t, err := tracker.New(tracker.WithSink("file", s))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := tracker.WithOrganization(context.Background(), "org_42")
+	t.Capture(ctx, tracker.Event{Name: "warehouse_provisioned", Properties: map[string]any{"region": "eu"}})
+	t.Capture(ctx, tracker.Event{Name: "query_initiated", Properties: map[string]any{"rows": 1042}})
+	if err := t.Close(context.Background()); err != nil {
+		fmt.Println(err)
+	}
+
+	events, _, err := tracker.ReadEventFile(path)
+	for _, e := range events {
+		fmt.Println(e.Name, e.DistinctID, e.Properties, len(e.UUID))
+	}
+	fmt.Println(err)
+	// Output:
+	// warehouse_provisioned org_42 map[region:eu] 36
+	// query_initiated org_42 map[rows:1042] 36
+	// <nil>
+}
+
 // ParseSync reads MULTITRACK_FILE_SYNC's values.
 func ExampleParseSync() {
 	for _, v := range []string{"always", "interval", "never", ""} {

@@ -7,7 +7,10 @@
 // returns; the Sync policy (MULTITRACK_FILE_SYNC: always, interval, never)
 // decides when it is fsynced. The file is rotated by size to timestamped
 // backups next to it, of which a bounded number is kept
-// (MULTITRACK_FILE_MAX_SIZE_MB, MULTITRACK_FILE_MAX_BACKUPS).
+// (MULTITRACK_FILE_MAX_SIZE_MB, MULTITRACK_FILE_MAX_BACKUPS). A path that is
+// not a regular file (a named pipe, /dev/stdout) is written but neither
+// rotated nor fsynced. One Sink per path in a process: a second New on the
+// same path fails until the first is closed.
 //
 // Rotation is done here rather than with gopkg.in/natefinch/lumberjack.v2:
 // lumberjack gives no access to its *os.File, so it cannot fsync (no

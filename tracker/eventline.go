@@ -549,18 +549,69 @@ const (
 // characters escaped, U+2028 and U+2029 escaped (JavaScript line
 // terminators), invalid UTF-8 replaced with U+FFFD.
 func appendJSONString(dst []byte, s string) []byte {
+	if !jsonPlain(s) {
+		return appendEscapedJSONString(dst, s)
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
+
+// jsonPlain reports whether every byte of s is plain ASCII that a JSON
+// string carries as it is (none below 0x20, none from 0x80, no '"', no
+// '\\'): most keys and values. It tests 8 or 4 bytes at a time, the last
+// group overlapping the one before it.
+func jsonPlain(s string) bool {
+	n := len(s)
+	switch {
+	case n >= 8:
+		for i := 0; ; i += 8 {
+			if i > n-8 {
+				i = n - 8 // the tail, overlapping bytes already tested
+			}
+			w := s[i : i+8]
+			x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+				uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+			if !plainWord(x) {
+				return false
+			}
+			if i == n-8 {
+				return true
+			}
+		}
+	case n >= 4:
+		a, b := s[:4], s[n-4:]
+		x := uint64(a[0]) | uint64(a[1])<<8 | uint64(a[2])<<16 | uint64(a[3])<<24 |
+			uint64(b[0])<<32 | uint64(b[1])<<40 | uint64(b[2])<<48 | uint64(b[3])<<56
+		return plainWord(x)
+	default:
+		for i := 0; i < n; i++ {
+			if c := s[i]; c >= utf8.RuneSelf || !jsonPlainASCII[c] {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// plainWord reports whether the 8 bytes of x are all plain (see jsonPlain).
+func plainWord(x uint64) bool {
+	q, b := x^(swarOnes*'"'), x^(swarOnes*'\\')
+	return ((x-swarOnes*0x20)&^x|(q-swarOnes)&^q|(b-swarOnes)&^b|x)&swarTops == 0
+}
+
+// appendEscapedJSONString is appendJSONString for strings with bytes to
+// escape or check.
+func appendEscapedJSONString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		if i+8 <= len(s) {
-			// 8 bytes with none below 0x20, none from 0x80, no '"', no '\\'
-			// are copied as they are.
 			w := s[i : i+8]
 			x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
 				uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-			q, b := x^(swarOnes*'"'), x^(swarOnes*'\\')
-			if ((x-swarOnes*0x20)&^x|(q-swarOnes)&^q|(b-swarOnes)&^b|x)&swarTops == 0 {
+			if plainWord(x) {
 				i += 8
 				continue
 			}

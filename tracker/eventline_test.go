@@ -481,23 +481,33 @@ func BenchmarkEncodeEventLine(b *testing.B) {
 	})
 }
 
-// TestAppendJSONStringEveryByte puts every byte value at every offset of an
-// 8-byte window and compares with encoding/json (HTML escaping off).
+// TestAppendJSONStringEveryByte puts every byte value at every offset of
+// strings of every length up to 24 (through the 4- and 8-byte tests and
+// their overlapping tails) and compares with encoding/json (HTML escaping
+// off).
 func TestAppendJSONStringEveryByte(t *testing.T) {
-	for c := 0; c < 256; c++ {
-		for at := 0; at < 19; at++ {
-			b := []byte("abcdefghijklmnopqrstuvwx")
-			b[at] = byte(c)
-			s := string(b)
-			var want strings.Builder
-			enc := json.NewEncoder(&want)
-			enc.SetEscapeHTML(false)
-			if err := enc.Encode(s); err != nil {
-				t.Fatal(err)
+	const plain = "abcdefghijklmnopqrstuvwx"
+	for n := 1; n <= len(plain); n++ {
+		for at := 0; at < n; at++ {
+			for c := 0; c < 256; c++ {
+				b := []byte(plain[:n])
+				b[at] = byte(c)
+				s := string(b)
+				var want strings.Builder
+				enc := json.NewEncoder(&want)
+				enc.SetEscapeHTML(false)
+				if err := enc.Encode(s); err != nil {
+					t.Fatal(err)
+				}
+				if got := string(appendJSONString(nil, s)) + "\n"; got != want.String() {
+					t.Fatalf("byte %#x at %d of %d: got %s want %s", c, at, n, got, want.String())
+				}
 			}
-			if got := string(appendJSONString(nil, s)) + "\n"; got != want.String() {
-				t.Fatalf("byte %#x at %d: got %s want %s", c, at, got, want.String())
-			}
+		}
+	}
+	for n := 0; n <= len(plain); n++ {
+		if got := string(appendJSONString(nil, plain[:n])); got != `"`+plain[:n]+`"` {
+			t.Fatalf("plain %q: got %s", plain[:n], got)
 		}
 	}
 }

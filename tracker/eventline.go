@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -212,19 +214,39 @@ type lineEntry[V any] struct {
 	v V
 }
 
-// lineSortedEntries returns m's entries in key order, in buf when it is large
-// enough.
-func lineSortedEntries[V any](buf []lineEntry[V], m map[string]V) []lineEntry[V] {
-	entries := buf[:0]
+// lineSmallMap is the most entries lineSortEntries sorts on the stack.
+const lineSmallMap = 16
+
+// lineSorted holds a small map's entries, sorted by key.
+type lineSorted[V any] struct {
+	n int
+	e [lineSmallMap]lineEntry[V]
+}
+
+// lineSortEntries returns the entries of m, which has at most lineSmallMap
+// of them, sorted by key. It works on its own result, on the stack, so that
+// storing the entries' pointers needs no GC write barriers.
+func lineSortEntries[V any](m map[string]V) (s lineSorted[V]) {
+	for k, v := range m {
+		s.e[s.n] = lineEntry[V]{k, v}
+		s.n++
+	}
+	// Insertion sort: the maps are small, and it needs no closure.
+	for i := 1; i < s.n; i++ {
+		for j := i; j > 0 && s.e[j].k < s.e[j-1].k; j-- {
+			s.e[j], s.e[j-1] = s.e[j-1], s.e[j]
+		}
+	}
+	return s
+}
+
+// lineSortLarge returns the entries of m sorted by key, on the heap.
+func lineSortLarge[V any](m map[string]V) []lineEntry[V] {
+	entries := make([]lineEntry[V], 0, len(m))
 	for k, v := range m {
 		entries = append(entries, lineEntry[V]{k, v})
 	}
-	// Insertion sort: maps here are small, and it needs no closure.
-	for i := 1; i < len(entries); i++ {
-		for j := i; j > 0 && entries[j].k < entries[j-1].k; j-- {
-			entries[j], entries[j-1] = entries[j-1], entries[j]
-		}
-	}
+	slices.SortFunc(entries, func(a, b lineEntry[V]) int { return strings.Compare(a.k, b.k) })
 	return entries
 }
 
@@ -241,10 +263,18 @@ func (enc *lineEncoder) appendMap(dst []byte, m map[string]any, depth int) ([]by
 		}
 		defer enc.leave(lineMapID(m))
 	}
-	var buf [16]lineEntry[any]
+	// Sorted on this stack frame when small (see lineSortEntries).
+	var small lineSorted[any]
+	var entries []lineEntry[any]
+	if len(m) <= lineSmallMap {
+		small = lineSortEntries(m)
+		entries = small.e[:small.n]
+	} else {
+		entries = lineSortLarge(m)
+	}
 	dst = append(dst, '{')
 	var err error
-	for i, kv := range lineSortedEntries(buf[:], m) {
+	for i, kv := range entries {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
@@ -284,9 +314,16 @@ func appendJSONStringMap(dst []byte, m map[string]string) []byte {
 	if m == nil {
 		return append(dst, "null"...)
 	}
-	var buf [8]lineEntry[string]
+	var small lineSorted[string]
+	var entries []lineEntry[string]
+	if len(m) <= lineSmallMap {
+		small = lineSortEntries(m)
+		entries = small.e[:small.n]
+	} else {
+		entries = lineSortLarge(m)
+	}
 	dst = append(dst, '{')
-	for i, kv := range lineSortedEntries(buf[:], m) {
+	for i, kv := range entries {
 		if i > 0 {
 			dst = append(dst, ',')
 		}

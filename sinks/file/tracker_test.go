@@ -322,3 +322,32 @@ func BenchmarkEndToEnd(b *testing.B) {
 		z.close(b)
 	})
 }
+
+// BenchmarkSinkWrite is the file sink's own share of the end-to-end path:
+// batches of 256 resolved events (UUID, timestamp, organization set, as the
+// tracker hands them over) through Write, to compare with zerolog_bufio
+// above, which does all of its work on the caller.
+func BenchmarkSinkWrite(b *testing.B) {
+	s, err := file.New(filepath.Join(b.TempDir(), "events.jsonl"), file.WithMaxSizeMB(0), file.WithSync(file.SyncNever))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	batch := make([]tracker.Event, 256)
+	for i := range batch {
+		batch[i] = tracker.Event{
+			UUID: "0190f3c4-8b2a-7d4e-9f10-3c5a7b9d1e2f", Name: "query_initiated", DistinctID: "org_42", Timestamp: time.Now(),
+			Groups: map[string]string{"organization": "org_42"}, Properties: e2eProps,
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; done += len(batch) {
+		n := min(len(batch), b.N-done)
+		if err := s.Write(context.Background(), batch[:n]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}

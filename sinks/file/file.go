@@ -66,6 +66,7 @@ func New(path string, opts ...Option) (*Sink, error) {
 		sync:       DefaultSync,
 		maxSizeMB:  DefaultMaxSizeMB,
 		maxBackups: DefaultMaxBackups,
+		syncPeriod: SyncPeriod,
 	}
 	for _, o := range opts {
 		o(&c)
@@ -194,7 +195,7 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 		return errors.Join(append(errs, fmt.Errorf("file sink %s: %d events not written: %w", s.path, encoded, err))...)
 	}
 	if s.cfg.sync == SyncAlways {
-		if err := s.fsync(); err != nil {
+		if err := s.fsync(false); err != nil {
 			return errors.Join(append(errs, fmt.Errorf("file sink %s: %w", s.path, err))...)
 		}
 	}
@@ -232,9 +233,11 @@ func (s *Sink) writeBatch() error {
 	return err
 }
 
-// fsync syncs the file when it was written to since the last fsync.
-func (s *Sink) fsync() error {
-	if !s.dirty || !s.regular || s.f == nil {
+// fsync syncs the file; unless force, only when it was written to since the
+// last fsync. Called with mu held. Flush, Close and rotations force it: the
+// interval loop may have taken the dirty mark for an fsync still under way.
+func (s *Sink) fsync(force bool) error {
+	if !s.regular || s.f == nil || !force && !s.dirty {
 		return nil
 	}
 	if err := s.f.Sync(); err != nil {
@@ -244,19 +247,33 @@ func (s *Sink) fsync() error {
 	return nil
 }
 
-// syncLoop fsyncs every SyncPeriod (SyncInterval).
+// syncLoop fsyncs every SyncPeriod (SyncInterval) when something was
+// written. The fsync runs without mu held, so that a slow disk does not hold
+// up Write; a rotation meanwhile fsyncs and closes the file itself.
 func (s *Sink) syncLoop() {
 	defer close(s.syncDone)
-	t := time.NewTicker(SyncPeriod)
+	t := time.NewTicker(s.cfg.syncPeriod)
 	defer t.Stop()
 	for {
 		select {
 		case <-s.stopSync:
 			return
 		case <-t.C:
+		}
+		s.mu.Lock()
+		f, dirty := s.f, s.dirty
+		s.dirty = false
+		s.mu.Unlock()
+		if !dirty || f == nil {
+			continue
+		}
+		if err := f.Sync(); err != nil {
+			// Mark it again: the next tick, Flush or Close tries again, and
+			// they report the error.
 			s.mu.Lock()
-			// An error here shows again in the next Write, Flush or Close.
-			_ = s.fsync()
+			if s.f == f {
+				s.dirty = true
+			}
 			s.mu.Unlock()
 		}
 	}
@@ -291,7 +308,7 @@ func (s *Sink) flushAndSync() error {
 		return nil
 	}
 	if s.cfg.sync != SyncNever {
-		if err := s.fsync(); err != nil {
+		if err := s.fsync(true); err != nil {
 			return fmt.Errorf("file sink %s: %w", s.path, err)
 		}
 	}

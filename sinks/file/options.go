@@ -66,6 +66,7 @@ type config struct {
 	sync       Sync
 	maxSizeMB  int
 	maxBackups int
+	syncPeriod time.Duration // SyncPeriod; shorter in tests
 }
 
 // Option configures a Sink.

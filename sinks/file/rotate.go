@@ -21,7 +21,7 @@ const BackupTimeFormat = "2006-01-02T15-04-05.000000"
 // Called with mu held.
 func (s *Sink) rotate() error {
 	if s.cfg.sync != SyncNever {
-		if err := s.fsync(); err != nil {
+		if err := s.fsync(true); err != nil {
 			return fmt.Errorf("rotating: %w", err)
 		}
 	}

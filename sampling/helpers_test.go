@@ -88,3 +88,39 @@ func (h *htTally) check(t *testing.T, what string) {
 		t.Errorf("%s: Horvitz–Thompson estimate %.1f of %d events (kept %d) is off by more than %.1f", what, h.estimate, h.n, h.kept, tol)
 	}
 }
+
+// segmentTally checks the tighter bound of systematic sampling (RateLimit,
+// Dynamic). Within one key's window the rates never rise, so the estimate's
+// error is below 2/min(rate) + 1; the windows' errors are independent and
+// have mean zero, so by Hoeffding's inequality the total error exceeds
+// 4.5·sqrt(Σ bound²) with probability below 1e-4.
+type segmentTally struct {
+	n, estimate float64
+	minRate     map[string]float64
+}
+
+func (s *segmentTally) add(segment string, keep bool, rate float64) {
+	if s.minRate == nil {
+		s.minRate = map[string]float64{}
+	}
+	s.n++
+	if keep {
+		s.estimate += 1 / rate
+	}
+	if r, ok := s.minRate[segment]; !ok || rate < r {
+		s.minRate[segment] = rate
+	}
+}
+
+func (s *segmentTally) check(t *testing.T, what string) {
+	t.Helper()
+	var sum float64
+	for _, r := range s.minRate {
+		b := 2/r + 1
+		sum += b * b
+	}
+	tol := 4.5 * math.Sqrt(sum)
+	if math.Abs(s.estimate-s.n) > tol {
+		t.Errorf("%s: estimate %.1f of %.0f events is off by more than %.1f (systematic bound over %d windows)", what, s.estimate, s.n, tol, len(s.minRate))
+	}
+}

@@ -51,6 +51,15 @@ func (e *SpecError) Unwrap() error { return e.Err }
 // package doc) into a sampler. An empty spec keeps every event. All errors
 // of the spec are returned together, each a *SpecError.
 func ParseSpec(spec string) (tracker.Sampler, error) {
+	return ParseSpecWithClock(spec, time.Now)
+}
+
+// ParseSpecWithClock is ParseSpec with the stateful samplers' clock replaced
+// by now, for tests that control time.
+func ParseSpecWithClock(spec string, now func() time.Time) (tracker.Sampler, error) {
+	if now == nil {
+		return nil, errors.New("sampling: ParseSpecWithClock: nil clock")
+	}
 	if strings.TrimSpace(spec) == "" {
 		return Always{}, nil
 	}
@@ -63,7 +72,7 @@ func ParseSpec(spec string) (tracker.Sampler, error) {
 	off := 0
 	for text := range strings.SplitSeq(spec, ",") {
 		lead := len(text) - len(strings.TrimLeft(text, " \t"))
-		rule, es := parseRule(strings.TrimSpace(text))
+		rule, es := parseRule(strings.TrimSpace(text), now)
 		for _, err := range es {
 			errs = multierror.Append(errs, &SpecError{len(rules) + 1, off + lead, strings.TrimSpace(text), err})
 		}
@@ -92,7 +101,7 @@ func ParseSpec(spec string) (tracker.Sampler, error) {
 
 // parseRule parses "PATTERN=SAMPLER". A rule whose sampler is bad gets Never,
 // so that its pattern is still checked against the others.
-func parseRule(text string) (Rule, []error) {
+func parseRule(text string, now func() time.Time) (Rule, []error) {
 	pattern, sampler, ok := strings.Cut(text, "=")
 	rule := Rule{Pattern: strings.TrimSpace(pattern), Sampler: Never{}}
 	if text == "" {
@@ -101,7 +110,7 @@ func parseRule(text string) (Rule, []error) {
 	if !ok {
 		return rule, []error{fmt.Errorf("%w: want PATTERN=SAMPLER, e.g. query_*=0.01", ErrSyntax)}
 	}
-	s, errs := parseSampler(strings.TrimSpace(sampler))
+	s, errs := parseSampler(strings.TrimSpace(sampler), now)
 	if len(errs) == 0 {
 		rule.Sampler = s
 	}
@@ -119,7 +128,7 @@ var kinds = map[string][]string{
 }
 
 // parseSampler parses "KIND[:ARG][:OPT=VALUE]..." or a bare probability.
-func parseSampler(text string) (tracker.Sampler, []error) {
+func parseSampler(text string, now func() time.Time) (tracker.Sampler, []error) {
 	fields := strings.Split(text, ":")
 	kind, args := strings.TrimSpace(fields[0]), fields[1:]
 	var errs []error
@@ -162,6 +171,9 @@ func parseSampler(text string) (tracker.Sampler, []error) {
 	}
 
 	var o []Option
+	if kind == "rate" || kind == "burst" || kind == "dynamic" {
+		o = append(o, WithClock(now))
+	}
 	if v, ok := opts["by"]; ok {
 		k, ok := parseKey(v)
 		switch {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/hashicorp/go-multierror"
 	"github.com/multitrack/multitrack/tracker"
@@ -70,18 +71,22 @@ func ParseSpecWithClock(spec string, now func() time.Time) (tracker.Sampler, err
 		offs  []int
 	)
 	off := 0
-	for text := range strings.SplitSeq(spec, ",") {
-		lead := len(text) - len(strings.TrimLeft(text, " \t"))
-		rule, es := parseRule(strings.TrimSpace(text), now)
+	for raw := range strings.SplitSeq(spec, ",") {
+		lead := len(raw) - len(strings.TrimLeftFunc(raw, unicode.IsSpace))
+		text := strings.TrimSpace(raw)
+		rule, es := parseRule(text, now)
 		for _, err := range es {
-			errs = multierror.Append(errs, &SpecError{len(rules) + 1, off + lead, strings.TrimSpace(text), err})
+			errs = multierror.Append(errs, &SpecError{len(rules) + 1, off + lead, text, err})
 		}
-		rules, texts, offs = append(rules, rule), append(texts, strings.TrimSpace(text)), append(offs, off+lead)
-		off += len(text) + 1
+		rules, texts, offs = append(rules, rule), append(texts, text), append(offs, off+lead)
+		off += len(raw) + 1
 	}
-	r := &Rules{exact: map[string]int{}}
+	// Check the patterns against each other; a rule without "=" has none.
+	r := &Rules{rules: rules, exact: map[string]int{}}
 	for i, rule := range rules {
-		r.rules = append(r.rules, rule)
+		if !strings.Contains(texts[i], "=") {
+			continue
+		}
 		if err := r.add(i, rule); err != nil {
 			errs = multierror.Append(errs, &SpecError{i + 1, offs[i], texts[i], err})
 		}
@@ -97,6 +102,19 @@ func ParseSpecWithClock(spec string, now func() time.Time) (tracker.Sampler, err
 		return def, nil
 	}
 	return NewRules(def, rules...)
+}
+
+// Format returns s as a spec that ParseSpec reads back to the same sampler:
+// "" for Always, the rules of a Rules, "*=SAMPLER" for any other. A sampler
+// of another package is named by its String method, or its type.
+func Format(s tracker.Sampler) string {
+	switch s := s.(type) {
+	case Always:
+		return ""
+	case *Rules:
+		return s.String()
+	}
+	return "*=" + samplerString(s)
 }
 
 // parseRule parses "PATTERN=SAMPLER". A rule whose sampler is bad gets Never,

@@ -24,6 +24,18 @@ type Rules struct {
 	exact map[string]int // exact pattern -> index of its rule
 	globs []glob         // in rule order
 	def   tracker.Sampler
+	// linear holds every rule in order when there are few: comparing a few
+	// names is faster than hashing one for the map.
+	linear []matcher
+}
+
+// linearMax is the number of rules up to which Sample scans them in order.
+const linearMax = 8
+
+// matcher is one rule for the linear scan.
+type matcher struct {
+	exact string
+	glob  *glob // nil for an exact pattern
 }
 
 // glob is a compiled pattern with at least one '*'.
@@ -71,7 +83,22 @@ func NewRules(def tracker.Sampler, rules ...Rule) (*Rules, error) {
 	if err := errs.ErrorOrNil(); err != nil {
 		return nil, err
 	}
+	r.compileLinear()
 	return r, nil
+}
+
+// compileLinear fills linear when the rules are few.
+func (r *Rules) compileLinear() {
+	if len(r.rules) > linearMax {
+		return
+	}
+	r.linear = make([]matcher, len(r.rules))
+	for i, rule := range r.rules {
+		r.linear[i].exact = rule.Pattern
+	}
+	for k := range r.globs {
+		r.linear[r.globs[k].index] = matcher{glob: &r.globs[k]}
+	}
 }
 
 // add compiles rule i, or says why it cannot be used.
@@ -117,6 +144,15 @@ func covers(g glob, p string) bool {
 // Sample hands e to the sampler of the first rule matching its name, or to
 // the default.
 func (r *Rules) Sample(e tracker.Event) (bool, float64) {
+	if r.linear != nil {
+		for i := range r.linear {
+			m := &r.linear[i]
+			if m.glob == nil && m.exact == e.Name || m.glob != nil && m.glob.match(e.Name) {
+				return r.rules[i].Sampler.Sample(e)
+			}
+		}
+		return r.def.Sample(e)
+	}
 	i, ok := r.exact[e.Name]
 	if !ok {
 		i = len(r.rules)

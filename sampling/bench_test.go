@@ -36,12 +36,15 @@ var benchEvents = func() []tracker.Event {
 
 var keptSink int
 
-func benchSampler(b *testing.B, s tracker.Sampler) {
+// benchDecide measures decide, called with a growing index, serially and
+// from GOMAXPROCS goroutines. Every benchmark goes through it, so the cost
+// of the call through decide is the same for all.
+func benchDecide(b *testing.B, decide func(i int) bool) {
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
 		kept := 0
 		for i := 0; b.Loop(); i++ {
-			if k, _ := s.Sample(benchEvents[i&1023]); k {
+			if decide(i) {
 				kept++
 			}
 		}
@@ -52,12 +55,19 @@ func benchSampler(b *testing.B, s tracker.Sampler) {
 		b.RunParallel(func(pb *testing.PB) {
 			kept := 0
 			for i := 0; pb.Next(); i++ {
-				if k, _ := s.Sample(benchEvents[i&1023]); k {
+				if decide(i) {
 					kept++
 				}
 			}
 			keptSink = kept
 		})
+	})
+}
+
+func benchSampler(b *testing.B, s tracker.Sampler) {
+	benchDecide(b, func(i int) bool {
+		keep, _ := s.Sample(benchEvents[i&1023])
+		return keep
 	})
 }
 
@@ -90,28 +100,7 @@ func BenchmarkSample(b *testing.B) {
 func BenchmarkBaseline(b *testing.B) {
 	b.Run("zerolog_basic", func(b *testing.B) {
 		s := &zerolog.BasicSampler{N: 100}
-		b.Run("serial", func(b *testing.B) {
-			b.ReportAllocs()
-			kept := 0
-			for b.Loop() {
-				if s.Sample(zerolog.InfoLevel) {
-					kept++
-				}
-			}
-			keptSink = kept
-		})
-		b.Run("parallel", func(b *testing.B) {
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				kept := 0
-				for pb.Next() {
-					if s.Sample(zerolog.InfoLevel) {
-						kept++
-					}
-				}
-				keptSink = kept
-			})
-		})
+		benchDecide(b, func(int) bool { return s.Sample(zerolog.InfoLevel) })
 	})
 	b.Run("otel_traceidratio", func(b *testing.B) {
 		s := sdktrace.TraceIDRatioBased(0.01)
@@ -124,27 +113,8 @@ func BenchmarkBaseline(b *testing.B) {
 			}
 			params[i] = sdktrace.SamplingParameters{ParentContext: context.Background(), TraceID: id, Name: "query"}
 		}
-		b.Run("serial", func(b *testing.B) {
-			b.ReportAllocs()
-			kept := 0
-			for i := 0; b.Loop(); i++ {
-				if s.ShouldSample(params[i&1023]).Decision == sdktrace.RecordAndSample {
-					kept++
-				}
-			}
-			keptSink = kept
-		})
-		b.Run("parallel", func(b *testing.B) {
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				kept := 0
-				for i := 0; pb.Next(); i++ {
-					if s.ShouldSample(params[i&1023]).Decision == sdktrace.RecordAndSample {
-						kept++
-					}
-				}
-				keptSink = kept
-			})
+		benchDecide(b, func(i int) bool {
+			return s.ShouldSample(params[i&1023]).Decision == sdktrace.RecordAndSample
 		})
 	})
 }

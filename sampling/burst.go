@@ -80,7 +80,7 @@ func (b *Burst) String() string {
 	if _, never := b.then.(Never); !never {
 		s += ":then=" + thenString(b.then)
 	}
-	return s + byOption(b.states.by)
+	return s + b.states.options()
 }
 
 // thenString writes a fallback sampler as a spec's then= value.

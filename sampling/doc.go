@@ -35,9 +35,9 @@
 //	sampler  = P [ ":by=" key ]                 P in [0,1]: 1 keeps all, 0 none, else a ratio
 //	         | "always" | "never"
 //	         | "ratio:" P [ ":by=" key ]
-//	         | "rate:" N "/" dur [ ":by=" key ] [ ":keys=" N ]
+//	         | "rate:" N "/" dur [ ":by=" key ] [ ":keys=" N ] [ ":headroom=" F ]
 //	         | "burst:" N "/" dur [ ":then=" fallback ] [ ":by=" key ] [ ":keys=" N ]
-//	         | "dynamic:" X "/" dur [ ":by=" key ] [ ":keys=" N ] [ ":window=" dur ]
+//	         | "dynamic:" X "/" dur [ ":by=" key ] [ ":keys=" N ] [ ":window=" dur ] [ ":weight=" F ]
 //	key      = "uuid" | "distinct_id" | "org" | "event" | "group." TYPE | "prop." NAME | NAME
 //	fallback = P | "always" | "never"
 //	dur      = a Go duration (10s, 1m, 500ms) or a bare unit (s, m, h)
@@ -49,8 +49,11 @@
 // Groups["organization"], a bare NAME is the property NAME (prop.NAME
 // for a name that clashes). An event without the key's value falls back to
 // its UUIDRandom (ratio) or to one shared state (the others). keys= bounds
-// the number of keys (DefaultMaxKeys); window= is how often dynamic
-// re-estimates (DefaultDynamicWindow). Events no rule matches are kept.
+// the number of keys (DefaultMaxKeys); headroom= is the share of a rate
+// limit its estimated rates aim at (DefaultHeadroom); window= is how often
+// dynamic re-estimates and weight= the weight of the newest window in its
+// moving average (DefaultDynamicWindow, DefaultEMAWeight); F is in (0, 1].
+// Events no rule matches are kept.
 //
 // Examples:
 //

@@ -1,6 +1,7 @@
 package sampling
 
 import (
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -81,6 +82,15 @@ func (k *keyed[S]) rotate(g int64) {
 	}
 	k.cur = make(map[uint64]*S, len(k.prev))
 	k.gen.Store(g)
+}
+
+// options returns the by= and keys= options of a spec that rebuild k.
+func (k *keyed[S]) options() string {
+	s := byOption(k.by)
+	if k.maxKeys != DefaultMaxKeys {
+		s += ":keys=" + strconv.Itoa(k.maxKeys)
+	}
+	return s
 }
 
 // keys returns the number of keys held, current and previous generation.

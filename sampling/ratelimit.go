@@ -27,7 +27,7 @@ import (
 type RateLimit struct {
 	limit    int64
 	interval time.Duration
-	by       Key
+	headroom float64
 	x        *estimator
 }
 
@@ -52,7 +52,7 @@ func NewRateLimit(limit int64, interval time.Duration, opts ...Option) (*RateLim
 	}
 	goal := max(1, c.headroom*float64(limit))
 	return &RateLimit{
-		limit: limit, interval: interval, by: c.by,
+		limit: limit, interval: interval, headroom: c.headroom,
 		x: newEstimator(c, goal, limit, 1, interval, 2),
 	}, nil
 }
@@ -78,7 +78,11 @@ func (r *RateLimit) Overflows() uint64 { return r.x.states.overflows.Load() }
 
 // String returns the limiter as a spec writes it, e.g. "rate:100/1s:by=org".
 func (r *RateLimit) String() string {
-	return "rate:" + strconv.FormatInt(r.limit, 10) + "/" + r.interval.String() + byOption(r.by)
+	s := "rate:" + strconv.FormatInt(r.limit, 10) + "/" + r.interval.String() + r.x.states.options()
+	if r.headroom != DefaultHeadroom {
+		s += ":headroom=" + formatFloat(r.headroom)
+	}
+	return s
 }
 
 // Dynamic aims at a target number of kept events per second for each key
@@ -94,8 +98,8 @@ func (r *RateLimit) String() string {
 // use.
 type Dynamic struct {
 	perSecond float64
-	by        Key
 	window    time.Duration
+	weight    float64
 	x         *estimator
 }
 
@@ -125,7 +129,7 @@ func NewDynamic(perSecond float64, opts ...Option) (*Dynamic, error) {
 	}
 	goal := perSecond * c.window.Seconds()
 	return &Dynamic{
-		perSecond: perSecond, by: c.by, window: c.window,
+		perSecond: perSecond, window: c.window, weight: c.weight,
 		x: newEstimator(c, goal, 0, c.weight, c.window, dynamicGenerations),
 	}, nil
 }
@@ -139,9 +143,12 @@ func (d *Dynamic) Keys() int { return d.x.states.keys() }
 // String returns the sampler as a spec writes it, e.g.
 // "dynamic:200/1s:by=org:window=5s".
 func (d *Dynamic) String() string {
-	s := "dynamic:" + formatFloat(d.perSecond) + "/1s" + byOption(d.by)
+	s := "dynamic:" + formatFloat(d.perSecond) + "/1s" + d.x.states.options()
 	if d.window != DefaultDynamicWindow {
 		s += ":window=" + d.window.String()
+	}
+	if d.weight != DefaultEMAWeight {
+		s += ":weight=" + formatFloat(d.weight)
 	}
 	return s
 }

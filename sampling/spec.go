@@ -140,9 +140,9 @@ var kinds = map[string][]string{
 	"always":  nil,
 	"never":   nil,
 	"ratio":   {"by"},
-	"rate":    {"by", "keys"},
+	"rate":    {"by", "keys", "headroom"},
 	"burst":   {"by", "keys", "then"},
-	"dynamic": {"by", "keys", "window"},
+	"dynamic": {"by", "keys", "window", "weight"},
 }
 
 // parseSampler parses "KIND[:ARG][:OPT=VALUE]..." or a bare probability.
@@ -215,6 +215,17 @@ func parseSampler(text string, now func() time.Time) (tracker.Sampler, []error) 
 			errs = append(errs, fmt.Errorf("window=%q: %w", v, err))
 		} else {
 			o = append(o, WithWindow(d))
+		}
+	}
+	for name, opt := range map[string]func(float64) Option{"headroom": WithHeadroom, "weight": WithEMAWeight} {
+		v, ok := opts[name]
+		if !ok {
+			continue
+		}
+		if f, err := parseProbability(v); err != nil || f == 0 {
+			fail("%w: %s=%q: want a number in (0, 1]", ErrBadRate, name, v)
+		} else {
+			o = append(o, opt(f))
 		}
 	}
 	if v, ok := opts["then"]; ok {

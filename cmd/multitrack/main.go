@@ -1,0 +1,123 @@
+// Command multitrack runs multitrack's tools: a demo of a service emitting
+// events through the configured sinks, and (in later versions) emit, config,
+// replay, lint and gen.
+//
+// Usage:
+//
+//	multitrack <command> [flags]
+//
+// Every command answers --help. Exit status: 0 on success, 1 on failure,
+// 2 on a usage error.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := NewMain(os.Stdout, os.Stderr).Run(ctx, os.Args[1:])
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// Main holds the CLI's output streams and environment, so that tests can
+// call Run directly.
+type Main struct {
+	Stdout, Stderr io.Writer
+	// Lookup reads the environment (os.LookupEnv by default).
+	Lookup func(string) (string, bool)
+}
+
+// NewMain returns a Main writing to the given streams and reading the
+// process environment.
+func NewMain(stdout, stderr io.Writer) *Main {
+	return &Main{Stdout: stdout, Stderr: stderr, Lookup: os.LookupEnv}
+}
+
+// command is one subcommand.
+type command interface {
+	Run(ctx context.Context, args []string) error
+}
+
+// Run runs the subcommand named by args[0].
+func (m *Main) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		m.usage(m.Stderr)
+		return usageErrorf("no command given")
+	}
+	var cmd command
+	switch args[0] {
+	case "demo":
+		cmd = &demoCommand{main: m}
+	case "help", "-h", "-help", "--help":
+		m.usage(m.Stdout)
+		return nil
+	default:
+		m.usage(m.Stderr)
+		return usageErrorf("unknown command %q", args[0])
+	}
+	return cmd.Run(ctx, args[1:])
+}
+
+func (m *Main) usage(w io.Writer) {
+	fmt.Fprint(w, `multitrack: product-analytics events for Go services.
+
+Usage:
+	multitrack <command> [flags]
+
+Commands:
+	demo    a simulated service emitting events through the configured sinks
+
+Run "multitrack <command> --help" for a command's flags. With no
+configuration (MULTITRACK_SINKS, POSTHOG_API_KEY) events go to stdout.
+`)
+}
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// parseFlags parses args with fs, mapping -help to a nil error with
+// errHelp, and other mistakes to usage errors.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return usageErrorf("%s: %v", fs.Name(), err)
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+// errHelp says --help was answered: exit status 0.
+var errHelp = errors.New("help requested")
+
+func exitCode(err error, stderr io.Writer) int {
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintln(stderr, "multitrack:", err)
+		return 2
+	default:
+		fmt.Fprintln(stderr, "multitrack:", err)
+		return 1
+	}
+}

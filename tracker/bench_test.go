@@ -1,0 +1,176 @@
+package tracker_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/posthog/posthog-go"
+	"github.com/rs/zerolog"
+
+	"github.com/multitrack/multitrack/tracker"
+)
+
+// discardSink accepts every batch.
+type discardSink struct{}
+
+func (discardSink) Write(context.Context, []tracker.Event) error { return nil }
+func (discardSink) Close(context.Context) error                  { return nil }
+
+// benchProps is the 5-property event every benchmark captures.
+var benchProps = map[string]any{
+	"user":        "alice",
+	"trace_id":    "4bf92f3577b34da6a3ce929d0e0e4736",
+	"duration_ms": 12.5,
+	"rows":        42,
+	"cached":      false,
+}
+
+func benchEvent() tracker.Event {
+	return tracker.Event{Name: "query_initiated", Properties: benchProps}
+}
+
+func newBenchTracker(b *testing.B, sinks int, opts ...tracker.Option) *tracker.Tracker {
+	b.Helper()
+	names := []string{"posthog", "file", "stdout"}
+	for i := 0; i < sinks; i++ {
+		opts = append(opts, tracker.WithSink(names[i], discardSink{}))
+	}
+	tr, err := tracker.New(opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = tr.Close(context.Background()) })
+	return tr
+}
+
+func BenchmarkCapture(b *testing.B) {
+	ctx := tracker.WithOrganization(context.Background(), "org_42")
+	for _, n := range []int{0, 1, 3} {
+		b.Run(sinksName(n), func(b *testing.B) {
+			tr := newBenchTracker(b, n)
+			e := benchEvent()
+			b.ReportAllocs()
+			for b.Loop() {
+				tr.Capture(ctx, e)
+			}
+		})
+		b.Run(sinksName(n)+"/parallel", func(b *testing.B) {
+			tr := newBenchTracker(b, n)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				e := benchEvent()
+				for pb.Next() {
+					tr.Capture(ctx, e)
+				}
+			})
+		})
+	}
+	b.Run("sampled_out/3_sinks", func(b *testing.B) {
+		tr := newBenchTracker(b, 3, tracker.WithSampler(tracker.SamplerFunc(func(tracker.Event) (bool, float64) { return false, 1 })))
+		e := benchEvent()
+		b.ReportAllocs()
+		for b.Loop() {
+			tr.Capture(ctx, e)
+		}
+	})
+	b.Run("queue_full/3_sinks", func(b *testing.B) {
+		// Sinks that never drain: after the first 16 events every Capture
+		// takes the drop path.
+		var opts []tracker.Option
+		release := make(chan struct{})
+		for _, name := range []string{"a", "b", "c"} {
+			opts = append(opts, tracker.WithSink(name, stuckSink{release}, tracker.WithQueueSize(16), tracker.WithBatchSize(16)))
+		}
+		tr, err := tracker.New(opts...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		e := benchEvent()
+		b.ReportAllocs()
+		for b.Loop() {
+			tr.Capture(ctx, e)
+		}
+		b.StopTimer()
+		close(release)
+		_ = tr.Close(context.Background())
+	})
+	b.Run("nil_tracker", func(b *testing.B) {
+		var tr *tracker.Tracker
+		e := benchEvent()
+		b.ReportAllocs()
+		for b.Loop() {
+			tr.Capture(ctx, e)
+		}
+	})
+}
+
+type stuckSink struct{ release chan struct{} }
+
+func (s stuckSink) Write(ctx context.Context, _ []tracker.Event) error {
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+	}
+	return nil
+}
+func (stuckSink) Close(context.Context) error { return nil }
+
+func sinksName(n int) string {
+	return map[int]string{0: "0_sinks", 1: "1_sink", 3: "3_sinks"}[n]
+}
+
+// BenchmarkBaseline measures, in the same run, what Capture is compared
+// with: posthog-go's Enqueue of the same event (it encodes JSON on the
+// caller), and zerolog's sampled-out event.
+func BenchmarkBaseline(b *testing.B) {
+	b.Run("posthog-go_Enqueue", func(b *testing.B) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.WriteHeader(http.StatusOK)
+		}))
+		defer srv.Close()
+		client, err := posthog.NewWithConfig("phc_bench", posthog.Config{
+			Endpoint:  srv.URL,
+			Interval:  50 * time.Millisecond,
+			BatchSize: 250,
+			Logger:    quietLogger{},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer client.Close()
+		b.ReportAllocs()
+		for b.Loop() {
+			props := posthog.NewProperties()
+			for k, v := range benchProps {
+				props.Set(k, v)
+			}
+			_ = client.Enqueue(posthog.Capture{
+				DistinctId: "org_42",
+				Event:      "query_initiated",
+				Groups:     posthog.NewGroups().Set("organization", "org_42"),
+				Properties: props,
+			})
+		}
+	})
+	b.Run("zerolog_sampled_out", func(b *testing.B) {
+		log := zerolog.New(io.Discard).Sample(&zerolog.BasicSampler{N: 1 << 30})
+		log.Info().Msg("the first event is kept")
+		b.ReportAllocs()
+		for b.Loop() {
+			log.Info().Str("user", "alice").Str("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736").
+				Float64("duration_ms", 12.5).Int("rows", 42).Bool("cached", false).Msg("query_initiated")
+		}
+	})
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Debugf(string, ...any) {}
+func (quietLogger) Logf(string, ...any)   {}
+func (quietLogger) Warnf(string, ...any)  {}
+func (quietLogger) Errorf(string, ...any) {}

@@ -1,0 +1,79 @@
+package tracker_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/multitrack/multitrack/sinks/stdout"
+	"github.com/multitrack/multitrack/tracker"
+	"github.com/multitrack/multitrack/tracker/trackertest"
+)
+
+// A tracker with the stdout sink: the organization comes from the context,
+// the SQL text is removed, and Close delivers what is queued.
+func Example() {
+	sink, err := stdout.New(stdout.WithWriter(os.Stdout), stdout.WithFormat(stdout.FormatJSON))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	t, err := tracker.New(tracker.WithSink("stdout", sink))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	ctx := tracker.WithOrganization(context.Background(), "org_42")
+	t.Capture(ctx, tracker.Event{
+		Name: "query_failed",
+		// UUID and Timestamp are set at Capture when empty; fixed here so
+		// that the output is stable.
+		UUID:      "0190f3c4-8b2a-7d4e-9f10-3c5a7b9d1e2f",
+		Timestamp: time.Date(2026, 11, 28, 10, 15, 3, 123456000, time.UTC),
+		Properties: map[string]any{
+			"sqlstate":       "42P01",
+			"error_category": "undefined_table",
+			"query_text":     "SELECT * FROM orderz", // never sent
+		},
+	})
+	if err := t.Close(context.Background()); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println("redacted:", t.Stats().Redacted)
+	// Output:
+	// {"uuid":"0190f3c4-8b2a-7d4e-9f10-3c5a7b9d1e2f","event":"query_failed","distinct_id":"org_42","timestamp":"2026-11-28T10:15:03.123456Z","groups":{"organization":"org_42"},"properties":{"error_category":"undefined_table","sqlstate":"42P01"}}
+	// redacted: 1
+}
+
+// Events without an organization belong to "standalone" and carry no group.
+func ExampleTracker_Capture_standalone() {
+	rec := trackertest.NewRecorder()
+	t, _ := tracker.New(tracker.WithSink("recorder", rec))
+	t.Capture(context.Background(), tracker.Event{Name: "cli_started"})
+	_ = t.Close(context.Background())
+	e := rec.Events()[0]
+	fmt.Println(e.Name, e.DistinctID, len(e.Groups))
+	// Output: cli_started standalone 0
+}
+
+// Stats say what happened to every event.
+func ExampleTracker_Stats() {
+	rec := trackertest.NewRecorder()
+	t, _ := tracker.New(tracker.WithSink("recorder", rec))
+	t.Capture(context.Background(), tracker.Event{Name: "ok"})
+	t.Capture(context.Background(), tracker.Event{}) // no name: rejected
+	_ = t.Close(context.Background())
+	s := t.Stats()
+	fmt.Printf("captured %d, kept %d, rejected %d, delivered %d\n",
+		s.Captured, s.Kept, s.Rejected.EmptyName, s.Sinks["recorder"].Delivered)
+	// Output: captured 2, kept 1, rejected 1, delivered 1
+}
+
+// A nil tracker, like Default before SetDefault, captures nothing.
+func ExampleDefault() {
+	tracker.Capture(context.Background(), tracker.Event{Name: "ignored"}) // no-op
+	fmt.Println(tracker.Default() == nil)
+	// Output: true
+}

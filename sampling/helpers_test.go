@@ -16,17 +16,21 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // fakeClock is a clock the test moves by hand.
 type fakeClock struct{ ns atomic.Int64 }
 
+// fakeEpoch is where every fake clock starts: on a whole second, so that
+// the samplers' windows start with the simulation.
+var fakeEpoch = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC).UnixNano()
+
 func newFakeClock() *fakeClock {
 	c := &fakeClock{}
-	c.ns.Store(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC).UnixNano())
+	c.ns.Store(fakeEpoch)
 	return c
 }
 
 func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
 func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
-func (c *fakeClock) Set(t time.Duration)     { c.ns.Store(newFakeClock().ns.Load() + int64(t)) }
+// Since is the time elapsed since the clock started.
 func (c *fakeClock) Since() time.Duration {
-	return time.Duration(c.ns.Load() - newFakeClock().ns.Load())
+	return time.Duration(c.ns.Load() - fakeEpoch)
 }
 
 // uuidFor builds a canonical UUIDv7 string whose random bits (rand_b) are

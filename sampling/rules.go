@@ -48,7 +48,13 @@ type glob struct {
 
 func compileGlob(index int, pattern string) glob {
 	parts := strings.Split(pattern, "*")
-	return glob{index: index, prefix: parts[0], middle: parts[1 : len(parts)-1], suffix: parts[len(parts)-1]}
+	g := glob{index: index, prefix: parts[0], suffix: parts[len(parts)-1]}
+	for _, m := range parts[1 : len(parts)-1] {
+		if m != "" { // "**" is "*"
+			g.middle = append(g.middle, m)
+		}
+	}
+	return g
 }
 
 func (g *glob) match(s string) bool {

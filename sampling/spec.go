@@ -175,7 +175,8 @@ func parseSampler(text string, now func() time.Time) (tracker.Sampler, []error) 
 	}
 	opts := map[string]string{}
 	for _, a := range args {
-		name, value, ok := strings.Cut(strings.TrimSpace(a), "=")
+		name, value, ok := strings.Cut(a, "=")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
 		switch {
 		case !ok:
 			fail("%w: option %q: want NAME=VALUE", ErrSyntax, a)

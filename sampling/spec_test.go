@@ -46,6 +46,8 @@ func TestParseSpecGood(t *testing.T) {
 		{"*_failed=always,query_*=dynamic:0.5/s,*=never", "*_failed=always,query_*=dynamic:0.5/1s,*=never"},
 		{"query_failed=1,query_*=0.1", "query_failed=always,query_*=ratio:0.1"},
 		{"$pageview=0.5", "$pageview=ratio:0.5"},
+		{"a = ratio : 0.5 : by = org", "a=ratio:0.5:by=org"},
+		{"q_*_x=1,q_**=0.5", "q_*_x=always,q_**=ratio:0.5"},
 	} {
 		t.Run(tc.spec, func(t *testing.T) {
 			s, err := sampling.ParseSpec(tc.spec)
@@ -138,6 +140,7 @@ func TestParseSpecBad(t *testing.T) {
 		{"*=1,a=0.2", []wantErr{{2, sampling.ErrUnreachable, `rule 1 "*"`}}},
 		{"query_*=1,query_failed=0.2", []wantErr{{2, sampling.ErrUnreachable, `rule 1 "query_*"`}}},
 		{"query_*=1,query_x*=0.2", []wantErr{{2, sampling.ErrUnreachable, `rule 1`}}},
+		{"**=1,a=0.5", []wantErr{{2, sampling.ErrUnreachable, `rule 1 "**"`}}},
 		{"a:b=1", []wantErr{{1, sampling.ErrBadPattern, "may not hold"}}},
 		// All errors of a spec are reported together, in order, several per rule.
 		{"a=2,b=rate:x/y:by=uuid:then=1,c=ratio:0.1,c=0.3", []wantErr{

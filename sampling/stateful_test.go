@@ -386,3 +386,50 @@ func TestConcurrentSampling(t *testing.T) {
 		t.Errorf("ratio kept %d of %d", counts["ratio"], n)
 	}
 }
+
+// TestConcurrentKeyChurn runs a keyed limiter from many goroutines while the
+// clock moves and keys come and go (run it with -race): the state stays
+// bounded and every key is held to its limit.
+func TestConcurrentKeyChurn(t *testing.T) {
+	clock := newFakeClock()
+	const maxKeys, limit = 16, 5
+	rl, err := sampling.NewRateLimit(limit, time.Second, sampling.By(sampling.KeyDistinctID),
+		sampling.WithMaxKeys(maxKeys), sampling.WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	kept := map[string]int{} // key and second -> kept
+	for w := range 4 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 5))
+			for i := range 3000 {
+				if w == 0 && i%100 == 0 {
+					clock.Advance(300 * time.Millisecond)
+				}
+				e := event(rng, "query_initiated", "")
+				e.DistinctID = fmt.Sprintf("user_%d", rng.IntN(40))
+				second := clock.Since() / time.Second
+				if keep, _ := rl.Sample(e); keep && clock.Since()/time.Second == second {
+					mu.Lock()
+					kept[fmt.Sprint(e.DistinctID, "@", second)]++
+					mu.Unlock()
+				}
+				if k := rl.Keys(); k > 2*maxKeys {
+					t.Errorf("%d keys held, bound %d", k, 2*maxKeys)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if rl.Overflows() == 0 {
+		t.Error("40 keys over a bound of 16 never overflowed")
+	}
+	for k, n := range kept {
+		if n > limit {
+			t.Errorf("%s: kept %d, limit %d", k, n, limit)
+		}
+	}
+}

@@ -28,6 +28,7 @@ func newFakeClock() *fakeClock {
 
 func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
 func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
 // Since is the time elapsed since the clock started.
 func (c *fakeClock) Since() time.Duration {
 	return time.Duration(c.ns.Load() - fakeEpoch)

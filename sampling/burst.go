@@ -48,7 +48,7 @@ func NewBurst(n int64, period time.Duration, opts ...Option) (*Burst, error) {
 	}
 	return &Burst{
 		n: uint32(n), period: int64(period), then: c.then, clock: c.clock,
-		states: newKeyed[burstState](c.by, c.maxKeys, 2*int64(period)),
+		states: newKeyed[burstState](c.by, c.maxKeys, int64(period), 2),
 	}, nil
 }
 

@@ -45,7 +45,7 @@ func newEstimator(c config, goal float64, limit int64, weight float64, window ti
 	w := int64(window)
 	return &estimator{
 		goal: goal, limit: limit, weight: weight, window: w, clock: c.clock,
-		states: newKeyed[estimate](c.by, c.maxKeys, w*genWindows),
+		states: newKeyed[estimate](c.by, c.maxKeys, w, genWindows),
 	}
 }
 

@@ -1,6 +1,7 @@
 package sampling
 
 import (
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -29,7 +30,13 @@ type keyed[S any] struct {
 	cur, prev map[uint64]*S
 }
 
-func newKeyed[S any](by Key, maxKeys int, genLen int64) *keyed[S] {
+// newKeyed returns the state of a sampler whose generations last windows
+// windows of window nanoseconds each (at most math.MaxInt64 in all).
+func newKeyed[S any](by Key, maxKeys int, window, windows int64) *keyed[S] {
+	genLen := int64(math.MaxInt64)
+	if window <= math.MaxInt64/windows {
+		genLen = window * windows
+	}
 	return &keyed[S]{by: by, maxKeys: maxKeys, genLen: genLen, cur: map[uint64]*S{}}
 }
 

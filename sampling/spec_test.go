@@ -228,6 +228,12 @@ func FuzzParseSpec(f *testing.F) {
 		if got := sampling.Format(again); got != canon {
 			t.Fatalf("canonical %q of %q parses to %q", canon, spec, got)
 		}
-		s.Sample(tracker.Event{Name: "query_initiated", UUID: uuidFor(1)})
+		for _, name := range []string{"query_initiated", "query_failed", "job_step", "a", "b", "c"} {
+			e := tracker.Event{Name: name, UUID: uuidFor(1), DistinctID: "u", Groups: map[string]string{"organization": "o"},
+				Properties: map[string]any{"trace_id": "t", "n": 42}}
+			if keep, rate := s.Sample(e); keep && (rate <= 0 || rate > 1) {
+				t.Fatalf("%q kept %s at rate %v", canon, name, rate)
+			}
+		}
 	})
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/multitrack/multitrack/tracker"
 )
 
-// RateLimit keeps at most Limit events per interval for each key (By), so
+// RateLimit keeps at most limit events per interval for each key (By), so
 // that one noisy organization cannot use up everyone's budget: each key has a
 // budget of its own. Rather than keeping the first events of an interval and
 // none after, it estimates each key's volume from the previous interval (and

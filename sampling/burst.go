@@ -73,6 +73,13 @@ func (b *Burst) Sample(e tracker.Event) (bool, float64) {
 	}
 }
 
+// Keys returns how many keys the sampler holds state for.
+func (b *Burst) Keys() int { return b.states.keys() }
+
+// Overflows returns how many events fell into the overflow state because the
+// sampler already held WithMaxKeys keys.
+func (b *Burst) Overflows() uint64 { return b.states.overflows.Load() }
+
 // String returns the sampler as a spec writes it, e.g.
 // "burst:50/1m0s:then=0.1:by=org".
 func (b *Burst) String() string {

@@ -140,6 +140,10 @@ func (d *Dynamic) Sample(e tracker.Event) (bool, float64) { return d.x.sample(&e
 // Keys returns how many keys the sampler holds state for.
 func (d *Dynamic) Keys() int { return d.x.states.keys() }
 
+// Overflows returns how many events fell into the overflow state because the
+// sampler already held WithMaxKeys keys.
+func (d *Dynamic) Overflows() uint64 { return d.x.states.overflows.Load() }
+
 // String returns the sampler as a spec writes it, e.g.
 // "dynamic:200/1s:by=org:window=5s".
 func (d *Dynamic) String() string {

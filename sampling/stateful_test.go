@@ -247,6 +247,18 @@ func TestPerKeyStateIsBounded(t *testing.T) {
 	if got := rl.Overflows(); got != 990 {
 		t.Errorf("overflows = %d, want 990", got)
 	}
+	// Burst and Dynamic hold the same bound.
+	burst, _ := sampling.NewBurst(1, time.Second, sampling.By(sampling.KeyDistinctID), sampling.WithMaxKeys(10), sampling.WithClock(clock.Now))
+	dyn, _ := sampling.NewDynamic(1, sampling.By(sampling.KeyDistinctID), sampling.WithMaxKeys(10), sampling.WithClock(clock.Now))
+	for i := range 100 {
+		e := event(rng, "query_initiated", "")
+		e.DistinctID = fmt.Sprintf("user_%d", i)
+		burst.Sample(e)
+		dyn.Sample(e)
+	}
+	if burst.Keys() != 10 || burst.Overflows() != 90 || dyn.Keys() != 10 || dyn.Overflows() != 90 {
+		t.Errorf("burst holds %d keys (%d overflows), dynamic %d (%d); want 10 (90)", burst.Keys(), burst.Overflows(), dyn.Keys(), dyn.Overflows())
+	}
 	// The overflow keys share one budget: a burst of new keys keeps at most
 	// the limit more.
 	kept := 0

@@ -58,7 +58,7 @@
 // Examples:
 //
 //	query_initiated=0.01,query_failed=1,*=1
-//	query_initiated=ratio:0.01:by=trace_id,query_failed=ratio:1:by=trace_id
+//	query_*=ratio:0.01:by=trace_id
 //	query_*=rate:100/s:by=org
 //	job_step=burst:50/1m:then=0.1
 //	query_initiated=dynamic:200/s:by=org,*_failed=always
@@ -71,8 +71,9 @@
 //
 // # Composition
 //
-// A Ratio keyed by the same key as another sampler makes correlated, nested
-// decisions: two Ratios p and q on the same key keep min(p, q), not p·q. Key
-// the tracker-level and sink-level samplers differently (or sample in one
-// place) when their rates are multiplied.
+// The tracker multiplies the rates of its sampler and a sink's sampler, and
+// re-mixes the per-event key for each sink, so per-event decisions compose
+// exactly. Two samplers keyed by the same value (an organization, a
+// trace_id) do not: two Ratios p and q by=org keep min(p, q) of the
+// organizations, not p·q. Key one of them differently, or sample in one place.
 package sampling

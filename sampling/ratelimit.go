@@ -116,7 +116,7 @@ func NewDynamic(perSecond float64, opts ...Option) (*Dynamic, error) {
 		return nil, err
 	}
 	if math.IsNaN(perSecond) || math.IsInf(perSecond, 0) || perSecond <= 0 {
-		return nil, fmt.Errorf("sampling: Dynamic: %w: target %v is not positive", ErrBadNumber, perSecond)
+		return nil, fmt.Errorf("sampling: Dynamic: %w: target %v is not a positive number", ErrBadNumber, perSecond)
 	}
 	if c.window <= 0 {
 		return nil, fmt.Errorf("sampling: Dynamic: %w: window %v is not positive", ErrBadDuration, c.window)

@@ -149,12 +149,8 @@ var kinds = map[string][]string{
 func parseSampler(text string, now func() time.Time) (tracker.Sampler, []error) {
 	fields := strings.Split(text, ":")
 	kind, args := strings.TrimSpace(fields[0]), fields[1:]
-	var errs []error
-	fail := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-
 	if kind == "" {
-		fail("%w: empty sampler after '='", ErrSyntax)
-		return nil, errs
+		return nil, []error{fmt.Errorf("%w: empty sampler after '='", ErrSyntax)}
 	}
 	bare := false
 	if _, err := strconv.ParseFloat(kind, 64); err == nil || kind[0] == '.' || kind[0] == '-' || kind[0] >= '0' && kind[0] <= '9' {
@@ -162,34 +158,54 @@ func parseSampler(text string, now func() time.Time) (tracker.Sampler, []error) 
 	}
 	names, known := kinds[kind]
 	if !known {
-		fail("%w %q: want a probability or one of always, never, ratio, rate, burst, dynamic", ErrUnknownKind, kind)
-		return nil, errs
+		return nil, []error{fmt.Errorf("%w %q: want a probability or one of always, never, ratio, rate, burst, dynamic", ErrUnknownKind, kind)}
 	}
 	var arg string
 	if kind != "always" && kind != "never" {
 		if len(args) == 0 || strings.Contains(args[0], "=") {
-			fail("%w: %s needs an argument, e.g. %s", ErrSyntax, kind, kindExample[kind])
-			return nil, errs
+			return nil, []error{fmt.Errorf("%w: %s needs an argument, e.g. %s", ErrSyntax, kind, kindExample[kind])}
 		}
 		arg, args = strings.TrimSpace(args[0]), args[1:]
 	}
+	opts, errs := splitOptions(kind, names, args)
+	o, oerrs := options(kind, opts, now)
+	errs = append(errs, oerrs...)
+	s, err := build(kind, arg, bare, o)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return s, nil
+}
+
+// splitOptions reads NAME=VALUE options, each one of names, once.
+func splitOptions(kind string, names, args []string) (map[string]string, []error) {
 	opts := map[string]string{}
+	var errs []error
 	for _, a := range args {
 		name, value, ok := strings.Cut(a, "=")
 		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
 		switch {
 		case !ok:
-			fail("%w: option %q: want NAME=VALUE", ErrSyntax, a)
+			errs = append(errs, fmt.Errorf("%w: option %q: want NAME=VALUE", ErrSyntax, a))
 		case !slices.Contains(names, name):
-			fail("%w %q for %s: %s", ErrUnknownOption, name, kind, takes(names))
+			errs = append(errs, fmt.Errorf("%w %q for %s: %s", ErrUnknownOption, name, kind, takes(names)))
 		case hasKey(opts, name):
-			fail("%w: %s given twice", ErrDuplicateOption, name)
+			errs = append(errs, fmt.Errorf("%w: %s given twice", ErrDuplicateOption, name))
 		default:
 			opts[name] = value
 		}
 	}
+	return opts, errs
+}
 
+// options turns a spec's options into the constructors' Options.
+func options(kind string, opts map[string]string, now func() time.Time) ([]Option, []error) {
 	var o []Option
+	var errs []error
+	fail := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	if kind == "rate" || kind == "burst" || kind == "dynamic" {
 		o = append(o, WithClock(now))
 	}
@@ -213,65 +229,59 @@ func parseSampler(text string, now func() time.Time) (tracker.Sampler, []error) 
 	}
 	if v, ok := opts["window"]; ok {
 		if d, err := parseDuration(v); err != nil {
-			errs = append(errs, fmt.Errorf("window=%q: %w", v, err))
+			fail("window=%q: %w", v, err)
 		} else {
 			o = append(o, WithWindow(d))
 		}
 	}
 	for name, opt := range map[string]func(float64) Option{"headroom": WithHeadroom, "weight": WithEMAWeight} {
-		v, ok := opts[name]
-		if !ok {
-			continue
-		}
-		if f, err := parseProbability(v); err != nil || f == 0 {
-			fail("%w: %s=%q: want a number in (0, 1]", ErrBadRate, name, v)
-		} else {
-			o = append(o, opt(f))
+		if v, ok := opts[name]; ok {
+			if f, err := parseProbability(v); err != nil || f == 0 {
+				fail("%w: %s=%q: want a number in (0, 1]", ErrBadRate, name, v)
+			} else {
+				o = append(o, opt(f))
+			}
 		}
 	}
 	if v, ok := opts["then"]; ok {
 		if s, err := parseThen(v); err != nil {
-			errs = append(errs, fmt.Errorf("then=%q: %w", v, err))
+			fail("then=%q: %w", v, err)
 		} else {
 			o = append(o, Then(s))
 		}
 	}
+	return o, errs
+}
 
-	var s tracker.Sampler
-	var err error
+// build makes a sampler of kind from its argument and options. A bad
+// argument is an error of its own, reported with the options' errors.
+func build(kind, arg string, bare bool, o []Option) (tracker.Sampler, error) {
 	switch kind {
 	case "always":
-		s = Always{}
+		return Always{}, nil
 	case "never":
-		s = Never{}
+		return Never{}, nil
 	case "ratio":
-		var p float64
-		if p, err = parseProbability(arg); err == nil && len(errs) == 0 {
-			s, err = bareRatio(p, bare && len(o) == 0, o)
+		p, err := parseProbability(arg)
+		if err != nil {
+			return nil, err
 		}
+		return bareRatio(p, bare && len(o) == 0, o)
 	case "rate", "burst":
-		var n int64
-		var d time.Duration
-		if n, d, err = parsePerDuration(arg); err == nil && len(errs) == 0 {
-			if kind == "rate" {
-				s, err = NewRateLimit(n, d, o...)
-			} else {
-				s, err = NewBurst(n, d, o...)
-			}
+		n, d, err := parsePerDuration(arg)
+		if err != nil {
+			return nil, err
 		}
-	case "dynamic":
-		var f float64
-		if f, err = parsePerSecond(arg); err == nil && len(errs) == 0 {
-			s, err = NewDynamic(f, o...)
+		if kind == "rate" {
+			return NewRateLimit(n, d, o...)
 		}
+		return NewBurst(n, d, o...)
 	}
+	f, err := parsePerSecond(arg)
 	if err != nil {
-		errs = append(errs, err)
+		return nil, err
 	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	return s, nil
+	return NewDynamic(f, o...)
 }
 
 var kindExample = map[string]string{
@@ -377,5 +387,8 @@ func parsePerSecond(s string) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return f / d.Seconds(), nil
+	if r := f / d.Seconds(); !math.IsInf(r, 0) && r > 0 {
+		return r, nil
+	}
+	return 0, fmt.Errorf("%w: %s: out of range as a rate per second", ErrBadNumber, s)
 }

@@ -135,6 +135,7 @@ func TestParseSpecBad(t *testing.T) {
 		{"a=burst:50/1m:then=1.5", []wantErr{{1, sampling.ErrBadRate, "then="}}},
 		{"a=burst:50/1m:then=ratio", []wantErr{{1, sampling.ErrBadRate, "then="}}},
 		{"a=dynamic:0/s", []wantErr{{1, sampling.ErrBadNumber, "positive number"}}},
+		{"a=dynamic:1e300/ns", []wantErr{{1, sampling.ErrBadNumber, "out of range"}}},
 		{"a=dynamic:200/s:window=soon", []wantErr{{1, sampling.ErrBadDuration, "window="}}},
 		{"a=0.1,a=0.2", []wantErr{{2, sampling.ErrDuplicate, "already used by rule 1"}}},
 		{"*=1,a=0.2", []wantErr{{2, sampling.ErrUnreachable, `rule 1 "*"`}}},

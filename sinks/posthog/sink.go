@@ -1,0 +1,516 @@
+package posthog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	ph "github.com/posthog/posthog-go"
+
+	"github.com/multitrack/multitrack/tracker"
+)
+
+// ErrUnacknowledged is the reason given for events that posthog-go had
+// accepted but had not reported on when Close's deadline ended.
+var ErrUnacknowledged = errors.New("posthog: no delivery report before the close deadline")
+
+// closeReportMargin is the most Close keeps of its deadline, after asking
+// posthog-go to stop, for the reports of the requests it aborts.
+const closeReportMargin = 100 * time.Millisecond
+
+// legacyUUIDSpace is the name space of the UUIDv5 sent for an event whose
+// UUID is not a UUID (e.g. "order-1"): PostHog requires one, and the same
+// name always gives the same UUID, so deduplication downstream still works.
+var legacyUUIDSpace = uuid.MustParse("6f1c3a52-0f6e-4b8e-9d55-3f0a7c2e9b41")
+
+// enqueuer is the part of posthog-go's client Write uses.
+type enqueuer interface {
+	Enqueue(ph.Message) error
+}
+
+// Sink sends events to PostHog through posthog-go's batching client. Create
+// it with New and register it with tracker.WithSink; see the package comment.
+type Sink struct {
+	client    ph.Client
+	enqueue   enqueuer
+	ownedRT   *http.Transport // closed in Close; nil with WithTransport
+	groups    *groupIdentifier
+	groupType []string // group types with WithGroupProperties, sorted
+
+	mu        sync.Mutex
+	pending   map[string]pendingEntry // by the UUID sent
+	npending  int
+	changed   chan struct{} // closed when pending shrinks; made by waiters
+	reportFn  tracker.UndeliveredFunc
+	closing   bool
+	closed    atomic.Bool
+	reporting sync.RWMutex // held (read) while reporting; Close takes it to fence
+
+	stats counters
+}
+
+// pendingEntry is an event handed to posthog-go and not yet reported on. It
+// holds more than one event only when events share a UUID.
+type pendingEntry struct {
+	ev   tracker.Event
+	more []tracker.Event
+}
+
+// New returns a Sink that sends to the PostHog project of apiKey. The key is
+// required; it is never logged nor put in an error. Every invalid option is
+// reported at once, each naming the option.
+func New(apiKey string, opts ...Option) (*Sink, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	var errs []error
+	apiKey = strings.TrimSpace(apiKey)
+	if apiKey == "" {
+		errs = append(errs, errors.New("posthog: empty API key (POSTHOG_API_KEY)"))
+	}
+	if err := cfg.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+
+	s := &Sink{pending: make(map[string]pendingEntry)}
+	rt := cfg.transport
+	if !cfg.transportSet {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns = ph.DefaultIdleConns
+		t.MaxIdleConnsPerHost = ph.DefaultIdleConnsPerHost
+		s.ownedRT, rt = t, t
+	}
+	compression := ph.CompressionNone
+	if cfg.gzip {
+		compression = ph.CompressionGzip
+	}
+	backoff := ph.NewBackoff(cfg.backoff, 2, 0, cfg.backoffMax)
+	client, err := ph.NewWithConfig(apiKey, ph.Config{
+		Endpoint:    cfg.trimmedEndpoint(),
+		Interval:    cfg.interval,
+		BatchSize:   cfg.batchSize,
+		MaxRetries:  ph.Ptr(cfg.maxRetries),
+		Compression: compression,
+		Transport:   rt,
+		Logger:      newLogger(cfg.log, apiKey),
+		Callback:    callback{s},
+		RetryAfter: func(attempt int) time.Duration {
+			s.stats.retries.Add(1)
+			return backoff.Duration(attempt)
+		},
+	})
+	if err != nil {
+		// posthog-go's ConfigError names a field and value, never the key.
+		s.closeTransport()
+		return nil, fmt.Errorf("posthog: %w", err)
+	}
+	s.client, s.enqueue = client, client
+	if cfg.enqueueOverride != nil {
+		s.enqueue = cfg.enqueueOverride(client)
+	}
+	if len(cfg.groupProps) > 0 {
+		s.groups = newGroupIdentifier(cfg.groupProps, cfg.groupCacheSize)
+	}
+	return s, nil
+}
+
+// SetUndelivered implements tracker.UndeliveredReporter. Every event the sink
+// accepted in Write and gives up on is passed to f: refused by posthog-go's
+// queue, reported failed by posthog-go (retries exhausted, a 4xx answer), or
+// not reported on when Close's deadline ended. Without it, such events are
+// counted in Stats and, for those refused in Write, named in Write's error.
+func (s *Sink) SetUndelivered(f tracker.UndeliveredFunc) {
+	s.mu.Lock()
+	s.reportFn = f
+	s.mu.Unlock()
+}
+
+// Write hands each event to posthog-go, which batches, compresses and sends
+// them from its own goroutines; Write never waits for the network. Each
+// event gets a copy of its maps (posthog-go adds to the map it is given).
+//
+// If ctx is already done, nothing is sent and Write returns ctx's error: the
+// whole batch was not delivered. Otherwise every event is either handed to
+// posthog-go, and tracked until posthog-go reports on it, or refused by
+// posthog-go (ErrQueueFull, ErrClosed, an invalid event): refused events go
+// to the UndeliveredFunc when one is set, and Write returns nil; without one,
+// Write returns an error that counts them and wraps each cause.
+func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return ph.ErrClosed
+	}
+	sent := make([]string, len(events))
+	s.mu.Lock()
+	for i := range events {
+		sent[i] = sendUUID(events[i].UUID)
+		s.track(sent[i], retained(events[i]))
+	}
+	s.mu.Unlock()
+
+	var refused refusals
+	for i := range events {
+		e := &events[i]
+		if s.groups != nil {
+			s.groups.identify(s, e)
+		}
+		if err := s.enqueue.Enqueue(capture(e, sent[i])); err != nil {
+			refused.add(sent[i], err)
+		}
+	}
+	if len(refused.uuids) == 0 {
+		return nil
+	}
+	return s.refuse(&refused)
+}
+
+// refusals collects the events posthog-go refused in one Write.
+type refusals struct {
+	uuids []string
+	errs  []error
+}
+
+func (r *refusals) add(u string, err error) {
+	r.uuids = append(r.uuids, u)
+	r.errs = append(r.errs, err)
+}
+
+// refuse untracks refused events and reports them, grouped by cause.
+func (s *Sink) refuse(r *refusals) error {
+	type group struct {
+		err    error
+		events []tracker.Event
+	}
+	var groups []group
+	s.mu.Lock()
+	for i, u := range r.uuids {
+		ev, ok := s.untrack(u)
+		if !ok { // reported already by a Failure callback during Enqueue
+			continue
+		}
+		s.stats.refused.Add(1)
+		if errors.Is(r.errs[i], ph.ErrQueueFull) {
+			s.stats.queueFull.Add(1)
+		}
+		if n := len(groups); n > 0 && groups[n-1].err == r.errs[i] {
+			groups[n-1].events = append(groups[n-1].events, ev)
+		} else {
+			groups = append(groups, group{r.errs[i], []tracker.Event{ev}})
+		}
+	}
+	f := s.reportFn
+	s.mu.Unlock()
+
+	var errs []error
+	for _, g := range groups {
+		reason := fmt.Errorf("posthog: refused by posthog-go: %w", g.err)
+		if f != nil {
+			s.report(f, g.events, reason)
+			continue
+		}
+		errs = append(errs, fmt.Errorf("%d events not delivered: %w", len(g.events), reason))
+	}
+	return errors.Join(errs...)
+}
+
+// Flush implements tracker.Flusher. posthog-go offers no way to send its
+// buffer early, so Flush waits until posthog-go has reported on every event
+// handed to it before the call (sent, failed, or refused): up to the batching
+// interval plus the time to send. If ctx ends first, it returns an error that
+// counts the events still waiting and wraps ctx's error.
+func (s *Sink) Flush(ctx context.Context) error {
+	s.mu.Lock()
+	want := make([]string, 0, len(s.pending))
+	for u := range s.pending {
+		want = append(want, u)
+	}
+	s.mu.Unlock()
+	return s.await(ctx, want)
+}
+
+// await waits until none of the UUIDs in want is pending, or ctx ends.
+func (s *Sink) await(ctx context.Context, want []string) error {
+	for {
+		s.mu.Lock()
+		kept := want[:0]
+		for _, u := range want {
+			if _, ok := s.pending[u]; ok {
+				kept = append(kept, u)
+			}
+		}
+		want = kept
+		if len(want) == 0 {
+			s.mu.Unlock()
+			return nil
+		}
+		if s.changed == nil {
+			s.changed = make(chan struct{})
+		}
+		ch := s.changed
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("posthog: %d events not yet reported on by posthog-go: %w", len(want), ctx.Err())
+		}
+	}
+}
+
+// Close stops posthog-go, which sends what it buffers, within ctx's deadline.
+// When the deadline is near, posthog-go aborts its requests and reports their
+// events failed; whatever is still not reported on when ctx ends is reported
+// undelivered with ErrUnacknowledged. No UndeliveredFunc call happens after
+// Close returns. The error counts the events not delivered and wraps ctx's
+// error when the deadline cut delivery short.
+func (s *Sink) Close(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return ph.ErrClosed
+	}
+	s.closing = true
+	s.mu.Unlock()
+
+	undeliveredBefore := s.stats.undelivered()
+	closeCtx, cancel := stopEarly(ctx)
+	err := s.client.CloseWithContext(closeCtx) // wraps ctx's error when cut short
+	cancel()
+	// Every event accepted in Write is now with posthog-go's goroutines, which
+	// report on it shortly after the client has stopped.
+	if waitErr := s.await(ctx, s.pendingUUIDs()); waitErr != nil && err == nil {
+		err = waitErr
+	}
+
+	s.mu.Lock()
+	var left []tracker.Event
+	for _, p := range s.pending {
+		left = append(left, p.ev)
+		left = append(left, p.more...)
+	}
+	clear(s.pending)
+	s.npending = 0
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
+	f := s.reportFn
+	s.mu.Unlock()
+	if len(left) > 0 {
+		s.stats.unacknowledged.Add(uint64(len(left)))
+		if f != nil {
+			s.report(f, left, ErrUnacknowledged)
+		}
+	}
+	// Fence: wait for callbacks reporting right now, and stop later ones.
+	s.closed.Store(true)
+	s.reporting.Lock()
+	s.reporting.Unlock() //nolint:staticcheck // an empty critical section is the fence
+	s.closeTransport()
+
+	if n := s.stats.undelivered() - undeliveredBefore; n > 0 {
+		if err != nil {
+			return fmt.Errorf("posthog: %d events not delivered at close: %w", n, err)
+		}
+		return fmt.Errorf("posthog: %d events not delivered at close", n)
+	}
+	if err != nil {
+		return fmt.Errorf("posthog: close: %w", err)
+	}
+	return nil
+}
+
+// stopEarly derives the context posthog-go's CloseWithContext gets: ctx with
+// its deadline moved earlier by a tenth of the time left (at most
+// closeReportMargin), so that the reports of aborted requests arrive before
+// the caller's deadline.
+func stopEarly(ctx context.Context) (context.Context, context.CancelFunc) {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	margin := min(time.Until(d)/10, closeReportMargin)
+	return context.WithDeadline(ctx, d.Add(-margin))
+}
+
+func (s *Sink) pendingUUIDs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	us := make([]string, 0, len(s.pending))
+	for u := range s.pending {
+		us = append(us, u)
+	}
+	return us
+}
+
+func (s *Sink) closeTransport() {
+	if s.ownedRT != nil {
+		s.ownedRT.CloseIdleConnections()
+	}
+}
+
+// track records ev as handed to posthog-go under UUID u. s.mu is held.
+func (s *Sink) track(u string, ev tracker.Event) {
+	if p, ok := s.pending[u]; ok {
+		p.more = append(p.more, ev)
+		s.pending[u] = p
+	} else {
+		s.pending[u] = pendingEntry{ev: ev}
+	}
+	s.npending++
+}
+
+// untrack removes one event tracked under u, and wakes waiters. s.mu is held.
+func (s *Sink) untrack(u string) (tracker.Event, bool) {
+	p, ok := s.pending[u]
+	if !ok {
+		return tracker.Event{}, false
+	}
+	ev := p.ev
+	if len(p.more) > 0 {
+		p.ev, p.more = p.more[0], p.more[1:]
+		s.pending[u] = p
+	} else {
+		delete(s.pending, u)
+	}
+	s.npending--
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
+	return ev, true
+}
+
+// report passes undelivered events to f, unless Close has returned.
+func (s *Sink) report(f tracker.UndeliveredFunc, events []tracker.Event, reason error) {
+	s.reporting.RLock()
+	defer s.reporting.RUnlock()
+	if s.closed.Load() {
+		return
+	}
+	f(events, reason)
+}
+
+// acknowledge handles posthog-go's report on one event.
+func (s *Sink) acknowledge(u string, failure error) {
+	if s.groups != nil && s.groups.acknowledge(u, failure) {
+		if failure != nil {
+			s.stats.groupIdentifyFailures.Add(1)
+		}
+		return
+	}
+	s.mu.Lock()
+	ev, ok := s.untrack(u)
+	f := s.reportFn
+	s.mu.Unlock()
+	if !ok {
+		return // reported on already (Close's deadline)
+	}
+	if failure == nil {
+		s.stats.sent.Add(1)
+		return
+	}
+	s.stats.failed.Add(1)
+	if f != nil {
+		s.report(f, []tracker.Event{ev}, fmt.Errorf("posthog: delivery failed: %w", failure))
+	}
+}
+
+// callback receives posthog-go's delivery reports.
+type callback struct{ s *Sink }
+
+// Success implements posthog.Callback.
+func (c callback) Success(m ph.APIMessage) { c.s.acknowledge(messageUUID(m), nil) }
+
+// Failure implements posthog.Callback.
+func (c callback) Failure(m ph.APIMessage, err error) {
+	if err == nil {
+		err = errors.New("unknown failure")
+	}
+	c.s.acknowledge(messageUUID(m), err)
+}
+
+func messageUUID(m ph.APIMessage) string {
+	switch m := m.(type) {
+	case ph.CaptureInApi:
+		return m.Uuid
+	case ph.GroupIdentifyInApi:
+		return m.Uuid
+	}
+	return ""
+}
+
+// capture maps an event to posthog-go's Capture, with maps of its own.
+func capture(e *tracker.Event, u string) ph.Capture {
+	c := ph.Capture{
+		Uuid:       u,
+		DistinctId: e.DistinctID,
+		Event:      e.Name,
+		Timestamp:  e.Timestamp,
+		Properties: make(ph.Properties, len(e.Properties)+2), // room for posthog-go's own
+	}
+	for k, v := range e.Properties {
+		c.Properties[k] = v
+	}
+	if len(e.Groups) > 0 {
+		c.Groups = make(ph.Groups, len(e.Groups))
+		for k, v := range e.Groups {
+			c.Groups[k] = v
+		}
+	}
+	return c
+}
+
+// retained is the copy of an event the sink keeps until posthog-go reports
+// on it: the caller's maps are not kept past Write.
+func retained(e tracker.Event) tracker.Event {
+	if e.Properties != nil {
+		p := make(map[string]any, len(e.Properties))
+		for k, v := range e.Properties {
+			p[k] = v
+		}
+		e.Properties = p
+	}
+	if e.Groups != nil {
+		g := make(map[string]string, len(e.Groups))
+		for k, v := range e.Groups {
+			g[k] = v
+		}
+		e.Groups = g
+	}
+	return e
+}
+
+// sendUUID is the UUID sent for an event: its own in canonical form, a
+// UUIDv5 of it when it is not a UUID, a new UUIDv7 when it is empty.
+func sendUUID(s string) string {
+	if s == "" {
+		return uuid.Must(uuid.NewV7()).String()
+	}
+	if len(s) == 36 && uuid.Validate(s) == nil && strings.ToLower(s) == s {
+		return s
+	}
+	if u, err := uuid.Parse(s); err == nil {
+		return u.String()
+	}
+	return uuid.NewSHA1(legacyUUIDSpace, []byte(s)).String()
+}
+
+var (
+	_ tracker.UndeliveredReporter = (*Sink)(nil)
+	_ tracker.Flusher             = (*Sink)(nil)
+	_ ph.Callback                 = callback{}
+)
+
+var _ tracker.Sink = (*Sink)(nil)

@@ -1,0 +1,274 @@
+package tracker
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+)
+
+// ErrLineTooLong is the error of a line longer than MaxEventLine.
+var ErrLineTooLong = fmt.Errorf("line longer than %d bytes", MaxEventLine)
+
+// ErrTornLine is the error of a last line that has no trailing newline and is
+// not valid JSON: what a process killed mid-write leaves. EventReader skips
+// it and keeps it as a warning.
+var ErrTornLine = errors.New("torn last line (no trailing newline)")
+
+// LineError is an error about one line of an event file.
+type LineError struct {
+	File string // the name given to NewEventReader
+	Line int    // 1-based line number
+	Err  error  // what is wrong with the line
+}
+
+// Error returns "file:line: encodeProblem".
+func (e *LineError) Error() string {
+	if e.File == "" {
+		return fmt.Sprintf("line %d: %v", e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *LineError) Unwrap() error { return e.Err }
+
+// EventReader reads event lines (as AppendEventLine writes them) one event at
+// a time.
+//
+// Numbers decode as int64 when they are integers that fit, else as float64;
+// objects as map[string]any, arrays as []any. Blank lines are skipped. A last
+// line that has no trailing newline and is not valid JSON is torn: Next skips
+// it and Warnings reports it. Every other bad line is an error.
+type EventReader struct {
+	br       *bufio.Reader
+	name     string
+	line     int
+	read     int64
+	buf      []byte
+	warnings []*LineError
+	err      error // sticky: I/O error or io.EOF
+}
+
+// NewEventReader returns a reader of the event lines in r. name (usually the
+// file's path) prefixes every error.
+func NewEventReader(r io.Reader, name string) *EventReader {
+	return &EventReader{br: bufio.NewReaderSize(r, 64<<10), name: name}
+}
+
+// Next returns the next event, or io.EOF after the last one.
+//
+// A bad line gives a *LineError naming the file and line; Next can be called
+// again to continue with the following line. A read error from the
+// underlying reader (also wrapped in a *LineError) is final, as is io.EOF.
+func (r *EventReader) Next() (Event, error) {
+	for r.err == nil {
+		line, complete, err := r.readLine()
+		switch {
+		case err == ErrLineTooLong:
+			if !complete {
+				r.err = io.EOF
+			}
+			return Event{}, r.lineError(err)
+		case err == io.EOF:
+			r.err = io.EOF
+			if line == nil {
+				return Event{}, io.EOF
+			}
+		case err != nil:
+			r.err = r.lineError(err)
+			return Event{}, r.err
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		e, perr := decodeEventLine(line)
+		switch {
+		case perr == nil:
+			return e, nil
+		case !complete && errors.Is(perr, errLineNotJSON):
+			r.warnings = append(r.warnings, r.lineError(fmt.Errorf("%w, skipped: %v", ErrTornLine, perr)))
+			return Event{}, io.EOF
+		default:
+			return Event{}, r.lineError(perr)
+		}
+	}
+	return Event{}, r.err
+}
+
+// Line returns the number of the line last read (the line of the event Next
+// last returned, or of its error).
+func (r *EventReader) Line() int { return r.line }
+
+// BytesRead returns how many bytes of the input have been consumed, for
+// progress reports.
+func (r *EventReader) BytesRead() int64 { return r.read }
+
+// Warnings returns the lines skipped so far that were not errors: a torn last
+// line.
+func (r *EventReader) Warnings() []*LineError { return r.warnings }
+
+func (r *EventReader) lineError(err error) *LineError {
+	return &LineError{File: r.name, Line: r.line, Err: err}
+}
+
+// readLine returns the next line without its newline, and whether it had
+// one. A line over MaxEventLine is consumed to its end and reported as
+// ErrLineTooLong, without being held in memory. At the end of the input it
+// returns the unterminated rest (possibly nil) with io.EOF.
+func (r *EventReader) readLine() (line []byte, complete bool, err error) {
+	r.line++
+	r.buf = r.buf[:0]
+	tooLong := false
+	for {
+		chunk, err := r.br.ReadSlice('\n')
+		r.read += int64(len(chunk))
+		if !tooLong {
+			if len(r.buf)+len(chunk) > MaxEventLine {
+				tooLong = true
+				r.buf = r.buf[:0]
+			} else {
+				r.buf = append(r.buf, chunk...)
+			}
+		}
+		switch {
+		case err == bufio.ErrBufferFull:
+			continue
+		case err == nil && tooLong:
+			return nil, true, ErrLineTooLong
+		case err == nil:
+			return r.buf[:len(r.buf)-1], true, nil
+		case tooLong && err == io.EOF:
+			return nil, false, ErrLineTooLong
+		case len(r.buf) == 0 && err == io.EOF:
+			r.line--
+			return nil, false, io.EOF
+		default:
+			return r.buf, false, err
+		}
+	}
+}
+
+// errLineNotJSON marks a line that is not syntactically a JSON object, as opposed
+// to valid JSON that is not a valid event.
+var errLineNotJSON = errors.New("not a JSON object")
+
+// lineWire is the JSON shape of an event line.
+type lineWire struct {
+	UUID       string            `json:"uuid"`
+	Event      *string           `json:"event"`
+	DistinctID string            `json:"distinct_id"`
+	Timestamp  string            `json:"timestamp"`
+	Groups     map[string]string `json:"groups"`
+	Properties map[string]any    `json:"properties"`
+}
+
+// ParseEventLine decodes one event line (with or without its newline).
+func ParseEventLine(line []byte) (Event, error) { return decodeEventLine(line) }
+
+func decodeEventLine(line []byte) (Event, error) {
+	if !json.Valid(line) {
+		var v any
+		err := json.Unmarshal(line, &v)
+		return Event{}, fmt.Errorf("%w: %v", errLineNotJSON, err)
+	}
+	var w lineWire
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.UseNumber()
+	if err := dec.Decode(&w); err != nil {
+		return Event{}, fmt.Errorf("not an event line: %v", err)
+	}
+	if w.Event == nil || *w.Event == "" {
+		return Event{}, errors.New(`not an event line: no "event" name`)
+	}
+	e := Event{Name: *w.Event, DistinctID: w.DistinctID, UUID: w.UUID}
+	if w.Timestamp != "" {
+		ts, err := time.Parse(time.RFC3339Nano, w.Timestamp)
+		if err != nil {
+			return Event{}, fmt.Errorf("timestamp %q is not RFC 3339", w.Timestamp)
+		}
+		e.Timestamp = ts.UTC()
+		if y := e.Timestamp.Year(); y < 0 || y > 9999 {
+			return Event{}, fmt.Errorf("timestamp %q is outside years 0–9999 in UTC", w.Timestamp)
+		}
+	}
+	if len(w.Groups) > 0 {
+		e.Groups = w.Groups
+	}
+	if len(w.Properties) > 0 {
+		for k, v := range w.Properties {
+			nv, err := lineNumbers(v)
+			if err != nil {
+				return Event{}, fmt.Errorf("property %q: %v", k, err)
+			}
+			w.Properties[k] = nv
+		}
+		e.Properties = w.Properties
+	}
+	return e, nil
+}
+
+// lineNumbers replaces the json.Numbers in v: integers that fit become
+// int64, other numbers float64.
+func lineNumbers(v any) (any, error) {
+	switch x := v.(type) {
+	case json.Number:
+		return lineNumber(string(x))
+	case map[string]any:
+		for k, e := range x {
+			n, err := lineNumbers(e)
+			if err != nil {
+				return nil, err
+			}
+			x[k] = n
+		}
+	case []any:
+		for i, e := range x {
+			n, err := lineNumbers(e)
+			if err != nil {
+				return nil, err
+			}
+			x[i] = n
+		}
+	}
+	return v, nil
+}
+
+func lineNumber(s string) (any, error) {
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return i, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return nil, fmt.Errorf("number %s out of range", s)
+	}
+	return f, nil
+}
+
+// ReadEventFile reads every event of the event file at path. It returns the
+// events, the warnings (a torn last line), and the first error, a *LineError
+// naming path and line (the events before it are returned too).
+func ReadEventFile(path string) ([]Event, []*LineError, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	r := NewEventReader(f, path)
+	var events []Event
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			return events, r.Warnings(), nil
+		}
+		if err != nil {
+			return events, r.Warnings(), err
+		}
+		events = append(events, e)
+	}
+}

@@ -1,0 +1,83 @@
+package tracker
+
+import "testing"
+
+func TestRedactorMatchesWholeWords(t *testing.T) {
+	r := newRedactor(DefaultRedactedKeys())
+	cases := []struct {
+		key    string
+		secret bool
+	}{
+		{"password", true},
+		{"db_password", true},
+		{"userPassword", true},
+		{"PASSWORD", true},
+		{"api_key", true},
+		{"apiKey", true},
+		{"apikey", true},
+		{"stripe-api-key", true},
+		{"userAPIKey", true},
+		{"Authorization", true},
+		{"access_token", true},
+		{"refreshToken", true},
+		{"client.secret", true},
+		{"sql", true},
+		{"raw_sql", true},
+		{"query_text", true},
+		{"queryText", true},
+		{"sqlstate", false},
+		{"error_category", false},
+		{"user", false},
+		{"trace_id", false},
+		{"tokens_used", false},
+		{"author", false},
+		{"duration_ms", false},
+		{"", false},
+	}
+	for _, c := range cases {
+		t.Run(c.key, func(t *testing.T) {
+			// twice: computed, then cached
+			for i := 0; i < 2; i++ {
+				if got := r.secret(c.key); got != c.secret {
+					t.Fatalf("secret(%q) = %v, want %v (pass %d)", c.key, got, c.secret, i)
+				}
+			}
+		})
+	}
+}
+
+func TestRedactorCustomList(t *testing.T) {
+	r := newRedactor([]string{"ssn", "credit_card"})
+	for key, want := range map[string]bool{"ssn": true, "user_ssn": true, "creditCard": true, "password": false} {
+		if got := r.secret(key); got != want {
+			t.Errorf("secret(%q) = %v, want %v", key, got, want)
+		}
+	}
+	if newRedactor(nil).secret("password") {
+		t.Error("an empty list redacts nothing")
+	}
+}
+
+func TestSplitWords(t *testing.T) {
+	for in, want := range map[string]string{
+		"userAPIKey":  "user api key",
+		"HTTPServer":  "http server",
+		"db_password": "db password",
+		"a.b-c d":     "a b c d",
+		"sqlstate":    "sqlstate",
+		"X":           "x",
+		"__x__":       "x",
+		"queryText2":  "query text2",
+	} {
+		got := ""
+		for i, w := range splitWords(in) {
+			if i > 0 {
+				got += " "
+			}
+			got += w
+		}
+		if got != want {
+			t.Errorf("splitWords(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

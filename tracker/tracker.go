@@ -1,0 +1,390 @@
+package tracker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-multierror"
+	"github.com/rs/zerolog"
+)
+
+// ErrClosed is returned by Flush on a closed tracker.
+var ErrClosed = errors.New("tracker: closed")
+
+// Tracker captures events and fans them out to its sinks. It is safe for
+// concurrent use. A nil *Tracker, and the zero Tracker, are valid and
+// deliver nothing. Create one with New and Close it when done.
+type Tracker struct {
+	sampler      Sampler
+	log          zerolog.Logger
+	props        map[string]any
+	propsSize    int
+	redactor     *redactor
+	fallbackID   string
+	maxEventSize int
+	workers      []*worker
+	orgGroups    keyCache[map[string]string]
+	deadLetter   *deadLetter
+	logLimit     logLimiter
+
+	counters trackerCounters
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeDone chan struct{}
+	closeErr  error
+}
+
+// New creates a Tracker with the given options and starts one worker
+// goroutine per sink. It returns an error naming every invalid option.
+func New(opts ...Option) (*Tracker, error) {
+	c := config{logger: zerolog.Nop()}
+	for _, o := range opts {
+		o(&c)
+	}
+	if !c.redactSet {
+		c.redact = DefaultRedactedKeys()
+	}
+	t := &Tracker{
+		sampler:      c.sampler,
+		log:          c.logger,
+		redactor:     newRedactor(c.redact),
+		fallbackID:   c.fallbackID,
+		maxEventSize: c.maxEventSize,
+		closeDone:    make(chan struct{}),
+	}
+	errs := c.validate()
+	for k, v := range c.properties {
+		if t.redactor.secret(k) {
+			errs = errors.Join(errs, fmt.Errorf("default property %q: the key looks secret and would be redacted", k))
+			continue
+		}
+		n, reason := valueSize(v, 0)
+		if reason != "" {
+			errs = errors.Join(errs, fmt.Errorf("default property %q: %s", k, reason))
+			continue
+		}
+		t.propsSize += len(k) + 4 + n
+	}
+	if errs != nil {
+		return nil, fmt.Errorf("tracker: %w", errs)
+	}
+	if len(c.properties) > 0 {
+		t.props = c.properties
+	}
+	if c.deadLetter != "" {
+		t.deadLetter = &deadLetter{path: c.deadLetter}
+	}
+	for _, spec := range c.sinks {
+		w := newWorker(t, spec)
+		if r, ok := spec.sink.(UndeliveredReporter); ok {
+			r.SetUndelivered(w.undelivered)
+		}
+		t.workers = append(t.workers, w)
+	}
+	for _, w := range t.workers {
+		go w.run()
+	}
+	return t, nil
+}
+
+// undelivered is the UndeliveredFunc given to a sink.
+func (w *worker) undelivered(events []Event, reason error) {
+	w.counters.undelivered.Add(uint64(len(events)))
+	w.t.logSinkError(w.name, "deliver", len(events), reason)
+	w.t.spill(w, events)
+}
+
+// Capture records e. It never blocks (but under a sink's Block overflow
+// policy, for at most its block timeout), never panics and never fails:
+// what it cannot keep it counts in Stats.
+//
+// ctx is used for enrichment only (the organization, see WithOrganization):
+// delivery goes on after ctx is cancelled, so that a finished request's
+// events are still sent. e's maps must not be modified after the call.
+func (t *Tracker) Capture(ctx context.Context, e Event) {
+	if t == nil {
+		return
+	}
+	if t.closed.Load() {
+		t.counters.afterClose.Add(1)
+		return
+	}
+	defer t.recoverCapture()
+	if e.Name == "" {
+		t.reject(ReasonEmptyName, &e, nil)
+		return
+	}
+
+	// Identity: the organization from the context fills the group; the
+	// distinct id falls back to the organization, then to "standalone".
+	org := e.Groups[GroupOrganization]
+	if org == "" && ctx != nil {
+		if o, _ := ctx.Value(orgKey{}).(string); o != "" {
+			org = o
+			e.Groups = t.withOrg(e.Groups, o)
+		}
+	}
+	if e.DistinctID == "" {
+		e.DistinctID = org
+		if org == "" {
+			e.DistinctID = t.fallback()
+		}
+	}
+	if e.UUID == "" {
+		e.rnd, e.hasRnd = newUUIDRandom(), true
+	}
+
+	rate := 1.0
+	if t.sampler != nil {
+		keep, r, ok := t.sample(t.sampler, e)
+		if !ok {
+			return
+		}
+		if !keep {
+			t.counters.sampledOut.Add(1)
+			return
+		}
+		rate = r
+	}
+
+	size, verr := checkEvent(&e)
+	if verr != nil {
+		t.reject(ReasonUnencodable, &e, verr)
+		return
+	}
+	if size+t.propsSize > t.maxSize() {
+		t.reject(ReasonTooLarge, &e, fmt.Errorf("about %d bytes, limit %d", size+t.propsSize, t.maxSize()))
+		return
+	}
+	t.resolveProperties(&e, rate)
+	if e.Timestamp.IsZero() {
+		e.Timestamp = time.Now()
+	}
+	if e.UUID == "" {
+		e.UUID = formatUUIDv7(e.Timestamp, uint16(rand.Uint32()), e.rnd)
+	}
+	t.counters.kept.Add(1)
+
+	for i, w := range t.workers {
+		if w.cfg.sampler == nil {
+			w.enqueue(ctx, &e)
+			continue
+		}
+		keep, r, ok := t.sample(w.cfg.sampler, sinkKeyed(e, i))
+		if !keep || !ok {
+			w.counters.sampledOut.Add(1)
+			continue
+		}
+		if r >= 1 {
+			w.enqueue(ctx, &e)
+			continue
+		}
+		se := e
+		se.Properties = withProperty(e.Properties, PropSampleRate, rate*r)
+		w.enqueue(ctx, &se)
+	}
+}
+
+func (t *Tracker) recoverCapture() {
+	if r := recover(); r != nil {
+		t.counters.panics.Add(1)
+		t.logLimit.do(limitPanic, func() {
+			t.log.Error().Str("panic", fmt.Sprint(r)).Msg("multitrack: recovered a panic in Capture")
+		})
+	}
+}
+
+// sample calls s, recovering a panic: ok is false when it panicked.
+func (t *Tracker) sample(s Sampler, e Event) (keep bool, rate float64, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			t.counters.panics.Add(1)
+			t.logLimit.do(limitPanic, func() {
+				t.log.Error().Str("event", e.Name).Str("panic", fmt.Sprint(r)).Msg("multitrack: sampler panicked; event dropped")
+			})
+			keep, ok = false, false
+		}
+	}()
+	keep, rate = s.Sample(e)
+	if !(rate > 0 && rate <= 1) { // also catches NaN
+		rate = 1
+	}
+	return keep, rate, true
+}
+
+func (t *Tracker) maxSize() int {
+	if t.maxEventSize > 0 {
+		return t.maxEventSize
+	}
+	return DefaultMaxEventSize
+}
+
+func (t *Tracker) fallback() string {
+	if t.fallbackID != "" {
+		return t.fallbackID
+	}
+	return DefaultFallbackDistinctID
+}
+
+// withOrg returns groups with the organization set, copying rather than
+// modifying the caller's map. Events without groups share one read-only map
+// per organization, so the common case allocates nothing.
+func (t *Tracker) withOrg(groups map[string]string, org string) map[string]string {
+	if len(groups) == 0 {
+		if g, ok := t.orgGroups.get(org); ok {
+			return g
+		}
+		g := map[string]string{GroupOrganization: org}
+		t.orgGroups.put(org, g)
+		return g
+	}
+	g := make(map[string]string, len(groups)+1)
+	for k, v := range groups {
+		g[k] = v
+	}
+	g[GroupOrganization] = org
+	return g
+}
+
+// resolveProperties removes secret-looking keys and adds the default
+// properties and the sample rate, copying the map only when it changes.
+func (t *Tracker) resolveProperties(e *Event, rate float64) {
+	red := t.redactor
+	if red == nil {
+		red = defaultRedactor()
+	}
+	secrets := 0
+	for k := range e.Properties {
+		if red.secret(k) {
+			secrets++
+		}
+	}
+	if secrets == 0 && rate >= 1 && len(t.props) == 0 {
+		return
+	}
+	t.counters.redacted.Add(uint64(secrets))
+	p := make(map[string]any, len(t.props)+len(e.Properties)+1)
+	for k, v := range t.props {
+		p[k] = v
+	}
+	for k, v := range e.Properties {
+		if secrets == 0 || !red.secret(k) {
+			p[k] = v
+		}
+	}
+	if rate < 1 {
+		p[PropSampleRate] = rate
+	}
+	e.Properties = p
+}
+
+var defaultRedactor = sync.OnceValue(func() *redactor { return newRedactor(DefaultRedactedKeys()) })
+
+// sinkKeyed returns e with its per-event random key re-mixed for the i-th
+// sink, so that a sink's sampler decides independently of the tracker's
+// and the rates multiply exactly.
+func sinkKeyed(e Event, i int) Event {
+	x := e.UUIDRandom() ^ (uint64(i+1) * 0x9e3779b97f4a7c15)
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	e.rnd, e.hasRnd = x&randBMask, true
+	return e
+}
+
+// withProperty returns a copy of props with key set to v.
+func withProperty(props map[string]any, key string, v any) map[string]any {
+	p := make(map[string]any, len(props)+1)
+	for k, x := range props {
+		p[k] = x
+	}
+	p[key] = v
+	return p
+}
+
+func (t *Tracker) reject(reason string, e *Event, err error) {
+	var kind limitKind
+	switch reason {
+	case ReasonEmptyName:
+		t.counters.emptyName.Add(1)
+		kind = limitEmptyName
+	case ReasonUnencodable:
+		t.counters.unencodable.Add(1)
+		kind = limitUnencodable
+	default:
+		t.counters.tooLarge.Add(1)
+		kind = limitTooLarge
+	}
+	t.logLimit.do(kind, func() {
+		ev := t.log.Warn().Str("reason", reason).Str("event", e.Name)
+		if err != nil {
+			ev = ev.Err(err)
+		}
+		ev.Msg("multitrack: event rejected")
+	})
+}
+
+// Flush waits until every event captured before the call has been handed to
+// its sinks' Write (or counted as dropped), and sinks that buffer
+// (Flusher) have flushed. It returns early with an error naming the sinks
+// that lag when ctx ends. The tracker stays usable.
+func (t *Tracker) Flush(ctx context.Context) error {
+	if t == nil {
+		return nil
+	}
+	if t.closed.Load() {
+		return ErrClosed
+	}
+	var g multierror.Group
+	for _, w := range t.workers {
+		g.Go(func() error {
+			if err := w.flush(ctx); err != nil {
+				return fmt.Errorf("sink %q: flush: %w", w.name, err)
+			}
+			return nil
+		})
+	}
+	return g.Wait().ErrorOrNil()
+}
+
+// Close stops accepting events, delivers everything queued unless ctx ends
+// first, and closes every sink, all in parallel under ctx's deadline. Events
+// it could not deliver are counted, written to the dead-letter file when one
+// is configured, and named in the error. Errors from several sinks are
+// joined; errors.Is finds each. Close is idempotent: later calls wait for
+// the first and return its result.
+func (t *Tracker) Close(ctx context.Context) error {
+	if t == nil {
+		return nil
+	}
+	if t.closeDone == nil { // the zero Tracker
+		t.closed.Store(true)
+		return nil
+	}
+	t.closeOnce.Do(func() {
+		t.closed.Store(true)
+		var g multierror.Group
+		for _, w := range t.workers {
+			g.Go(func() error { return w.shutdown(ctx) })
+		}
+		err := g.Wait().ErrorOrNil()
+		if dlErr := t.deadLetter.close(); dlErr != nil {
+			err = multierror.Append(err, dlErr)
+		}
+		if err != nil {
+			t.closeErr = err
+			t.log.Error().Err(err).Msg("multitrack: close")
+		}
+		close(t.closeDone)
+	})
+	<-t.closeDone
+	return t.closeErr
+}

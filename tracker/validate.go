@@ -1,0 +1,199 @@
+package tracker
+
+import (
+	"encoding"
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"time"
+)
+
+// Reasons an event is rejected, as counted in Stats and named in logs.
+const (
+	ReasonEmptyName   = "empty_name"
+	ReasonUnencodable = "unencodable"
+	ReasonTooLarge    = "too_large"
+)
+
+// maxDepth bounds how deeply property values nest; deeper is taken for a
+// cycle (encoding/json gives up on cycles too).
+const maxDepth = 32
+
+// valueError says which property could not be encoded and why. It names the
+// key and the Go type, never the value.
+type valueError struct {
+	key    string
+	reason string
+}
+
+func (e *valueError) Error() string { return fmt.Sprintf("property %q: %s", e.key, e.reason) }
+
+// checkEvent validates e cheaply on the caller's goroutine and returns the
+// approximate size of its JSON encoding. Common value types cost a type
+// switch each; other types are walked with reflect, without encoding.
+func checkEvent(e *Event) (size int, err *valueError) {
+	size = 96 + len(e.Name) + len(e.DistinctID) + len(e.UUID)
+	for k, v := range e.Groups {
+		size += len(k) + len(v) + 6
+	}
+	for k, v := range e.Properties {
+		n, reason := valueSize(v, 0)
+		if reason != "" {
+			return 0, &valueError{key: k, reason: reason}
+		}
+		size += len(k) + 4 + n
+	}
+	return size, nil
+}
+
+// valueSize returns the approximate encoded size of v, or why v cannot be
+// encoded as JSON.
+func valueSize(v any, depth int) (int, string) {
+	if depth > maxDepth {
+		return 0, fmt.Sprintf("nested deeper than %d levels (a cycle?)", maxDepth)
+	}
+	switch x := v.(type) {
+	case nil:
+		return 4, ""
+	case string:
+		return len(x) + 2, ""
+	case bool:
+		return 5, ""
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, uintptr:
+		return 20, ""
+	case float64:
+		return floatSize(x)
+	case float32:
+		return floatSize(float64(x))
+	case time.Time, time.Duration:
+		return 32, ""
+	case json.Number:
+		return len(x), ""
+	case []byte:
+		return len(x)*4/3 + 4, ""
+	case []string:
+		n := 2
+		for _, s := range x {
+			n += len(s) + 3
+		}
+		return n, ""
+	case map[string]string:
+		n := 2
+		for k, s := range x {
+			n += len(k) + len(s) + 6
+		}
+		return n, ""
+	case []any:
+		n := 2
+		for _, e := range x {
+			m, r := valueSize(e, depth+1)
+			if r != "" {
+				return 0, r
+			}
+			n += m + 1
+		}
+		return n, ""
+	case map[string]any:
+		n := 2
+		for k, e := range x {
+			m, r := valueSize(e, depth+1)
+			if r != "" {
+				return 0, r
+			}
+			n += len(k) + 4 + m
+		}
+		return n, ""
+	case json.Marshaler, encoding.TextMarshaler:
+		return 32, "" // encodes itself; a failure surfaces in the sink
+	}
+	return reflectSize(reflect.ValueOf(v), depth)
+}
+
+func floatSize(f float64) (int, string) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, "NaN or infinite number"
+	}
+	return 24, ""
+}
+
+var (
+	marshalerType     = reflect.TypeFor[json.Marshaler]()
+	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
+)
+
+func reflectSize(v reflect.Value, depth int) (int, string) {
+	if depth > maxDepth {
+		return 0, fmt.Sprintf("nested deeper than %d levels (a cycle?)", maxDepth)
+	}
+	if !v.IsValid() {
+		return 4, ""
+	}
+	t := v.Type()
+	if t.Implements(marshalerType) || t.Implements(textMarshalerType) {
+		return 32, ""
+	}
+	switch v.Kind() {
+	case reflect.Bool:
+		return 5, ""
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return 20, ""
+	case reflect.Float32, reflect.Float64:
+		return floatSize(v.Float())
+	case reflect.String:
+		return v.Len() + 2, ""
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return 4, ""
+		}
+		return reflectSize(v.Elem(), depth+1)
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice && v.IsNil() {
+			return 4, ""
+		}
+		n := 2
+		for i := 0; i < v.Len(); i++ {
+			m, r := reflectSize(v.Index(i), depth+1)
+			if r != "" {
+				return 0, r
+			}
+			n += m + 1
+		}
+		return n, ""
+	case reflect.Map:
+		switch t.Key().Kind() {
+		case reflect.String, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		default:
+			if !t.Key().Implements(textMarshalerType) {
+				return 0, fmt.Sprintf("map with %s keys", t.Key())
+			}
+		}
+		n := 2
+		it := v.MapRange()
+		for it.Next() {
+			m, r := reflectSize(it.Value(), depth+1)
+			if r != "" {
+				return 0, r
+			}
+			n += 24 + m
+		}
+		return n, ""
+	case reflect.Struct:
+		n := 2
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() || f.Tag.Get("json") == "-" {
+				continue
+			}
+			m, r := reflectSize(v.Field(i), depth+1)
+			if r != "" {
+				return 0, r
+			}
+			n += len(f.Name) + 4 + m
+		}
+		return n, ""
+	}
+	return 0, fmt.Sprintf("value of type %s cannot be encoded as JSON", t)
+}

@@ -50,7 +50,7 @@ type Sink struct {
 	reportFn  tracker.UndeliveredFunc
 	closing   bool
 	closed    atomic.Bool
-	reporting sync.RWMutex // held (read) while reporting; Close takes it to fence
+	reporting sync.RWMutex // read-held by callbacks while they report; Close's fence
 
 	stats counters
 }
@@ -141,10 +141,11 @@ func (s *Sink) SetUndelivered(f tracker.UndeliveredFunc) {
 //
 // If ctx is already done, nothing is sent and Write returns ctx's error: the
 // whole batch was not delivered. Otherwise every event is either handed to
-// posthog-go, and tracked until posthog-go reports on it, or refused by
-// posthog-go (ErrQueueFull, ErrClosed, an invalid event): refused events go
-// to the UndeliveredFunc when one is set, and Write returns nil; without one,
-// Write returns an error that counts them and wraps each cause.
+// posthog-go, and tracked until posthog-go reports on it, or refused: by
+// posthog-go (ErrQueueFull, an invalid event), or because ctx ended part way.
+// Refused events go to the UndeliveredFunc when one is set, and Write returns
+// nil; without one, Write returns an error that counts them and wraps each
+// cause.
 func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -152,16 +153,30 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	if s.closed.Load() {
 		return ph.ErrClosed
 	}
+	// Track every event before handing it over: posthog-go may report on it
+	// (an encoding failure) before Enqueue returns.
 	sent := make([]string, len(events))
+	kept := make([]tracker.Event, len(events))
+	for i := range events {
+		sent[i], kept[i] = sendUUID(events[i].UUID), retained(events[i])
+	}
 	s.mu.Lock()
 	for i := range events {
-		sent[i] = sendUUID(events[i].UUID)
-		s.track(sent[i], retained(events[i]))
+		s.track(sent[i], kept[i])
 	}
 	s.mu.Unlock()
 
 	var refused refusals
+	done := ctx.Done()
 	for i := range events {
+		select {
+		case <-done: // the rest is not handed over
+			for j := i; j < len(events); j++ {
+				refused.add(sent[j], ctx.Err())
+			}
+			return s.refuse(&refused)
+		default:
+		}
 		e := &events[i]
 		if s.groups != nil {
 			s.groups.identify(s, e)
@@ -216,8 +231,11 @@ func (s *Sink) refuse(r *refusals) error {
 	var errs []error
 	for _, g := range groups {
 		reason := fmt.Errorf("posthog: refused by posthog-go: %w", g.err)
+		if errors.Is(g.err, context.Canceled) || errors.Is(g.err, context.DeadlineExceeded) {
+			reason = fmt.Errorf("posthog: not handed to posthog-go before Write's context ended: %w", g.err)
+		}
 		if f != nil {
-			s.report(f, g.events, reason)
+			f(g.events, reason)
 			continue
 		}
 		errs = append(errs, fmt.Errorf("%d events not delivered: %w", len(g.events), reason))
@@ -310,7 +328,7 @@ func (s *Sink) Close(ctx context.Context) error {
 	if len(left) > 0 {
 		s.stats.unacknowledged.Add(uint64(len(left)))
 		if f != nil {
-			s.report(f, left, ErrUnacknowledged)
+			f(left, ErrUnacknowledged)
 		}
 	}
 	// Fence: wait for callbacks reporting right now, and stop later ones.
@@ -392,18 +410,15 @@ func (s *Sink) untrack(u string) (tracker.Event, bool) {
 	return ev, true
 }
 
-// report passes undelivered events to f, unless Close has returned.
-func (s *Sink) report(f tracker.UndeliveredFunc, events []tracker.Event, reason error) {
+// acknowledge handles posthog-go's report on one event.
+func (s *Sink) acknowledge(u string, failure error) {
+	// Untrack and report under the read fence, so that an event Close has
+	// not swept is reported before Close returns, and none after.
 	s.reporting.RLock()
 	defer s.reporting.RUnlock()
 	if s.closed.Load() {
-		return
+		return // Close has reported everything still tracked
 	}
-	f(events, reason)
-}
-
-// acknowledge handles posthog-go's report on one event.
-func (s *Sink) acknowledge(u string, failure error) {
 	if s.groups != nil && s.groups.acknowledge(u, failure) {
 		if failure != nil {
 			s.stats.groupIdentifyFailures.Add(1)
@@ -415,7 +430,7 @@ func (s *Sink) acknowledge(u string, failure error) {
 	f := s.reportFn
 	s.mu.Unlock()
 	if !ok {
-		return // reported on already (Close's deadline)
+		return // not ours, or reported on already
 	}
 	if failure == nil {
 		s.stats.sent.Add(1)
@@ -423,7 +438,7 @@ func (s *Sink) acknowledge(u string, failure error) {
 	}
 	s.stats.failed.Add(1)
 	if f != nil {
-		s.report(f, []tracker.Event{ev}, fmt.Errorf("posthog: delivery failed: %w", failure))
+		f([]tracker.Event{ev}, fmt.Errorf("posthog: delivery failed: %w", failure))
 	}
 }
 

@@ -11,7 +11,8 @@ type Stats struct {
 	// Failed counts events posthog-go gave up on: retries exhausted, a 4xx
 	// answer, a request aborted at Close.
 	Failed uint64
-	// Refused counts events posthog-go's Enqueue refused in Write.
+	// Refused counts events Write could not hand to posthog-go: its Enqueue
+	// refused them, or Write's context ended part way through the batch.
 	Refused uint64
 	// QueueFull counts the refused events that met posthog-go's full queue
 	// (ErrQueueFull).

@@ -26,8 +26,17 @@ func newLogger(l zerolog.Logger, apiKey string) zlogger {
 // property values must never reach a log.
 func (zlogger) Debugf(string, ...any) {}
 
-// Logf logs at info level.
-func (l zlogger) Logf(format string, args ...any) { l.emit(l.log.Info(), format, args) }
+// responseFormat is how posthog-go logs a batch's error answer, body last.
+const responseFormat = "response %d %s – %s"
+
+// Logf logs at info level. The body of an error answer is left out: a server
+// may echo what it was sent, property values included.
+func (l zlogger) Logf(format string, args ...any) {
+	if format == responseFormat && len(args) == 3 {
+		format, args = "response %d %s (body not logged)", args[:2]
+	}
+	l.emit(l.log.Info(), format, args)
+}
 
 // Warnf logs at warn level.
 func (l zlogger) Warnf(format string, args ...any) { l.emit(l.log.Warn(), format, args) }

@@ -117,8 +117,12 @@ func (f *fakePostHog) serve(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"status":1}`)
 	default:
 		w.WriteHeader(req.Status)
-		// Like a real server, echo what it did not like: the key included.
-		fmt.Fprintf(w, `{"type":"validation_error","detail":"rejected for project %s"}`, req.APIKey)
+		// Echo what it did not like: the key and a property value included.
+		var user any
+		if len(req.Batch) > 0 {
+			user = req.Batch[0]["properties"].(map[string]any)["user"]
+		}
+		fmt.Fprintf(w, `{"type":"validation_error","detail":"rejected for project %s, user %v"}`, req.APIKey, user)
 	}
 }
 

@@ -348,8 +348,8 @@ func TestAPIKeyNeverLogged(t *testing.T) {
 	}
 	err := s.Close(within(t, 10*time.Second))
 	out := logs.String()
-	if !strings.Contains(out, "400") || !strings.Contains(out, redacted) {
-		t.Errorf("expected the 400 answer logged with the key redacted; got %q", out)
+	if !strings.Contains(out, "400") || !strings.Contains(out, "body not logged") {
+		t.Errorf("expected the 400 answer logged without its body; got %q", out)
 	}
 	for _, leak := range []string{testKey, "alice"} { // the key; a property value
 		if strings.Contains(out, leak) {
@@ -523,4 +523,27 @@ func (r *recorder) Enqueue(m ph.Message) error {
 		r.names = append(r.names, "$groupidentify")
 	}
 	return r.next.Enqueue(m)
+}
+
+func TestLoggerRedactsKeyAndDropsDebug(t *testing.T) {
+	var buf lockedBuffer
+	l := newLogger(zerolog.New(&buf).Level(zerolog.DebugLevel), testKey)
+	l.Errorf("sending request - Post %q: bad key %s", "http://127.0.0.1/batch/", testKey)
+	l.Warnf("plain warning %d", 7)
+	l.Debugf("buffer %v", map[string]any{"user": "alice"})
+	out := buf.String()
+	if strings.Contains(out, testKey) || !strings.Contains(out, "bad key "+redacted) {
+		t.Errorf("key not redacted: %s", out)
+	}
+	if !strings.Contains(out, `"level":"warn","component":"posthog","message":"plain warning 7"`) {
+		t.Errorf("warning not logged as expected: %s", out)
+	}
+	if strings.Contains(out, "alice") {
+		t.Errorf("debug line logged: %s", out)
+	}
+	var quiet lockedBuffer
+	newLogger(zerolog.New(&quiet).Level(zerolog.ErrorLevel), testKey).Warnf("x")
+	if quiet.String() != "" {
+		t.Errorf("warning logged below the logger's level: %s", quiet.String())
+	}
 }

@@ -44,19 +44,18 @@ const (
 type Option func(*config)
 
 type config struct {
-	endpoint        string
-	batchSize       int
-	interval        time.Duration
-	gzip            bool
-	maxRetries      int
-	backoff         time.Duration
-	backoffMax      time.Duration
-	transport       http.RoundTripper
-	transportSet    bool
-	log             zerolog.Logger
-	groupProps      map[string][]string // group type -> event property keys
-	groupCacheSize  int
-	enqueueOverride func(ph.Client) enqueuer // tests only: wraps the real client
+	endpoint       string
+	batchSize      int
+	interval       time.Duration
+	gzip           bool
+	maxRetries     int
+	backoff        time.Duration
+	backoffMax     time.Duration
+	transport      http.RoundTripper
+	transportSet   bool
+	log            zerolog.Logger
+	groupProps     map[string][]string // group type -> event property keys
+	groupCacheSize int
 }
 
 func defaultConfig() config {

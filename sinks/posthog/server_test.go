@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	ph "github.com/posthog/posthog-go"
 	"go.uber.org/goleak"
 
 	"github.com/multitrack/multitrack/tracker"
@@ -201,7 +200,7 @@ func newTestSink(t testing.TB, endpoint string, more ...Option) (*Sink, *collect
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := s.Close(ctx); err != nil && !errors.Is(err, ph.ErrClosed) {
+		if err := s.Close(ctx); err != nil && !errors.Is(err, ErrClosed) {
 			t.Logf("cleanup Close: %v", err)
 		}
 	})

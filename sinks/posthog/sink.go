@@ -16,6 +16,9 @@ import (
 	"github.com/multitrack/multitrack/tracker"
 )
 
+// ErrClosed is returned by Write and Close after Close.
+var ErrClosed = errors.New("posthog: sink closed")
+
 // ErrUnacknowledged is the reason given for events that posthog-go had
 // accepted but had not reported on when Close's deadline ended.
 var ErrUnacknowledged = errors.New("posthog: no delivery report before the close deadline")
@@ -29,7 +32,7 @@ const closeReportMargin = 100 * time.Millisecond
 // name always gives the same UUID, so deduplication downstream still works.
 var legacyUUIDSpace = uuid.MustParse("6f1c3a52-0f6e-4b8e-9d55-3f0a7c2e9b41")
 
-// enqueuer is the part of posthog-go's client Write uses.
+// enqueuer is the part of posthog-go's client Write uses (tests wrap it).
 type enqueuer interface {
 	Enqueue(ph.Message) error
 }
@@ -37,29 +40,18 @@ type enqueuer interface {
 // Sink sends events to PostHog through posthog-go's batching client. Create
 // it with New and register it with tracker.WithSink; see the package comment.
 type Sink struct {
-	client    ph.Client
-	enqueue   enqueuer
-	ownedRT   *http.Transport // closed in Close; nil with WithTransport
-	groups    *groupIdentifier
-	groupType []string // group types with WithGroupProperties, sorted
+	client  ph.Client
+	enqueue enqueuer
+	ownedRT *http.Transport // closed in Close; nil with WithTransport
+	groups  *groupIdentifier
 
-	mu        sync.Mutex
-	pending   map[string]pendingEntry // by the UUID sent
-	npending  int
-	changed   chan struct{} // closed when pending shrinks; made by waiters
-	reportFn  tracker.UndeliveredFunc
-	closing   bool
+	ledger    *ledger
+	reportFn  atomic.Pointer[tracker.UndeliveredFunc]
+	closing   atomic.Bool
 	closed    atomic.Bool
 	reporting sync.RWMutex // read-held by callbacks while they report; Close's fence
 
 	stats counters
-}
-
-// pendingEntry is an event handed to posthog-go and not yet reported on. It
-// holds more than one event only when events share a UUID.
-type pendingEntry struct {
-	ev   tracker.Event
-	more []tracker.Event
 }
 
 // New returns a Sink that sends to the PostHog project of apiKey. The key is
@@ -82,7 +74,7 @@ func New(apiKey string, opts ...Option) (*Sink, error) {
 		return nil, err
 	}
 
-	s := &Sink{pending: make(map[string]pendingEntry)}
+	s := &Sink{ledger: newLedger()}
 	rt := cfg.transport
 	if !cfg.transportSet {
 		t := http.DefaultTransport.(*http.Transport).Clone()
@@ -115,9 +107,6 @@ func New(apiKey string, opts ...Option) (*Sink, error) {
 		return nil, fmt.Errorf("posthog: %w", err)
 	}
 	s.client, s.enqueue = client, client
-	if cfg.enqueueOverride != nil {
-		s.enqueue = cfg.enqueueOverride(client)
-	}
 	if len(cfg.groupProps) > 0 {
 		s.groups = newGroupIdentifier(cfg.groupProps, cfg.groupCacheSize)
 	}
@@ -130,9 +119,15 @@ func New(apiKey string, opts ...Option) (*Sink, error) {
 // not reported on when Close's deadline ended. Without it, such events are
 // counted in Stats and, for those refused in Write, named in Write's error.
 func (s *Sink) SetUndelivered(f tracker.UndeliveredFunc) {
-	s.mu.Lock()
-	s.reportFn = f
-	s.mu.Unlock()
+	s.reportFn.Store(&f)
+}
+
+// undelivered returns the UndeliveredFunc, or nil.
+func (s *Sink) undelivered() tracker.UndeliveredFunc {
+	if f := s.reportFn.Load(); f != nil {
+		return *f
+	}
+	return nil
 }
 
 // Write hands each event to posthog-go, which batches, compresses and sends
@@ -151,7 +146,7 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 		return err
 	}
 	if s.closed.Load() {
-		return ph.ErrClosed
+		return ErrClosed
 	}
 	// Track every event before handing it over: posthog-go may report on it
 	// (an encoding failure) before Enqueue returns.
@@ -160,11 +155,7 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	for i := range events {
 		sent[i], kept[i] = sendUUID(events[i].UUID), retained(events[i])
 	}
-	s.mu.Lock()
-	for i := range events {
-		s.track(sent[i], kept[i])
-	}
-	s.mu.Unlock()
+	s.ledger.add(sent, kept)
 
 	var refused refusals
 	done := ctx.Done()
@@ -209,13 +200,11 @@ func (s *Sink) refuse(r *refusals) error {
 		events []tracker.Event
 	}
 	var groups []group
-	s.mu.Lock()
 	for i, u := range r.uuids {
-		ev, ok := s.untrack(u)
+		ev, ok := s.ledger.take(u, &s.stats.refused)
 		if !ok { // reported already by a Failure callback during Enqueue
 			continue
 		}
-		s.stats.refused.Add(1)
 		if errors.Is(r.errs[i], ph.ErrQueueFull) {
 			s.stats.queueFull.Add(1)
 		}
@@ -225,9 +214,7 @@ func (s *Sink) refuse(r *refusals) error {
 			groups = append(groups, group{r.errs[i], []tracker.Event{ev}})
 		}
 	}
-	f := s.reportFn
-	s.mu.Unlock()
-
+	f := s.undelivered()
 	var errs []error
 	for _, g := range groups {
 		reason := fmt.Errorf("posthog: refused by posthog-go: %w", g.err)
@@ -249,41 +236,7 @@ func (s *Sink) refuse(r *refusals) error {
 // interval plus the time to send. If ctx ends first, it returns an error that
 // counts the events still waiting and wraps ctx's error.
 func (s *Sink) Flush(ctx context.Context) error {
-	s.mu.Lock()
-	want := make([]string, 0, len(s.pending))
-	for u := range s.pending {
-		want = append(want, u)
-	}
-	s.mu.Unlock()
-	return s.await(ctx, want)
-}
-
-// await waits until none of the UUIDs in want is pending, or ctx ends.
-func (s *Sink) await(ctx context.Context, want []string) error {
-	for {
-		s.mu.Lock()
-		kept := want[:0]
-		for _, u := range want {
-			if _, ok := s.pending[u]; ok {
-				kept = append(kept, u)
-			}
-		}
-		want = kept
-		if len(want) == 0 {
-			s.mu.Unlock()
-			return nil
-		}
-		if s.changed == nil {
-			s.changed = make(chan struct{})
-		}
-		ch := s.changed
-		s.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return fmt.Errorf("posthog: %d events not yet reported on by posthog-go: %w", len(want), ctx.Err())
-		}
-	}
+	return s.ledger.wait(ctx)
 }
 
 // Close stops posthog-go, which sends what it buffers, within ctx's deadline.
@@ -293,13 +246,9 @@ func (s *Sink) await(ctx context.Context, want []string) error {
 // Close returns. The error counts the events not delivered and wraps ctx's
 // error when the deadline cut delivery short.
 func (s *Sink) Close(ctx context.Context) error {
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return ph.ErrClosed
+	if !s.closing.CompareAndSwap(false, true) {
+		return ErrClosed
 	}
-	s.closing = true
-	s.mu.Unlock()
 
 	undeliveredBefore := s.stats.undelivered()
 	closeCtx, cancel := stopEarly(ctx)
@@ -307,27 +256,13 @@ func (s *Sink) Close(ctx context.Context) error {
 	cancel()
 	// Every event accepted in Write is now with posthog-go's goroutines, which
 	// report on it shortly after the client has stopped.
-	if waitErr := s.await(ctx, s.pendingUUIDs()); waitErr != nil && err == nil {
+	if waitErr := s.ledger.wait(ctx); waitErr != nil && err == nil {
 		err = waitErr
 	}
 
-	s.mu.Lock()
-	var left []tracker.Event
-	for _, p := range s.pending {
-		left = append(left, p.ev)
-		left = append(left, p.more...)
-	}
-	clear(s.pending)
-	s.npending = 0
-	if s.changed != nil {
-		close(s.changed)
-		s.changed = nil
-	}
-	f := s.reportFn
-	s.mu.Unlock()
-	if len(left) > 0 {
+	if left := s.ledger.takeAll(); len(left) > 0 {
 		s.stats.unacknowledged.Add(uint64(len(left)))
-		if f != nil {
+		if f := s.undelivered(); f != nil {
 			f(left, ErrUnacknowledged)
 		}
 	}
@@ -362,52 +297,10 @@ func stopEarly(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithDeadline(ctx, d.Add(-margin))
 }
 
-func (s *Sink) pendingUUIDs() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	us := make([]string, 0, len(s.pending))
-	for u := range s.pending {
-		us = append(us, u)
-	}
-	return us
-}
-
 func (s *Sink) closeTransport() {
 	if s.ownedRT != nil {
 		s.ownedRT.CloseIdleConnections()
 	}
-}
-
-// track records ev as handed to posthog-go under UUID u. s.mu is held.
-func (s *Sink) track(u string, ev tracker.Event) {
-	if p, ok := s.pending[u]; ok {
-		p.more = append(p.more, ev)
-		s.pending[u] = p
-	} else {
-		s.pending[u] = pendingEntry{ev: ev}
-	}
-	s.npending++
-}
-
-// untrack removes one event tracked under u, and wakes waiters. s.mu is held.
-func (s *Sink) untrack(u string) (tracker.Event, bool) {
-	p, ok := s.pending[u]
-	if !ok {
-		return tracker.Event{}, false
-	}
-	ev := p.ev
-	if len(p.more) > 0 {
-		p.ev, p.more = p.more[0], p.more[1:]
-		s.pending[u] = p
-	} else {
-		delete(s.pending, u)
-	}
-	s.npending--
-	if s.changed != nil {
-		close(s.changed)
-		s.changed = nil
-	}
-	return ev, true
 }
 
 // acknowledge handles posthog-go's report on one event.
@@ -425,19 +318,15 @@ func (s *Sink) acknowledge(u string, failure error) {
 		}
 		return
 	}
-	s.mu.Lock()
-	ev, ok := s.untrack(u)
-	f := s.reportFn
-	s.mu.Unlock()
-	if !ok {
-		return // not ours, or reported on already
+	outcome := &s.stats.sent
+	if failure != nil {
+		outcome = &s.stats.failed
 	}
-	if failure == nil {
-		s.stats.sent.Add(1)
-		return
+	ev, ok := s.ledger.take(u, outcome)
+	if !ok || failure == nil {
+		return // sent, or not ours, or reported on already
 	}
-	s.stats.failed.Add(1)
-	if f != nil {
+	if f := s.undelivered(); f != nil {
 		f([]tracker.Event{ev}, fmt.Errorf("posthog: delivery failed: %w", failure))
 	}
 }

@@ -285,7 +285,8 @@ func TestQueueFullEventsAreReported(t *testing.T) {
 	// Capture meets ErrQueueFull in front of the real client.
 	full := func(c ph.Client) enqueuer { return &everyNth{next: c, n: 3, err: ph.ErrQueueFull} }
 	t.Run("with an UndeliveredFunc", func(t *testing.T) {
-		s, c := newTestSink(t, f.URL(), func(cfg *config) { cfg.enqueueOverride = full })
+		s, c := newTestSink(t, f.URL())
+		s.enqueue = full(s.client)
 		events := makeEvents(9)
 		if err := s.Write(context.Background(), events); err != nil {
 			t.Fatalf("Write = %v, want nil: refused events go to the UndeliveredFunc", err)
@@ -307,10 +308,11 @@ func TestQueueFullEventsAreReported(t *testing.T) {
 		}
 	})
 	t.Run("without", func(t *testing.T) {
-		s, err := New(testKey, fastOptions(f.URL(), func(cfg *config) { cfg.enqueueOverride = full })...)
+		s, err := New(testKey, fastOptions(f.URL())...)
 		if err != nil {
 			t.Fatal(err)
 		}
+		s.enqueue = full(s.client)
 		defer s.Close(within(t, 10*time.Second))
 		err = s.Write(context.Background(), makeEvents(6))
 		if !errors.Is(err, ph.ErrQueueFull) || !strings.Contains(err.Error(), "2 events not delivered") {
@@ -444,10 +446,10 @@ func TestWriteWithDoneContextSendsNothing(t *testing.T) {
 	if reqs, _, _ := f.snapshot(); len(reqs) != 0 {
 		t.Errorf("server got %d requests", len(reqs))
 	}
-	if err := s.Close(context.Background()); !errors.Is(err, ph.ErrClosed) {
+	if err := s.Close(context.Background()); !errors.Is(err, ErrClosed) {
 		t.Errorf("second Close = %v, want ErrClosed", err)
 	}
-	if err := s.Write(context.Background(), makeEvents(1)); !errors.Is(err, ph.ErrClosed) {
+	if err := s.Write(context.Background(), makeEvents(1)); !errors.Is(err, ErrClosed) {
 		t.Errorf("Write after Close = %v, want ErrClosed", err)
 	}
 }
@@ -455,8 +457,8 @@ func TestWriteWithDoneContextSendsNothing(t *testing.T) {
 func TestGroupProperties(t *testing.T) {
 	f := newFakePostHog(t, always(http.StatusOK))
 	rec := &recorder{}
-	s, _ := newTestSink(t, f.URL(), WithGroupProperties(tracker.GroupOrganization, "plan", "region"),
-		func(cfg *config) { cfg.enqueueOverride = func(c ph.Client) enqueuer { rec.next = c; return rec } })
+	s, _ := newTestSink(t, f.URL(), WithGroupProperties(tracker.GroupOrganization, "plan", "region"))
+	rec.next, s.enqueue = s.client, rec
 	org := func(id string, props map[string]any) tracker.Event {
 		return tracker.Event{
 			Name: "warehouse_provisioned", DistinctID: id, UUID: sendUUID(""),

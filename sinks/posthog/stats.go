@@ -45,9 +45,7 @@ func (c *counters) undelivered() uint64 {
 
 // Stats returns the sink's counters. It is safe for concurrent use.
 func (s *Sink) Stats() Stats {
-	s.mu.Lock()
-	pending := s.npending
-	s.mu.Unlock()
+	pending := s.ledger.len()
 	st := Stats{
 		Sent:                  s.stats.sent.Load(),
 		Failed:                s.stats.failed.Load(),

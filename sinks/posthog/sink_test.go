@@ -549,3 +549,47 @@ func TestLoggerRedactsKeyAndDropsDebug(t *testing.T) {
 		t.Errorf("warning logged below the logger's level: %s", quiet.String())
 	}
 }
+
+func TestGroupIdentifyFailureIsSentAgain(t *testing.T) {
+	f := newFakePostHog(t, always(http.StatusOK))
+	s, _ := newTestSink(t, f.URL(), WithGroupProperties(tracker.GroupOrganization, "plan"))
+	refuseFirst := &refuseGroupIdentify{next: s.client, left: 1}
+	s.enqueue = refuseFirst
+	ev := func() tracker.Event {
+		return tracker.Event{Name: "warehouse_provisioned", DistinctID: "org_42", UUID: sendUUID(""),
+			Groups: map[string]string{tracker.GroupOrganization: "org_42"}, Properties: map[string]any{"plan": "pro"}}
+	}
+	for range 3 {
+		if err := s.Write(context.Background(), []tracker.Event{ev()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(within(t, 10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	// The first $groupidentify was refused, so the second event sends it
+	// again; the third has nothing new.
+	if refuseFirst.seen != 2 {
+		t.Errorf("%d $groupidentify handed over, want 2", refuseFirst.seen)
+	}
+	if st := s.Stats(); st.GroupIdentifies != 2 || st.GroupIdentifyFailures != 1 || st.Sent != 3 {
+		t.Errorf("Stats = %+v", st)
+	}
+}
+
+// refuseGroupIdentify refuses the first left $groupidentify messages.
+type refuseGroupIdentify struct {
+	next       enqueuer
+	left, seen int
+}
+
+func (r *refuseGroupIdentify) Enqueue(m ph.Message) error {
+	if _, ok := m.(ph.GroupIdentify); ok {
+		r.seen++
+		if r.left > 0 {
+			r.left--
+			return ph.ErrQueueFull
+		}
+	}
+	return r.next.Enqueue(m)
+}

@@ -29,8 +29,10 @@ type Stats struct {
 	// Pending is the number of events handed to posthog-go and not yet
 	// reported on.
 	Pending int
-	// GroupIdentifies counts the $groupidentify messages handed to posthog-go
-	// (WithGroupProperties); GroupIdentifyFailures those refused or failed.
+	// GroupIdentifies counts the $groupidentify messages offered to
+	// posthog-go (WithGroupProperties); GroupIdentifyFailures those it
+	// refused or reported failed (they are sent again with the group's next
+	// event that carries the properties).
 	GroupIdentifies, GroupIdentifyFailures uint64
 }
 

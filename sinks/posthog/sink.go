@@ -131,8 +131,8 @@ func (s *Sink) undelivered() tracker.UndeliveredFunc {
 }
 
 // Write hands each event to posthog-go, which batches, compresses and sends
-// them from its own goroutines; Write never waits for the network. Each
-// event gets a copy of its maps (posthog-go adds to the map it is given).
+// them from its own goroutines; Write never waits for the network. posthog-go
+// is given copies of the event's maps, never the event's own.
 //
 // If ctx is already done, nothing is sent and Write returns ctx's error: the
 // whole batch was not delivered. Otherwise every event is either handed to
@@ -172,7 +172,7 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 		if s.groups != nil {
 			s.groups.identify(s, e)
 		}
-		if err := s.enqueue.Enqueue(capture(e, sent[i])); err != nil {
+		if err := s.enqueue.Enqueue(capture(e, kept[i].Properties, sent[i])); err != nil {
 			refused.add(sent[i], err)
 		}
 	}
@@ -355,17 +355,17 @@ func messageUUID(m ph.APIMessage) string {
 	return ""
 }
 
-// capture maps an event to posthog-go's Capture, with maps of its own.
-func capture(e *tracker.Event, u string) ph.Capture {
+// capture maps an event to posthog-go's Capture. props is the sink's own
+// copy of the event's properties (the one it keeps for the dead letter):
+// posthog-go copies it before adding its own (TestEnqueueLeavesPropertiesAlone
+// pins that), so one copy serves both.
+func capture(e *tracker.Event, props map[string]any, u string) ph.Capture {
 	c := ph.Capture{
 		Uuid:       u,
 		DistinctId: e.DistinctID,
 		Event:      e.Name,
 		Timestamp:  e.Timestamp,
-		Properties: make(ph.Properties, len(e.Properties)+2), // room for posthog-go's own
-	}
-	for k, v := range e.Properties {
-		c.Properties[k] = v
+		Properties: props,
 	}
 	if len(e.Groups) > 0 {
 		c.Groups = make(ph.Groups, len(e.Groups))

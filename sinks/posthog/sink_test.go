@@ -593,3 +593,29 @@ func (r *refuseGroupIdentify) Enqueue(m ph.Message) error {
 	}
 	return r.next.Enqueue(m)
 }
+
+// posthog-go v1.23.1 merges its own properties ($geoip_disable, $is_server,
+// $lib, …) into a new map: the sink relies on that to give it the copy it
+// keeps for the dead letter. An upgrade that starts writing into the map it
+// is given fails here.
+func TestEnqueueLeavesPropertiesAlone(t *testing.T) {
+	f := newFakePostHog(t, always(http.StatusOK))
+	c, err := ph.NewWithConfig(testKey, ph.Config{Endpoint: f.URL(), Logger: newLogger(zerolog.Nop(), testKey), Interval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := ph.Properties{"user": "alice"}
+	groups := ph.Groups{"organization": "org_42"}
+	if err := c.Enqueue(ph.Capture{DistinctId: "org_42", Event: "e", Properties: props, Groups: groups}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CloseWithContext(within(t, 10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(props, ph.Properties{"user": "alice"}) || !reflect.DeepEqual(groups, ph.Groups{"organization": "org_42"}) {
+		t.Errorf("posthog-go changed the maps it was given: %v %v", props, groups)
+	}
+	if msgs := f.messages(); len(msgs) != 1 {
+		t.Errorf("server got %d messages", len(msgs))
+	}
+}

@@ -32,7 +32,7 @@ type ledgerEntry struct {
 	more  []ledgerItem
 }
 
-// waiter waits for every event added up to target to be taken.
+// waiter waits for every event added up to target to be taken and settled.
 type waiter struct {
 	target    uint64
 	remaining int
@@ -58,15 +58,15 @@ func (l *ledger) add(uuids []string, events []tracker.Event) {
 	}
 }
 
-// take untracks the oldest event tracked under u, and adds it to outcome
-// (before any waiter is released, so that the counters a waiter reads next
-// include it).
-func (l *ledger) take(u string, outcome *atomic.Uint64) (tracker.Event, bool) {
+// take untracks the oldest event tracked under u and adds it to outcome. The
+// caller reports the event, then calls settle with seq: waiters are released
+// only then, so that when wait returns every report it covers is complete.
+func (l *ledger) take(u string, outcome *atomic.Uint64) (ev tracker.Event, seq uint64, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e, ok := l.byUUID[u]
 	if !ok {
-		return tracker.Event{}, false
+		return tracker.Event{}, 0, false
 	}
 	outcome.Add(1)
 	it := e.first
@@ -77,22 +77,30 @@ func (l *ledger) take(u string, outcome *atomic.Uint64) (tracker.Event, bool) {
 		delete(l.byUUID, u)
 	}
 	l.n--
-	if len(l.waiters) > 0 {
-		l.waiters = slices.DeleteFunc(l.waiters, func(w *waiter) bool {
-			if it.seq <= w.target {
-				w.remaining--
-			}
-			if w.remaining == 0 {
-				close(w.done)
-				return true
-			}
-			return false
-		})
-	}
-	return it.ev, true
+	return it.ev, it.seq, true
 }
 
-// takeAll untracks every event, and releases every waiter.
+// settle counts the event numbered seq, taken and reported, for the waiters.
+func (l *ledger) settle(seq uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.waiters) == 0 {
+		return
+	}
+	l.waiters = slices.DeleteFunc(l.waiters, func(w *waiter) bool {
+		if seq <= w.target {
+			w.remaining--
+		}
+		if w.remaining == 0 {
+			close(w.done)
+			return true
+		}
+		return false
+	})
+}
+
+// takeAll untracks every event, and releases every waiter: after it, events
+// taken but not yet settled are no longer waited for (Close's deadline).
 func (l *ledger) takeAll() []tracker.Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -118,8 +126,8 @@ func (l *ledger) len() int {
 	return l.n
 }
 
-// wait waits until every event tracked at the call has been taken, or ctx
-// ends; then it returns an error counting those still tracked.
+// wait waits until every event tracked at the call has been taken and
+// settled, or ctx ends; then it returns an error counting those left.
 func (l *ledger) wait(ctx context.Context) error {
 	l.mu.Lock()
 	if l.n == 0 {

@@ -36,14 +36,22 @@ func TestLedgerWaitCoversOnlyEarlierEvents(t *testing.T) {
 			t.Fatalf("wait returned %v before %s was taken", err, u)
 		default:
 		}
-		if _, ok := l.take(u, &n); !ok {
+		_, seq, ok := l.take(u, &n)
+		if !ok {
 			t.Fatalf("take(%s) found nothing", u)
 		}
+		time.Sleep(time.Millisecond) // give a wrongly released wait time to show
+		select {
+		case err := <-done:
+			t.Fatalf("wait returned %v before %s was settled (reported)", err, u)
+		default:
+		}
+		l.settle(seq)
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("wait = %v", err)
 	}
-	if _, ok := l.take("a", &n); ok {
+	if _, _, ok := l.take("a", &n); ok {
 		t.Error("a taken three times, added twice")
 	}
 	if n.Load() != 3 || l.len() != 1 {

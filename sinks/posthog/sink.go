@@ -200,11 +200,18 @@ func (s *Sink) refuse(r *refusals) error {
 		events []tracker.Event
 	}
 	var groups []group
+	var seqs []uint64
+	defer func() {
+		for _, seq := range seqs {
+			s.ledger.settle(seq)
+		}
+	}()
 	for i, u := range r.uuids {
-		ev, ok := s.ledger.take(u, &s.stats.refused)
+		ev, seq, ok := s.ledger.take(u, &s.stats.refused)
 		if !ok { // reported already by a Failure callback during Enqueue
 			continue
 		}
+		seqs = append(seqs, seq)
 		if errors.Is(r.errs[i], ph.ErrQueueFull) {
 			s.stats.queueFull.Add(1)
 		}
@@ -322,11 +329,12 @@ func (s *Sink) acknowledge(u string, failure error) {
 	if failure != nil {
 		outcome = &s.stats.failed
 	}
-	ev, ok := s.ledger.take(u, outcome)
-	if !ok || failure == nil {
-		return // sent, or not ours, or reported on already
+	ev, seq, ok := s.ledger.take(u, outcome)
+	if !ok {
+		return // not ours, or reported on already
 	}
-	if f := s.undelivered(); f != nil {
+	defer s.ledger.settle(seq)
+	if f := s.undelivered(); failure != nil && f != nil {
 		f([]tracker.Event{ev}, fmt.Errorf("posthog: delivery failed: %w", failure))
 	}
 }

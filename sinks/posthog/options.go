@@ -44,31 +44,29 @@ const (
 type Option func(*config)
 
 type config struct {
-	endpoint       string
-	batchSize      int
-	interval       time.Duration
-	gzip           bool
-	maxRetries     int
-	backoff        time.Duration
-	backoffMax     time.Duration
-	transport      http.RoundTripper
-	transportSet   bool
-	log            zerolog.Logger
-	groupProps     map[string][]string // group type -> event property keys
-	groupCacheSize int
+	endpoint     string
+	batchSize    int
+	interval     time.Duration
+	gzip         bool
+	maxRetries   int
+	backoff      time.Duration
+	backoffMax   time.Duration
+	transport    http.RoundTripper
+	transportSet bool
+	log          zerolog.Logger
+	groupProps   map[string][]string // group type -> event property keys
 }
 
 func defaultConfig() config {
 	return config{
-		endpoint:       DefaultEndpoint,
-		batchSize:      DefaultBatchSize,
-		interval:       DefaultInterval,
-		gzip:           true,
-		maxRetries:     DefaultMaxRetries,
-		backoff:        DefaultRetryBackoff,
-		backoffMax:     DefaultRetryBackoffMax,
-		log:            zerolog.Nop(),
-		groupCacheSize: DefaultGroupCacheSize,
+		endpoint:   DefaultEndpoint,
+		batchSize:  DefaultBatchSize,
+		interval:   DefaultInterval,
+		gzip:       true,
+		maxRetries: DefaultMaxRetries,
+		backoff:    DefaultRetryBackoff,
+		backoffMax: DefaultRetryBackoffMax,
+		log:        zerolog.Nop(),
 	}
 }
 

@@ -108,7 +108,7 @@ func New(apiKey string, opts ...Option) (*Sink, error) {
 	}
 	s.client, s.enqueue = client, client
 	if len(cfg.groupProps) > 0 {
-		s.groups = newGroupIdentifier(cfg.groupProps, cfg.groupCacheSize)
+		s.groups = newGroupIdentifier(cfg.groupProps, DefaultGroupCacheSize)
 	}
 	return s, nil
 }

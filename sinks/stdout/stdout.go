@@ -90,7 +90,9 @@ func WithLocation(loc *time.Location) Option { return func(c *config) { c.locati
 
 // Sink writes events to an io.Writer, by default the process's standard
 // output. Each Write call writes its batch with as few writes as it can
-// (one per 64 KiB); the sink buffers nothing between calls.
+// (one per 64 KiB); the sink buffers nothing between calls. Like every Sink
+// it expects one Write at a time (the tracker's worker makes them); it
+// reuses its encoding buffer from one to the next.
 type Sink struct {
 	w           io.Writer
 	format      Format

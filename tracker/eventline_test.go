@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -544,4 +545,48 @@ func TestAppendJSONFloatMatchesStrconv(t *testing.T) {
 		check(math.Float64frombits(rng.Uint64()))
 		check(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(30)-10)))
 	}
+}
+
+// FuzzAppendEventLine checks the appender against encoding/json on arbitrary
+// strings (keys, values, names, with invalid UTF-8) and floats: the line is
+// valid JSON, and decodes to what encoding/json's encoding decodes to.
+func FuzzAppendEventLine(f *testing.F) {
+	f.Add("user", "alice", "query_initiated", 12.5)
+	f.Add("k\"\\\x00", "\xff\xfe\u2028<&>", "é世🎉", 1e-7)
+	f.Add("", "", "x", -0.0)
+	f.Fuzz(func(t *testing.T, key, value, name string, num float64) {
+		if math.IsNaN(num) || math.IsInf(num, 0) {
+			return
+		}
+		props := map[string]any{key: value, key + "#n": num, key + "#l": []any{value, num}}
+		e := Event{Name: name, DistinctID: value, UUID: key, Timestamp: lineTS, Groups: map[string]string{key: value}, Properties: props}
+		line, err := AppendEventLine(nil, &e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !json.Valid(line) || !utf8.Valid(line) || line[len(line)-1] != '\n' || bytes.Count(line, []byte("\n")) != 1 {
+			t.Fatalf("not one valid JSON line: %q", line)
+		}
+		type wire struct {
+			UUID       string            `json:"uuid"`
+			Event      string            `json:"event"`
+			DistinctID string            `json:"distinct_id"`
+			Groups     map[string]string `json:"groups"`
+			Properties map[string]any    `json:"properties"`
+		}
+		var mine, theirs wire
+		if err := json.Unmarshal(line, &mine); err != nil {
+			t.Fatal(err)
+		}
+		ref, err := json.Marshal(wire{e.UUID, e.Name, e.DistinctID, e.Groups, props})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(ref, &theirs); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(mine, theirs) {
+			t.Fatalf("differs from encoding/json\nmine:   %s\ntheirs: %s", line, ref)
+		}
+	})
 }

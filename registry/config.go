@@ -195,17 +195,10 @@ func Parse[T any](c Config, key string, def T, parse func(string) (T, error)) T 
 }
 
 func (c Config) read(name, def string, secret bool) (string, bool) {
-	if c.l == nil {
-		return "", false
-	}
 	return c.l.read(name, c.name, def, secret)
 }
 
-func (c Config) report(err error) {
-	if c.l != nil {
-		c.l.report(c.name, err)
-	}
-}
+func (c Config) report(err error) { c.l.report(c.name, err) }
 
 // settingsError is what Config.Err returns: the problems already recorded.
 type settingsError struct {

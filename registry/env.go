@@ -179,6 +179,9 @@ func (e Env) load() *loader {
 // read returns a variable's trimmed value and whether it is set (an empty
 // value is unset), and records it for Describe. def is the default shown.
 func (l *loader) read(name, sink, def string, secret bool) (string, bool) {
+	if l == nil { // the zero Config
+		return "", false
+	}
 	if i, ok := l.index[name]; ok {
 		r := &l.vars[i]
 		if secret && !r.secret {
@@ -187,7 +190,10 @@ func (l *loader) read(name, sink, def string, secret bool) (string, bool) {
 		}
 		return r.value, r.set
 	}
-	v, _ := l.lookup(name)
+	v, ok := l.lookup(name)
+	if !ok {
+		v = ""
+	}
 	v = strings.TrimSpace(v)
 	r := varRecord{name: name, sink: sink, value: v, def: def, set: v != "", secret: secret || looksSecret(name)}
 	if r.secret && r.set {
@@ -199,6 +205,9 @@ func (l *loader) read(name, sink, def string, secret bool) (string, bool) {
 }
 
 func (l *loader) report(sink string, err error) {
+	if l == nil {
+		return
+	}
 	l.problems = append(l.problems, problem{sink: sink, err: err})
 }
 

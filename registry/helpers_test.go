@@ -2,7 +2,6 @@ package registry_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -113,8 +112,8 @@ type harness struct {
 	env    map[string]string
 	id     string // $ID in the fixture: the probe's id
 	dir    string // $TMP in the fixture
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *os.File // a file in dir: safe for the tracker's goroutines
+	stderr *os.File
 }
 
 func (h *harness) lookup(name string) (string, bool) {
@@ -156,9 +155,8 @@ func loadFixture(t *testing.T, name string) *harness {
 		env:    make(map[string]string),
 		id:     fmt.Sprintf("%s-%d", name, fixtureID.Add(1)),
 		dir:    t.TempDir(),
-		stdout: &syncBuffer{},
-		stderr: &syncBuffer{},
 	}
+	h.stdout, h.stderr = tempFile(t, h.dir, "stdout"), tempFile(t, h.dir, "stderr")
 	f, err := os.Open(filepath.Join("..", "testdata", "registry", name+".env"))
 	if err != nil {
 		t.Fatal(err)
@@ -193,20 +191,23 @@ func problems(t *testing.T, err error) []error {
 	return me.Errors
 }
 
-// syncBuffer is a bytes.Buffer safe for the tracker's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// tempFile creates a file in dir, closed at the end of the test.
+func tempFile(t *testing.T, dir, name string) *os.File {
+	t.Helper()
+	f, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+// contents returns what was written to f so far.
+func contents(t *testing.T, f *os.File) string {
+	t.Helper()
+	b, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

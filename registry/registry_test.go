@@ -32,9 +32,9 @@ func TestGoodEnvironments(t *testing.T) {
 				if err := tr.Flush(ctx); err != nil {
 					t.Fatal(err)
 				}
-				e, err := tracker.ParseEventLine([]byte(strings.TrimSuffix(h.stdout.String(), "\n")))
+				e, err := tracker.ParseEventLine([]byte(strings.TrimSuffix(contents(t, h.stdout), "\n")))
 				if err != nil {
-					t.Fatalf("stdout is not one event line: %v\n%s", err, h.stdout)
+					t.Fatalf("stdout is not one event line: %v\n%s", err, contents(t, h.stdout))
 				}
 				want := map[string]any{"service": "api", "region": "us", "note": "a,b=c"}
 				if len(e.Properties) != len(want) {
@@ -48,7 +48,7 @@ func TestGoodEnvironments(t *testing.T) {
 				if e.DistinctID != "api-server" {
 					t.Errorf("distinct id %q, want the fallback api-server", e.DistinctID)
 				}
-				if log := h.stderr.String(); !strings.Contains(log, `"level":"info"`) || !strings.Contains(log, `"sinks":["stdout"]`) {
+				if log := contents(t, h.stderr); !strings.Contains(log, `"level":"info"`) || !strings.Contains(log, `"sinks":["stdout"]`) {
 					t.Errorf("no info line naming the sinks on stderr: %q", log)
 				}
 			},
@@ -61,8 +61,8 @@ func TestGoodEnvironments(t *testing.T) {
 				if p.label != "eu-1" || p.count != 7 || p.wait != 90*time.Second || !p.on || p.buf != 64<<10 {
 					t.Errorf("probe settings label=%q count=%d wait=%v on=%v buf=%d", p.label, p.count, p.wait, p.on, p.buf)
 				}
-				if h.stderr.String() != "" {
-					t.Errorf("log level off by default, but stderr has %q", h.stderr)
+				if contents(t, h.stderr) != "" {
+					t.Errorf("log level off by default, but stderr has %q", contents(t, h.stderr))
 				}
 			},
 		},
@@ -115,7 +115,7 @@ func TestGoodEnvironments(t *testing.T) {
 				}
 			},
 			check: func(t *testing.T, h *harness, tr *tracker.Tracker) {
-				if log := h.stderr.String(); !strings.Contains(log, "not enforced") || !strings.Contains(log, `"level":"warn"`) {
+				if log := contents(t, h.stderr); !strings.Contains(log, "not enforced") || !strings.Contains(log, `"level":"warn"`) {
 					t.Errorf("want a warning that the plan is not enforced, stderr: %q", log)
 				}
 				text, err := registry.Describe(h.lookup)

@@ -228,7 +228,7 @@ func TestDefaultSinks(t *testing.T) {
 func TestTypedGetters(t *testing.T) {
 	cases := []struct {
 		vars map[string]string
-		want probe // the fields compared
+		want probe    // the fields compared
 		bad  []string // in the order the factory reads them
 	}{
 		{map[string]string{"BUF": "4096", "ON": "TRUE", "WAIT": "250ms", "COUNT": "1"}, probe{buf: 4096, on: true, wait: 250 * time.Millisecond, count: 1}, nil},

@@ -110,8 +110,8 @@ func init() {
 // harness is one environment read from a fixture.
 type harness struct {
 	env    map[string]string
-	id     string // $ID in the fixture: the probe's id
-	dir    string // $TMP in the fixture
+	id     string   // $ID in the fixture: the probe's id
+	dir    string   // $TMP in the fixture
 	stdout *os.File // a file in dir: safe for the tracker's goroutines
 	stderr *os.File
 }
@@ -152,9 +152,9 @@ var fixtureID atomic.Int64
 func loadFixture(t *testing.T, name string) *harness {
 	t.Helper()
 	h := &harness{
-		env:    make(map[string]string),
-		id:     fmt.Sprintf("%s-%d", name, fixtureID.Add(1)),
-		dir:    t.TempDir(),
+		env: make(map[string]string),
+		id:  fmt.Sprintf("%s-%d", name, fixtureID.Add(1)),
+		dir: t.TempDir(),
 	}
 	h.stdout, h.stderr = tempFile(t, h.dir, "stdout"), tempFile(t, h.dir, "stderr")
 	f, err := os.Open(filepath.Join("..", "testdata", "registry", name+".env"))

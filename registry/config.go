@@ -74,9 +74,16 @@ func (c Config) Required(key string) string {
 	name := c.Var(key)
 	v, ok := c.read(name, "(required)", false)
 	if !ok {
-		c.report(&VarError{Var: name, Err: fmt.Errorf("required by sink %q but %w", c.name, ErrMissing)})
+		c.Missing(name)
 	}
 	return v
+}
+
+// Missing records that the variable name (usually c.Var(key), or a full
+// name read with Lookup) is required by the sink but not set, a problem
+// matching ErrMissing.
+func (c Config) Missing(name string) {
+	c.report(&VarError{Var: name, Err: fmt.Errorf("required by sink %q but %w", c.name, ErrMissing)})
 }
 
 // Int returns the sink's variable for key as a base-10 integer no smaller

@@ -46,7 +46,8 @@ func (l *loader) describe(err error) string {
 	if l.planPath != "" {
 		fmt.Fprintf(&b, "tracking plan: %s (mode %s): checked, not enforced: plans are not supported yet\n", l.planPath, l.planMode)
 	}
-	tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 8, 2, ' ', 0)
 	section := "\x00"
 	for _, r := range l.describedVars() {
 		if r.sink != section {
@@ -72,6 +73,10 @@ func (l *loader) describe(err error) string {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.name, value, origin)
 	}
 	tw.Flush()
+	for line := range strings.Lines(table.String()) {
+		b.WriteString(strings.TrimRight(line, " \n"))
+		b.WriteByte('\n')
+	}
 	if err != nil {
 		n := len(l.problems)
 		fmt.Fprintf(&b, "\n%d problem%s:\n", n, plural(n))

@@ -24,23 +24,29 @@ func uuidRandom(s string) uint64 {
 	return xxhash.Sum64String(s) & randBMask
 }
 
+// hexValue maps a byte to its value as a hex digit, or 0xff.
+var hexValue = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i, c := range "0123456789abcdef" {
+		t[c] = byte(i)
+	}
+	for i, c := range "ABCDEF" {
+		t[c] = byte(10 + i)
+	}
+	return t
+}()
+
 func parseHex(s string) (uint64, bool) {
 	var v uint64
+	bad := byte(0)
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c -= 'a' - 10
-		case 'A' <= c && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		v = v<<4 | uint64(c)
+		d := hexValue[s[i]]
+		bad |= d
+		v = v<<4 | uint64(d&0x0f)
 	}
-	return v, true
+	return v, bad&0xf0 == 0
 }
 
 const hexDigits = "0123456789abcdef"

@@ -42,3 +42,25 @@ func TestUUIDRandomHashesNonCanonical(t *testing.T) {
 		t.Fatalf("UUIDRandom out of range: %x", a)
 	}
 }
+
+func TestParseHex(t *testing.T) {
+	for in, want := range map[string]uint64{"0": 0, "ff": 255, "FF": 255, "aB09": 0xab09, "ffffffffffff": 0xffffffffffff} {
+		if got, ok := parseHex(in); !ok || got != want {
+			t.Errorf("parseHex(%q) = %x, %v", in, got, ok)
+		}
+	}
+	for _, in := range []string{"g", "-", "0x", " 1", "é"} {
+		if _, ok := parseHex(in); ok {
+			t.Errorf("parseHex(%q) accepted", in)
+		}
+	}
+}
+
+func BenchmarkUUIDRandom(b *testing.B) {
+	e := Event{UUID: "0190f3c4-8b2a-7d4e-9f10-3c5a7b9d1e2f"}
+	var sink uint64
+	for b.Loop() {
+		sink += e.UUIDRandom()
+	}
+	_ = sink
+}

@@ -1,0 +1,212 @@
+package posthog
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	ph "github.com/posthog/posthog-go"
+	"github.com/rs/zerolog"
+
+	"github.com/multitrack/multitrack/tracker"
+)
+
+// The same event for both clients: an organization's query_initiated with a
+// few properties, as the typical user sends it.
+var (
+	benchProps  = map[string]any{"user": "alice", "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "rows": 42, "cached": true}
+	benchGroups = map[string]string{tracker.GroupOrganization: "org_42"}
+)
+
+// newDiscardServer is a local PostHog that reads each batch and answers 200.
+func newDiscardServer(b *testing.B) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusOK)
+	}))
+	b.Cleanup(srv.Close)
+	return srv
+}
+
+// countingCallback counts posthog-go's reports for the bare client.
+type countingCallback struct{ sent, failed atomic.Int64 }
+
+func (c *countingCallback) Success(ph.APIMessage)        { c.sent.Add(1) }
+func (c *countingCallback) Failure(ph.APIMessage, error) { c.failed.Add(1) }
+
+// newBareClient is posthog-go configured as the sink configures it by default.
+func newBareClient(b *testing.B, endpoint string, cb ph.Callback) ph.Client {
+	rt := http.DefaultTransport.(*http.Transport).Clone()
+	b.Cleanup(rt.CloseIdleConnections)
+	c, err := ph.NewWithConfig(testKey, ph.Config{
+		Endpoint:    endpoint,
+		Compression: ph.CompressionGzip,
+		Callback:    cb,
+		Logger:      newLogger(zerolog.Nop(), testKey),
+		Transport:   rt,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func bareCapture() ph.Capture {
+	return ph.Capture{
+		DistinctId: "org_42",
+		Event:      "query_initiated",
+		Groups:     ph.Groups{tracker.GroupOrganization: "org_42"},
+		Properties: benchProps,
+	}
+}
+
+// deliveredRound is how many events one round of BenchmarkDelivered sends
+// through each client.
+const deliveredRound = 5000
+
+// BenchmarkDelivered measures delivered events/s end to end to a local
+// endpoint, for the tracker with its PostHog sink and for a bare posthog-go
+// client sending the same events. Each of the b.N rounds sends
+// deliveredRound events through a fresh bare client and a fresh tracker, in
+// alternating order, timing each from the first capture until Close returns
+// with every event acknowledged by the endpoint. Neither drops: the bare
+// client retries on ErrQueueFull, the tracker's queue blocks.
+//
+// tracker/bare is the median over rounds of the two rates' ratio within a
+// round, which a machine's load changing between rounds affects least.
+// Run with -benchtime=20x or more: ns/op is per round.
+func BenchmarkDelivered(b *testing.B) {
+	srv := newDiscardServer(b)
+	var bare, tracked time.Duration
+	ratios := make([]float64, 0, b.N)
+	b.ReportAllocs()
+	for i := range b.N {
+		var tb, tt time.Duration
+		if i%2 == 0 {
+			tb = deliverBare(b, srv.URL, deliveredRound)
+			tt = deliverTracked(b, srv.URL, deliveredRound)
+		} else {
+			tt = deliverTracked(b, srv.URL, deliveredRound)
+			tb = deliverBare(b, srv.URL, deliveredRound)
+		}
+		bare, tracked = bare+tb, tracked+tt
+		ratios = append(ratios, tb.Seconds()/tt.Seconds())
+	}
+	slices.Sort(ratios)
+	n := float64(b.N * deliveredRound)
+	b.ReportMetric(n/bare.Seconds(), "bare-events/s")
+	b.ReportMetric(n/tracked.Seconds(), "tracker-events/s")
+	b.ReportMetric(ratios[len(ratios)/2], "tracker/bare")
+}
+
+// deliverBare sends n events through a bare posthog-go client.
+func deliverBare(b *testing.B, endpoint string, n int) time.Duration {
+	cb := &countingCallback{}
+	c := newBareClient(b, endpoint, cb)
+	start := time.Now()
+	for range n {
+		for c.Enqueue(bareCapture()) == ph.ErrQueueFull {
+			runtime.Gosched()
+		}
+	}
+	if err := c.Close(); err != nil {
+		b.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	if got := cb.sent.Load(); got != int64(n) {
+		b.Fatalf("bare client delivered %d of %d (%d failed)", got, n, cb.failed.Load())
+	}
+	return elapsed
+}
+
+// deliverTracked sends n events through a tracker with the PostHog sink.
+func deliverTracked(b *testing.B, endpoint string, n int) time.Duration {
+	s, err := New(testKey, WithEndpoint(endpoint))
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := tracker.New(tracker.WithSink("posthog", s,
+		tracker.WithOverflow(tracker.Block), tracker.WithBlockTimeout(time.Minute)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	start := time.Now()
+	for range n {
+		tr.Capture(ctx, tracker.Event{Name: "query_initiated", DistinctID: "org_42", Groups: benchGroups, Properties: benchProps})
+	}
+	if err := tr.Close(ctx); err != nil {
+		b.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	if st := s.Stats(); st.Sent != uint64(n) {
+		b.Fatalf("tracker delivered %d of %d: %+v", st.Sent, n, st)
+	}
+	return elapsed
+}
+
+// benchQueueMax bounds the tracker's queue in BenchmarkCaller (memory).
+const benchQueueMax = 1 << 18
+
+// BenchmarkCaller measures what the calling goroutine pays per event:
+// tracker.Capture (the PostHog sink encodes on its worker) versus posthog-go's
+// Enqueue (which encodes JSON on the caller). Events a queue could not hold
+// are dropped and reported as dropped/op: run with -benchtime=200000x so that
+// none are. (posthog-go's Enqueue encodes before it finds its queue full, so
+// drops do not make it cheaper.)
+func BenchmarkCaller(b *testing.B) {
+	b.Run("tracker.Capture", func(b *testing.B) {
+		srv := newDiscardServer(b)
+		s, err := New(testKey, WithEndpoint(srv.URL))
+		if err != nil {
+			b.Fatal(err)
+		}
+		// A queue that holds the whole run (up to benchQueueMax): the caller
+		// pays for keeping the event, not for dropping it.
+		tr, err := tracker.New(tracker.WithSink("posthog", s,
+			tracker.WithQueueSize(min(max(b.N, tracker.DefaultQueueSize), benchQueueMax))))
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx := tracker.WithOrganization(context.Background(), "org_42")
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				tr.Capture(ctx, tracker.Event{Name: "query_initiated", Properties: benchProps})
+			}
+		})
+		b.StopTimer()
+		st := tr.Stats().Sinks["posthog"]
+		b.ReportMetric(float64(st.Dropped.Total())/float64(b.N), "dropped/op")
+		closeCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		tr.Close(closeCtx)
+	})
+	b.Run("posthog-go.Enqueue", func(b *testing.B) {
+		srv := newDiscardServer(b)
+		cb := &countingCallback{}
+		c := newBareClient(b, srv.URL, cb)
+		var full atomic.Int64
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if c.Enqueue(bareCapture()) == ph.ErrQueueFull {
+					full.Add(1)
+				}
+			}
+		})
+		b.StopTimer()
+		b.ReportMetric(float64(full.Load())/float64(b.N), "dropped/op")
+		closeCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c.CloseWithContext(closeCtx)
+	})
+}

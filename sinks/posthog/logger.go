@@ -1,0 +1,54 @@
+package posthog
+
+import (
+	"fmt"
+	"strings"
+
+	ph "github.com/posthog/posthog-go"
+	"github.com/rs/zerolog"
+)
+
+// redacted replaces the API key wherever posthog-go's messages would show it
+// (a server's error body can echo the key it was sent).
+const redacted = "[REDACTED]"
+
+// zlogger adapts a zerolog.Logger to posthog-go's Logger interface.
+type zlogger struct {
+	log zerolog.Logger
+	key string
+}
+
+func newLogger(l zerolog.Logger, apiKey string) zlogger {
+	return zlogger{log: l.With().Str("component", "posthog").Logger(), key: apiKey}
+}
+
+// Debugf drops the message: posthog-go's debug lines print whole events, and
+// property values must never reach a log.
+func (zlogger) Debugf(string, ...any) {}
+
+// responseFormat is how posthog-go logs a batch's error answer, body last.
+const responseFormat = "response %d %s – %s"
+
+// Logf logs at info level. The body of an error answer is left out: a server
+// may echo what it was sent, property values included.
+func (l zlogger) Logf(format string, args ...any) {
+	if format == responseFormat && len(args) == 3 {
+		format, args = "response %d %s (body not logged)", args[:2]
+	}
+	l.emit(l.log.Info(), format, args)
+}
+
+// Warnf logs at warn level.
+func (l zlogger) Warnf(format string, args ...any) { l.emit(l.log.Warn(), format, args) }
+
+// Errorf logs at error level.
+func (l zlogger) Errorf(format string, args ...any) { l.emit(l.log.Error(), format, args) }
+
+func (l zlogger) emit(e *zerolog.Event, format string, args []any) {
+	if !e.Enabled() {
+		return
+	}
+	e.Msg(strings.ReplaceAll(fmt.Sprintf(format, args...), l.key, redacted))
+}
+
+var _ ph.Logger = zlogger{}

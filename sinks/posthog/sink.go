@@ -1,0 +1,428 @@
+package posthog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	ph "github.com/posthog/posthog-go"
+
+	"github.com/multitrack/multitrack/tracker"
+)
+
+// ErrClosed is returned by Write and Close after Close.
+var ErrClosed = errors.New("posthog: sink closed")
+
+// ErrUnacknowledged is the reason given for events that posthog-go had
+// accepted but had not reported on when Close's deadline ended.
+var ErrUnacknowledged = errors.New("posthog: no delivery report before the close deadline")
+
+// closeReportMargin is the most Close keeps of its deadline, after asking
+// posthog-go to stop, for the reports of the requests it aborts.
+const closeReportMargin = 100 * time.Millisecond
+
+// legacyUUIDSpace is the name space of the UUIDv5 sent for an event whose
+// UUID is not a UUID (e.g. "order-1"): PostHog requires one, and the same
+// name always gives the same UUID, so deduplication downstream still works.
+var legacyUUIDSpace = uuid.MustParse("6f1c3a52-0f6e-4b8e-9d55-3f0a7c2e9b41")
+
+// enqueuer is the part of posthog-go's client Write uses (tests wrap it).
+type enqueuer interface {
+	Enqueue(ph.Message) error
+}
+
+// Sink sends events to PostHog through posthog-go's batching client. Create
+// it with New and register it with tracker.WithSink; see the package comment.
+type Sink struct {
+	client  ph.Client
+	enqueue enqueuer
+	ownedRT *http.Transport // closed in Close; nil with WithTransport
+	groups  *groupIdentifier
+
+	ledger    *ledger
+	reportFn  atomic.Pointer[tracker.UndeliveredFunc]
+	closing   atomic.Bool
+	closed    atomic.Bool
+	reporting sync.RWMutex // read-held by callbacks while they report; Close's fence
+
+	stats counters
+}
+
+// New returns a Sink that sends to the PostHog project of apiKey. The key is
+// required; it is never logged nor put in an error. Every invalid option is
+// reported at once, each naming the option.
+func New(apiKey string, opts ...Option) (*Sink, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	var errs []error
+	apiKey = strings.TrimSpace(apiKey)
+	if apiKey == "" {
+		errs = append(errs, errors.New("posthog: empty API key (POSTHOG_API_KEY)"))
+	}
+	if err := cfg.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+
+	s := &Sink{ledger: newLedger()}
+	rt := cfg.transport
+	if !cfg.transportSet {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns = ph.DefaultIdleConns
+		t.MaxIdleConnsPerHost = ph.DefaultIdleConnsPerHost
+		s.ownedRT, rt = t, t
+	}
+	compression := ph.CompressionNone
+	if cfg.gzip {
+		compression = ph.CompressionGzip
+	}
+	backoff := ph.NewBackoff(cfg.backoff, 2, 0, cfg.backoffMax)
+	client, err := ph.NewWithConfig(apiKey, ph.Config{
+		Endpoint:    cfg.trimmedEndpoint(),
+		Interval:    cfg.interval,
+		BatchSize:   cfg.batchSize,
+		MaxRetries:  ph.Ptr(cfg.maxRetries),
+		Compression: compression,
+		Transport:   rt,
+		Logger:      newLogger(cfg.log, apiKey),
+		Callback:    callback{s},
+		RetryAfter: func(attempt int) time.Duration {
+			s.stats.retries.Add(1)
+			return backoff.Duration(attempt)
+		},
+	})
+	if err != nil {
+		// posthog-go's ConfigError names a field and value, never the key.
+		s.closeTransport()
+		return nil, fmt.Errorf("posthog: %w", err)
+	}
+	s.client, s.enqueue = client, client
+	if len(cfg.groupProps) > 0 {
+		s.groups = newGroupIdentifier(cfg.groupProps, DefaultGroupCacheSize)
+	}
+	return s, nil
+}
+
+// SetUndelivered implements tracker.UndeliveredReporter. Every event the sink
+// accepted in Write and gives up on is passed to f: refused by posthog-go's
+// queue, reported failed by posthog-go (retries exhausted, a 4xx answer), or
+// not reported on when Close's deadline ended. Without it, such events are
+// counted in Stats and, for those refused in Write, named in Write's error.
+func (s *Sink) SetUndelivered(f tracker.UndeliveredFunc) {
+	s.reportFn.Store(&f)
+}
+
+// undelivered returns the UndeliveredFunc, or nil.
+func (s *Sink) undelivered() tracker.UndeliveredFunc {
+	if f := s.reportFn.Load(); f != nil {
+		return *f
+	}
+	return nil
+}
+
+// Write hands each event to posthog-go, which batches, compresses and sends
+// them from its own goroutines; Write never waits for the network. posthog-go
+// is given copies of the event's maps, never the event's own.
+//
+// If ctx is already done, nothing is sent and Write returns ctx's error: the
+// whole batch was not delivered. Otherwise every event is either handed to
+// posthog-go, and tracked until posthog-go reports on it, or refused: by
+// posthog-go (ErrQueueFull, an invalid event), or because ctx ended part way.
+// Refused events go to the UndeliveredFunc when one is set, and Write returns
+// nil; without one, Write returns an error that counts them and wraps each
+// cause.
+func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	// Track every event before handing it over: posthog-go may report on it
+	// (an encoding failure) before Enqueue returns.
+	sent := make([]string, len(events))
+	kept := make([]tracker.Event, len(events))
+	for i := range events {
+		sent[i], kept[i] = sendUUID(events[i].UUID), retained(events[i])
+	}
+	s.ledger.add(sent, kept)
+
+	var refused refusals
+	done := ctx.Done()
+	for i := range events {
+		select {
+		case <-done: // the rest is not handed over
+			for j := i; j < len(events); j++ {
+				refused.add(sent[j], ctx.Err())
+			}
+			return s.refuse(&refused)
+		default:
+		}
+		e := &events[i]
+		if s.groups != nil {
+			s.groups.identify(s, e)
+		}
+		if err := s.enqueue.Enqueue(capture(e, kept[i].Properties, sent[i])); err != nil {
+			refused.add(sent[i], err)
+		}
+	}
+	if len(refused.uuids) == 0 {
+		return nil
+	}
+	return s.refuse(&refused)
+}
+
+// refusals collects the events posthog-go refused in one Write.
+type refusals struct {
+	uuids []string
+	errs  []error
+}
+
+func (r *refusals) add(u string, err error) {
+	r.uuids = append(r.uuids, u)
+	r.errs = append(r.errs, err)
+}
+
+// refuse untracks refused events and reports them, grouped by cause.
+func (s *Sink) refuse(r *refusals) error {
+	type group struct {
+		err    error
+		events []tracker.Event
+	}
+	var groups []group
+	var seqs []uint64
+	defer func() {
+		for _, seq := range seqs {
+			s.ledger.settle(seq)
+		}
+	}()
+	for i, u := range r.uuids {
+		ev, seq, ok := s.ledger.take(u, &s.stats.refused)
+		if !ok { // reported already by a Failure callback during Enqueue
+			continue
+		}
+		seqs = append(seqs, seq)
+		if errors.Is(r.errs[i], ph.ErrQueueFull) {
+			s.stats.queueFull.Add(1)
+		}
+		if n := len(groups); n > 0 && groups[n-1].err == r.errs[i] {
+			groups[n-1].events = append(groups[n-1].events, ev)
+		} else {
+			groups = append(groups, group{r.errs[i], []tracker.Event{ev}})
+		}
+	}
+	f := s.undelivered()
+	var errs []error
+	for _, g := range groups {
+		reason := fmt.Errorf("posthog: refused by posthog-go: %w", g.err)
+		if errors.Is(g.err, context.Canceled) || errors.Is(g.err, context.DeadlineExceeded) {
+			reason = fmt.Errorf("posthog: not handed to posthog-go before Write's context ended: %w", g.err)
+		}
+		if f != nil {
+			f(g.events, reason)
+			continue
+		}
+		errs = append(errs, fmt.Errorf("%d events not delivered: %w", len(g.events), reason))
+	}
+	return errors.Join(errs...)
+}
+
+// Flush implements tracker.Flusher. posthog-go offers no way to send its
+// buffer early, so Flush waits until posthog-go has reported on every event
+// handed to it before the call (sent, failed, or refused): up to the batching
+// interval plus the time to send. If ctx ends first, it returns an error that
+// counts the events still waiting and wraps ctx's error.
+func (s *Sink) Flush(ctx context.Context) error {
+	return s.ledger.wait(ctx)
+}
+
+// Close stops posthog-go, which sends what it buffers, within ctx's deadline.
+// When the deadline is near, posthog-go aborts its requests and reports their
+// events failed; whatever is still not reported on when ctx ends is reported
+// undelivered with ErrUnacknowledged. No UndeliveredFunc call happens after
+// Close returns. The error counts the events not delivered and wraps ctx's
+// error when the deadline cut delivery short.
+func (s *Sink) Close(ctx context.Context) error {
+	if !s.closing.CompareAndSwap(false, true) {
+		return ErrClosed
+	}
+
+	undeliveredBefore := s.stats.undelivered()
+	closeCtx, cancel := stopEarly(ctx)
+	err := s.client.CloseWithContext(closeCtx) // wraps ctx's error when cut short
+	cancel()
+	// Every event accepted in Write is now with posthog-go's goroutines, which
+	// report on it shortly after the client has stopped.
+	if waitErr := s.ledger.wait(ctx); waitErr != nil && err == nil {
+		err = waitErr
+	}
+
+	if left := s.ledger.takeAll(); len(left) > 0 {
+		s.stats.unacknowledged.Add(uint64(len(left)))
+		if f := s.undelivered(); f != nil {
+			f(left, ErrUnacknowledged)
+		}
+	}
+	// Fence: wait for callbacks reporting right now, and stop later ones.
+	s.closed.Store(true)
+	s.reporting.Lock()
+	s.reporting.Unlock() //nolint:staticcheck // an empty critical section is the fence
+	s.closeTransport()
+
+	if n := s.stats.undelivered() - undeliveredBefore; n > 0 {
+		if err != nil {
+			return fmt.Errorf("posthog: %d events not delivered at close: %w", n, err)
+		}
+		return fmt.Errorf("posthog: %d events not delivered at close", n)
+	}
+	if err != nil {
+		return fmt.Errorf("posthog: close: %w", err)
+	}
+	return nil
+}
+
+// stopEarly derives the context posthog-go's CloseWithContext gets: ctx with
+// its deadline moved earlier by a tenth of the time left (at most
+// closeReportMargin), so that the reports of aborted requests arrive before
+// the caller's deadline.
+func stopEarly(ctx context.Context) (context.Context, context.CancelFunc) {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	margin := min(time.Until(d)/10, closeReportMargin)
+	return context.WithDeadline(ctx, d.Add(-margin))
+}
+
+func (s *Sink) closeTransport() {
+	if s.ownedRT != nil {
+		s.ownedRT.CloseIdleConnections()
+	}
+}
+
+// acknowledge handles posthog-go's report on one event.
+func (s *Sink) acknowledge(u string, failure error) {
+	// Untrack and report under the read fence, so that an event Close has
+	// not swept is reported before Close returns, and none after.
+	s.reporting.RLock()
+	defer s.reporting.RUnlock()
+	if s.closed.Load() {
+		return // Close has reported everything still tracked
+	}
+	if s.groups != nil && s.groups.acknowledge(u, failure) {
+		if failure != nil {
+			s.stats.groupIdentifyFailures.Add(1)
+		}
+		return
+	}
+	outcome := &s.stats.sent
+	if failure != nil {
+		outcome = &s.stats.failed
+	}
+	ev, seq, ok := s.ledger.take(u, outcome)
+	if !ok {
+		return // not ours, or reported on already
+	}
+	defer s.ledger.settle(seq)
+	if f := s.undelivered(); failure != nil && f != nil {
+		f([]tracker.Event{ev}, fmt.Errorf("posthog: delivery failed: %w", failure))
+	}
+}
+
+// callback receives posthog-go's delivery reports.
+type callback struct{ s *Sink }
+
+// Success implements posthog.Callback.
+func (c callback) Success(m ph.APIMessage) { c.s.acknowledge(messageUUID(m), nil) }
+
+// Failure implements posthog.Callback.
+func (c callback) Failure(m ph.APIMessage, err error) {
+	if err == nil {
+		err = errors.New("unknown failure")
+	}
+	c.s.acknowledge(messageUUID(m), err)
+}
+
+func messageUUID(m ph.APIMessage) string {
+	switch m := m.(type) {
+	case ph.CaptureInApi:
+		return m.Uuid
+	case ph.GroupIdentifyInApi:
+		return m.Uuid
+	}
+	return ""
+}
+
+// capture maps an event to posthog-go's Capture. props is the sink's own
+// copy of the event's properties (the one it keeps for the dead letter):
+// posthog-go copies it before adding its own (TestEnqueueLeavesPropertiesAlone
+// pins that), so one copy serves both.
+func capture(e *tracker.Event, props map[string]any, u string) ph.Capture {
+	c := ph.Capture{
+		Uuid:       u,
+		DistinctId: e.DistinctID,
+		Event:      e.Name,
+		Timestamp:  e.Timestamp,
+		Properties: props,
+	}
+	if len(e.Groups) > 0 {
+		c.Groups = make(ph.Groups, len(e.Groups))
+		for k, v := range e.Groups {
+			c.Groups[k] = v
+		}
+	}
+	return c
+}
+
+// retained is the copy of an event the sink keeps until posthog-go reports
+// on it: the caller's maps are not kept past Write.
+func retained(e tracker.Event) tracker.Event {
+	if e.Properties != nil {
+		p := make(map[string]any, len(e.Properties))
+		for k, v := range e.Properties {
+			p[k] = v
+		}
+		e.Properties = p
+	}
+	if e.Groups != nil {
+		g := make(map[string]string, len(e.Groups))
+		for k, v := range e.Groups {
+			g[k] = v
+		}
+		e.Groups = g
+	}
+	return e
+}
+
+// sendUUID is the UUID sent for an event: its own in canonical form, a
+// UUIDv5 of it when it is not a UUID, a new UUIDv7 when it is empty.
+func sendUUID(s string) string {
+	if s == "" {
+		return uuid.Must(uuid.NewV7()).String()
+	}
+	if len(s) == 36 && uuid.Validate(s) == nil && strings.ToLower(s) == s {
+		return s
+	}
+	if u, err := uuid.Parse(s); err == nil {
+		return u.String()
+	}
+	return uuid.NewSHA1(legacyUUIDSpace, []byte(s)).String()
+}
+
+var (
+	_ tracker.UndeliveredReporter = (*Sink)(nil)
+	_ tracker.Flusher             = (*Sink)(nil)
+	_ ph.Callback                 = callback{}
+)
+
+var _ tracker.Sink = (*Sink)(nil)

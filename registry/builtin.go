@@ -1,7 +1,11 @@
 package registry
 
 import (
+	"errors"
+	"net/url"
+
 	"github.com/multitrack/multitrack/sinks/noop"
+	"github.com/multitrack/multitrack/sinks/posthog"
 	"github.com/multitrack/multitrack/sinks/stdout"
 	"github.com/multitrack/multitrack/tracker"
 )
@@ -10,6 +14,7 @@ import (
 // sinks never import the registry.
 func init() {
 	Register("noop", newNoop)
+	Register("posthog", newPostHog)
 	Register("stdout", newStdout)
 }
 
@@ -25,4 +30,30 @@ func newStdout(cfg Config) (tracker.Sink, error) {
 		return nil, err
 	}
 	return stdout.New(stdout.WithWriter(cfg.Stdout()), stdout.WithFormat(format))
+}
+
+// newPostHog builds a PostHog sink. POSTHOG_API_KEY (required, secret),
+// POSTHOG_HOST (default PostHog cloud), MULTITRACK_POSTHOG_BATCH_SIZE and
+// MULTITRACK_POSTHOG_INTERVAL (default posthog-go's). Its diagnostics go to
+// the MULTITRACK_LOG_LEVEL logger.
+func newPostHog(cfg Config) (tracker.Sink, error) {
+	key, ok := cfg.Lookup(varAPIKey)
+	if !ok {
+		cfg.Missing(varAPIKey)
+	}
+	opts := []posthog.Option{posthog.WithLogger(cfg.Logger())}
+	if host, ok := cfg.Lookup(varHost); ok {
+		if u, err := url.Parse(host); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+			cfg.Invalid(varHost, errors.New("want an http or https URL such as https://eu.i.posthog.com"))
+		}
+		opts = append(opts, posthog.WithEndpoint(host))
+	}
+	opts = append(opts,
+		posthog.WithBatchSize(cfg.Int("BATCH_SIZE", posthog.DefaultBatchSize, 1)),
+		posthog.WithInterval(cfg.Duration("INTERVAL", posthog.DefaultInterval)),
+	)
+	if err := cfg.Err(); err != nil {
+		return nil, err
+	}
+	return posthog.New(key, opts...)
 }

@@ -30,6 +30,7 @@ const (
 	varPlanPath   = "MULTITRACK_PLAN_PATH"
 	varPlanMode   = "MULTITRACK_PLAN_MODE"
 	varAPIKey     = "POSTHOG_API_KEY"
+	varHost       = "POSTHOG_HOST"
 )
 
 // globalVars are the registry's own variables, in the order Describe shows
@@ -165,6 +166,7 @@ func (e Env) load() *loader {
 	}
 	l.loadLogger()
 	l.loadSinkNames(e.DefaultSinks)
+	l.loadSampler()
 	l.loadQueue()
 	l.loadDeadLetter()
 	l.loadProperties()

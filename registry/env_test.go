@@ -53,11 +53,11 @@ func TestSecretsAreNeverEchoed(t *testing.T) {
 	}
 }
 
-// lineOf returns the line of text that contains s, its runs of spaces
+// lineOf returns the line of text that starts with s, its runs of spaces
 // (column padding) made single.
 func lineOf(text, s string) string {
 	for line := range strings.SplitSeq(text, "\n") {
-		if strings.Contains(line, s) {
+		if strings.HasPrefix(line, s) {
 			return strings.Join(strings.Fields(line), " ")
 		}
 	}

@@ -129,16 +129,17 @@ func ExampleDescribe() {
 	//
 	// variable                         value
 	// MULTITRACK_SINKS                 webhook
-	// POSTHOG_API_KEY                               (unset)
-	// MULTITRACK_QUEUE_SIZE            8192         (default)
+	// POSTHOG_API_KEY                                        (unset)
+	// MULTITRACK_SAMPLE                query_initiated=0.01
+	// MULTITRACK_QUEUE_SIZE            8192                  (default)
 	// MULTITRACK_OVERFLOW              drop_oldest
-	// MULTITRACK_DEAD_LETTER_PATH      none         (default)
-	// MULTITRACK_PROPERTIES            none         (default)
-	// MULTITRACK_FALLBACK_DISTINCT_ID  standalone   (default)
-	// MULTITRACK_MAX_EVENT_SIZE        32KiB        (default)
-	// MULTITRACK_LOG_LEVEL             off          (default)
-	// MULTITRACK_PLAN_PATH             none         (default)
-	// MULTITRACK_PLAN_MODE             warn         (default)
+	// MULTITRACK_DEAD_LETTER_PATH      none                  (default)
+	// MULTITRACK_PROPERTIES            none                  (default)
+	// MULTITRACK_FALLBACK_DISTINCT_ID  standalone            (default)
+	// MULTITRACK_MAX_EVENT_SIZE        32KiB                 (default)
+	// MULTITRACK_LOG_LEVEL             off                   (default)
+	// MULTITRACK_PLAN_PATH             none                  (default)
+	// MULTITRACK_PLAN_MODE             warn                  (default)
 	//
 	// sink webhook:
 	// MULTITRACK_WEBHOOK_URL      https://hooks.example.com/events

@@ -10,8 +10,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hashicorp/go-multierror"
 	"github.com/rs/zerolog"
 
+	"github.com/multitrack/multitrack/sampling"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -40,14 +42,14 @@ func (l *loader) loadLogger() {
 // loadSinkNames reads MULTITRACK_SINKS, or picks the default.
 func (l *loader) loadSinkNames(fallback string) {
 	_, hasKey := l.read(varAPIKey, "", "", true)
-	def := "none"
+	def, why := "none", "none: POSTHOG_API_KEY is not set"
 	switch {
 	case hasKey:
-		def = "posthog"
+		def, why = "posthog", "posthog: POSTHOG_API_KEY is set"
 	case strings.TrimSpace(fallback) != "":
-		def = fallback
+		def, why = fallback, fallback
 	}
-	v, ok := l.read(varSinks, "", def+" (posthog when POSTHOG_API_KEY is set)", false)
+	v, ok := l.read(varSinks, "", why, false)
 	if !ok {
 		v = def
 	}
@@ -74,6 +76,35 @@ func (l *loader) loadSinkNames(fallback string) {
 		names = nil
 	}
 	l.sinkNames = names
+}
+
+// loadSampler reads MULTITRACK_SAMPLE, reporting each bad rule on its own.
+func (l *loader) loadSampler() {
+	v, ok := l.read(varSample, "", "keep all", false)
+	if !ok {
+		return
+	}
+	s, err := sampling.ParseSpec(v)
+	if err != nil {
+		for _, e := range splitErrors(err) {
+			l.report("", &VarError{Var: varSample, Err: fmt.Errorf("%w: %w", ErrInvalid, e)})
+		}
+		return
+	}
+	l.opts = append(l.opts, tracker.WithSampler(s))
+}
+
+// splitErrors returns the errors of a list (go-multierror, errors.Join), or
+// err alone.
+func splitErrors(err error) []error {
+	var me *multierror.Error
+	if errors.As(err, &me) {
+		return me.Errors
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // loadQueue reads the queue size and overflow policy of every sink built from

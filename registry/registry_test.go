@@ -3,6 +3,7 @@ package registry_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/multitrack/multitrack/registry"
+	"github.com/multitrack/multitrack/sampling"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -107,6 +109,45 @@ func TestGoodEnvironments(t *testing.T) {
 			},
 		},
 		{
+			name:  "sampled",
+			sinks: []string{"probe"},
+			check: func(t *testing.T, h *harness, tr *tracker.Tracker) {
+				for _, name := range []string{"noisy", "kept", "noisy"} {
+					tr.Capture(ctx, tracker.Event{Name: name})
+				}
+				// rare=0.5:by=org: each organization is kept or not as a
+				// whole, with $sample_rate 0.5 when kept.
+				for i := range 40 {
+					org := tracker.WithOrganization(ctx, fmt.Sprintf("org_%d", i))
+					tr.Capture(org, tracker.Event{Name: "rare"})
+					tr.Capture(org, tracker.Event{Name: "rare"})
+				}
+				if err := tr.Flush(ctx); err != nil {
+					t.Fatal(err)
+				}
+				p := probeFor(t, h.id)
+				if len(p.Named("noisy")) != 0 || len(p.Named("kept")) != 1 {
+					t.Errorf("noisy=never, *=1: got %d noisy and %d kept", len(p.Named("noisy")), len(p.Named("kept")))
+				}
+				rare := p.Named("rare")
+				perOrg := map[string]int{}
+				for _, e := range rare {
+					perOrg[e.DistinctID]++
+					if e.Properties[tracker.PropSampleRate] != 0.5 {
+						t.Fatalf("a rare event kept without $sample_rate 0.5: %v", e.Properties)
+					}
+				}
+				for org, n := range perOrg {
+					if n != 2 {
+						t.Errorf("%s: %d of its 2 events kept, want both (sampled by organization)", org, n)
+					}
+				}
+				if len(perOrg) == 0 || len(perOrg) == 40 {
+					t.Errorf("%d of 40 organizations kept at 0.5", len(perOrg))
+				}
+			},
+		},
+		{
 			name:  "plan_checked",
 			sinks: []string{"noop"},
 			setup: func(t *testing.T, h *harness) {
@@ -165,6 +206,8 @@ func TestBadEnvironmentsReportEveryProblem(t *testing.T) {
 	cases := map[string][]wantProblem{
 		"bad_globals": {
 			{"MULTITRACK_LOG_LEVEL", registry.ErrInvalid, `"loud": want off, error, warn, info or debug`},
+			{"MULTITRACK_SAMPLE", sampling.ErrBadRate, `rule 1 "query_initiated=2" (byte 0): rate out of range`},
+			{"MULTITRACK_SAMPLE", sampling.ErrSyntax, `rule 2 "bogus" (byte 18): malformed`},
 			{"MULTITRACK_QUEUE_SIZE", registry.ErrInvalid, `"abc": want a whole number ≥ 1`},
 			{"MULTITRACK_OVERFLOW", registry.ErrInvalid, `"sideways": want drop_newest, drop_oldest or block`},
 			{"MULTITRACK_DEAD_LETTER_PATH", registry.ErrInvalid, "not a directory"},
@@ -195,6 +238,12 @@ func TestBadEnvironmentsReportEveryProblem(t *testing.T) {
 			{"MULTITRACK_PROBE_ON", registry.ErrInvalid, `"maybe": want true or false`},
 			{"MULTITRACK_PROBE_BUF", registry.ErrInvalid, `"12parsecs": want a size in bytes`},
 			{"MULTITRACK_PROBE_LABEL", registry.ErrMissing, `required by sink "probe" but not set`},
+		},
+		"bad_posthog": {
+			{"POSTHOG_API_KEY", registry.ErrMissing, `required by sink "posthog" but not set`},
+			{"POSTHOG_HOST", registry.ErrInvalid, "want an http or https URL"},
+			{"MULTITRACK_POSTHOG_BATCH_SIZE", registry.ErrInvalid, `"0": want a whole number ≥ 1`},
+			{"MULTITRACK_POSTHOG_INTERVAL", registry.ErrInvalid, `"soon": want a positive duration`},
 		},
 		"failing_sinks": {
 			{"failing", nil, "sink failing: cannot connect"},

@@ -65,6 +65,16 @@ type Env struct {
 }
 
 // FromEnv builds a Tracker from the process environment; see FromLookup.
+// It reads MULTITRACK_SINKS, POSTHOG_API_KEY, POSTHOG_HOST,
+// MULTITRACK_POSTHOG_BATCH_SIZE, MULTITRACK_POSTHOG_INTERVAL,
+// MULTITRACK_STDOUT_FORMAT, MULTITRACK_FILE_PATH,
+// MULTITRACK_FILE_MAX_SIZE_MB, MULTITRACK_FILE_MAX_BACKUPS,
+// MULTITRACK_FILE_SYNC, MULTITRACK_SAMPLE, MULTITRACK_QUEUE_SIZE,
+// MULTITRACK_OVERFLOW, MULTITRACK_DEAD_LETTER_PATH, MULTITRACK_PROPERTIES,
+// MULTITRACK_FALLBACK_DISTINCT_ID, MULTITRACK_MAX_EVENT_SIZE,
+// MULTITRACK_LOG_LEVEL, MULTITRACK_PLAN_PATH, MULTITRACK_PLAN_MODE and each
+// selected custom sink's MULTITRACK_<SINK>_<KEY>; the package
+// documentation says what each means and its default.
 func FromEnv(opts ...tracker.Option) (*tracker.Tracker, error) {
 	return Env{}.Tracker(opts...)
 }
@@ -74,11 +84,12 @@ func FromEnv(opts ...tracker.Option) (*tracker.Tracker, error) {
 // settings: WithSampler or WithLogger replace the environment's,
 // WithProperties adds to them, WithSink adds a sink.
 //
-// The variables are listed in the package documentation. Every problem is
-// returned at once, as one error in which errors.Is and errors.As find each
-// (*VarError, *SinkError, ErrUnknownSink, ErrMissing, ErrInvalid); no
-// message contains a secret's value. When the configuration fails, the
-// sinks already built are closed; sinks passed in opts stay the caller's.
+// Every problem is returned at once, as one error in which errors.Is and
+// errors.As find each (*VarError naming its variable, *SinkError naming its
+// sink, ErrUnknownSink, ErrMissing, ErrInvalid); tracker.New's error, when
+// opts make it fail, is among them. No message contains a secret's value.
+// When the configuration fails, the sinks already built are closed; sinks
+// passed in opts stay the caller's.
 func FromLookup(lookup func(string) (string, bool), opts ...tracker.Option) (*tracker.Tracker, error) {
 	return Env{Lookup: lookup}.Tracker(opts...)
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -120,29 +122,27 @@ func appendLineTimestamp(dst []byte, t time.Time) ([]byte, error) {
 	hour, minute, sec := t.Clock()
 	micro := t.Nanosecond() / 1000
 	var b [len(TimestampFormat) + 2]byte
-	put := func(at, n, width int) {
-		for i := at + width - 1; i >= at; i-- {
-			b[i] = byte('0' + n%10)
-			n /= 10
-		}
-	}
-	b[0] = '"'
-	put(1, year, 4)
-	b[5] = '-'
-	put(6, int(month), 2)
-	b[8] = '-'
-	put(9, day, 2)
-	b[11] = 'T'
-	put(12, hour, 2)
-	b[14] = ':'
-	put(15, minute, 2)
-	b[17] = ':'
-	put(18, sec, 2)
-	b[20] = '.'
-	put(21, micro, 6)
-	b[27], b[28] = 'Z', '"'
+	b = [...]byte{'"', 0, 0, 0, 0, '-', 0, 0, '-', 0, 0, 'T', 0, 0, ':', 0, 0, ':', 0, 0, '.', 0, 0, 0, 0, 0, 0, 'Z', '"'}
+	put2(b[1:], year/100)
+	put2(b[3:], year%100)
+	put2(b[6:], int(month))
+	put2(b[9:], day)
+	put2(b[12:], hour)
+	put2(b[15:], minute)
+	put2(b[18:], sec)
+	put2(b[21:], micro/10000)
+	put2(b[23:], micro/100%100)
+	put2(b[25:], micro%100)
 	return append(dst, b[:]...), nil
 }
+
+// twoDigits holds "00" to "99".
+const twoDigits = "00010203040506070809" + "10111213141516171819" + "20212223242526272829" +
+	"30313233343536373839" + "40414243444546474849" + "50515253545556575859" + "60616263646566676869" +
+	"70717273747576777879" + "80818283848586878889" + "90919293949596979899"
+
+// put2 writes n, in 0..99, as two digits at b[0:2].
+func put2(b []byte, n int) { b[0], b[1] = twoDigits[2*n], twoDigits[2*n+1] }
 
 // Nesting of maps and slices deeper than lineCycleDepth is checked for
 // cycles; deeper than lineMaxDepth is refused (encoding/json's decoder refuses
@@ -214,19 +214,39 @@ type lineEntry[V any] struct {
 	v V
 }
 
-// lineSortedEntries returns m's entries in key order, in buf when it is large
-// enough.
-func lineSortedEntries[V any](buf []lineEntry[V], m map[string]V) []lineEntry[V] {
-	entries := buf[:0]
+// lineSmallMap is the most entries lineSortEntries sorts on the stack.
+const lineSmallMap = 16
+
+// lineSorted holds a small map's entries, sorted by key.
+type lineSorted[V any] struct {
+	n int
+	e [lineSmallMap]lineEntry[V]
+}
+
+// lineSortEntries returns the entries of m, which has at most lineSmallMap
+// of them, sorted by key. It works on its own result, on the stack, so that
+// storing the entries' pointers needs no GC write barriers.
+func lineSortEntries[V any](m map[string]V) (s lineSorted[V]) {
+	for k, v := range m {
+		s.e[s.n] = lineEntry[V]{k, v}
+		s.n++
+	}
+	// Insertion sort: the maps are small, and it needs no closure.
+	for i := 1; i < s.n; i++ {
+		for j := i; j > 0 && s.e[j].k < s.e[j-1].k; j-- {
+			s.e[j], s.e[j-1] = s.e[j-1], s.e[j]
+		}
+	}
+	return s
+}
+
+// lineSortLarge returns the entries of m sorted by key, on the heap.
+func lineSortLarge[V any](m map[string]V) []lineEntry[V] {
+	entries := make([]lineEntry[V], 0, len(m))
 	for k, v := range m {
 		entries = append(entries, lineEntry[V]{k, v})
 	}
-	// Insertion sort: maps here are small, and it needs no closure.
-	for i := 1; i < len(entries); i++ {
-		for j := i; j > 0 && entries[j].k < entries[j-1].k; j-- {
-			entries[j], entries[j-1] = entries[j-1], entries[j]
-		}
-	}
+	slices.SortFunc(entries, func(a, b lineEntry[V]) int { return strings.Compare(a.k, b.k) })
 	return entries
 }
 
@@ -243,10 +263,18 @@ func (enc *lineEncoder) appendMap(dst []byte, m map[string]any, depth int) ([]by
 		}
 		defer enc.leave(lineMapID(m))
 	}
-	var buf [16]lineEntry[any]
+	// Sorted on this stack frame when small (see lineSortEntries).
+	var small lineSorted[any]
+	var entries []lineEntry[any]
+	if len(m) <= lineSmallMap {
+		small = lineSortEntries(m)
+		entries = small.e[:small.n]
+	} else {
+		entries = lineSortLarge(m)
+	}
 	dst = append(dst, '{')
 	var err error
-	for i, kv := range lineSortedEntries(buf[:], m) {
+	for i, kv := range entries {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
@@ -286,9 +314,16 @@ func appendJSONStringMap(dst []byte, m map[string]string) []byte {
 	if m == nil {
 		return append(dst, "null"...)
 	}
-	var buf [8]lineEntry[string]
+	var small lineSorted[string]
+	var entries []lineEntry[string]
+	if len(m) <= lineSmallMap {
+		small = lineSortEntries(m)
+		entries = small.e[:small.n]
+	} else {
+		entries = lineSortLarge(m)
+	}
 	dst = append(dst, '{')
-	for i, kv := range lineSortedEntries(buf[:], m) {
+	for i, kv := range entries {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
@@ -386,7 +421,12 @@ func appendJSONReflect(dst []byte, v any) ([]byte, error) {
 		case errors.As(err, &ute):
 			return dst, encodeProblem(ute.Type.String() + " value")
 		}
-		return dst, encodeProblem(fmt.Sprintf("%T: %v", v, err))
+		// Not the error's text: a MarshalJSON's error may quote the value.
+		var me *json.MarshalerError
+		if errors.As(err, &me) {
+			return dst, encodeProblem(fmt.Sprintf("%T: its MarshalJSON or MarshalText method failed", v))
+		}
+		return dst, encodeProblem(fmt.Sprintf("%T: encoding/json failed", v))
 	}
 	return append(dst, b...), nil
 }
@@ -400,6 +440,11 @@ func appendJSONFloat(dst []byte, f float64, bits int) ([]byte, error) {
 	}
 	if math.IsInf(f, 0) {
 		return dst, encodeProblem(strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	if bits == 64 {
+		if out, ok := appendShortDecimal(dst, f); ok {
+			return out, nil
+		}
 	}
 	start := len(dst)
 	format := byte('f')
@@ -421,6 +466,56 @@ func appendJSONFloat(dst []byte, f float64, bits int) ([]byte, error) {
 		}
 	}
 	return append(dst, '.', '0'), nil
+}
+
+// pow10 holds the scales appendShortDecimal tries.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6}
+
+// appendShortDecimal writes the common floats, those with at most 6
+// decimals and under 1e15 in magnitude (12.5, 0.01, 3.0), without
+// strconv's shortest-digits search. It finds decimals k such that
+// m = f·10^k is an integer and m/10^k == f (both operations correctly
+// rounded), so that the k-decimal string m·10^-k reads back as f. Below 1e15
+// the gap between floats is under 10^-k, so that string is the only one of k
+// decimals that does; without its trailing zeros it is the shortest, the one
+// strconv gives. It reports false for any other f.
+func appendShortDecimal(dst []byte, f float64) ([]byte, bool) {
+	if f == 0 || f >= 1e15 || f <= -1e15 {
+		return dst, false // zero keeps its sign through strconv
+	}
+	for k, p := range pow10 {
+		m := f * p
+		if m != math.Trunc(m) {
+			continue
+		}
+		if m >= 1e15 || m <= -1e15 || m/p != f {
+			return dst, false
+		}
+		n := int64(m)
+		if n < 0 {
+			dst = append(dst, '-')
+			n = -n
+		}
+		// f·10^j for j < k may have missed an integer by a rounding: drop
+		// the zeros that leaves at the end.
+		for k > 0 && n%10 == 0 {
+			n /= 10
+			k--
+			p = pow10[k]
+		}
+		if k == 0 {
+			dst = strconv.AppendInt(dst, n, 10)
+			return append(dst, '.', '0'), true
+		}
+		whole, frac := n/int64(p), n%int64(p)
+		dst = strconv.AppendInt(dst, whole, 10)
+		dst = append(dst, '.')
+		for q := int64(p) / 10; q > frac && q > 1; q /= 10 {
+			dst = append(dst, '0')
+		}
+		return strconv.AppendInt(dst, frac, 10), true
+	}
+	return dst, false
 }
 
 // appendJSONNumber writes a json.Number after checking that it is one.
@@ -480,33 +575,83 @@ var jsonPlainASCII = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
-// plain8 reports whether the 8 bytes of s are all plain ASCII that a JSON
-// string carries as they are: none below 0x20, none from 0x80, no '"' and no
-// '\\'. It tests the 8 bytes at once (SWAR: a byte b is zero iff
-// (b-1) & ^b has its top bit set).
-func plain8(s string) bool {
-	const ones, tops = 0x0101010101010101, 0x8080808080808080
-	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-	below := (x - ones*0x20) &^ x
-	q := x ^ (ones * '"')
-	quote := (q - ones) &^ q
-	b := x ^ (ones * '\\')
-	backslash := (b - ones) &^ b
-	return (below|quote|backslash|x)&tops == 0
-}
+// SWAR constants: a byte b of x is zero iff (b-1) &^ b has its top bit set,
+// so plain ASCII JSON string bytes are tested 8 at a time.
+const (
+	swarOnes = 0x0101010101010101
+	swarTops = 0x8080808080808080
+)
 
 // appendJSONString writes s as a JSON string: quotes, backslashes and control
 // characters escaped, U+2028 and U+2029 escaped (JavaScript line
 // terminators), invalid UTF-8 replaced with U+FFFD.
 func appendJSONString(dst []byte, s string) []byte {
+	if !jsonPlain(s) {
+		return appendEscapedJSONString(dst, s)
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
+
+// jsonPlain reports whether every byte of s is plain ASCII that a JSON
+// string carries as it is (none below 0x20, none from 0x80, no '"', no
+// '\\'): most keys and values. It tests 8 or 4 bytes at a time, the last
+// group overlapping the one before it.
+func jsonPlain(s string) bool {
+	n := len(s)
+	switch {
+	case n >= 8:
+		for i := 0; ; i += 8 {
+			if i > n-8 {
+				i = n - 8 // the tail, overlapping bytes already tested
+			}
+			w := s[i : i+8]
+			x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+				uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+			if !plainWord(x) {
+				return false
+			}
+			if i == n-8 {
+				return true
+			}
+		}
+	case n >= 4:
+		a, b := s[:4], s[n-4:]
+		x := uint64(a[0]) | uint64(a[1])<<8 | uint64(a[2])<<16 | uint64(a[3])<<24 |
+			uint64(b[0])<<32 | uint64(b[1])<<40 | uint64(b[2])<<48 | uint64(b[3])<<56
+		return plainWord(x)
+	default:
+		for i := 0; i < n; i++ {
+			if c := s[i]; c >= utf8.RuneSelf || !jsonPlainASCII[c] {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// plainWord reports whether the 8 bytes of x are all plain (see jsonPlain).
+func plainWord(x uint64) bool {
+	q, b := x^(swarOnes*'"'), x^(swarOnes*'\\')
+	return ((x-swarOnes*0x20)&^x|(q-swarOnes)&^q|(b-swarOnes)&^b|x)&swarTops == 0
+}
+
+// appendEscapedJSONString is appendJSONString for strings with bytes to
+// escape or check.
+func appendEscapedJSONString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		if i+8 <= len(s) && plain8(s[i:i+8]) {
-			i += 8
-			continue
+		if i+8 <= len(s) {
+			w := s[i : i+8]
+			x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+				uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+			if plainWord(x) {
+				i += 8
+				continue
+			}
 		}
 		c := s[i]
 		if c < utf8.RuneSelf {

@@ -287,3 +287,24 @@ func FuzzEventReader(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkEventReader reads the 5-property event line back, as replay does.
+func BenchmarkEventReader(b *testing.B) {
+	e := benchEvent()
+	line, err := AppendEventLine(nil, &e)
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := bytes.Repeat(line, 1000)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(line)))
+	var r *EventReader
+	for i := 0; b.Loop(); i++ {
+		if i%1000 == 0 {
+			r = NewEventReader(bytes.NewReader(data), "bench")
+		}
+		if _, err := r.Next(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

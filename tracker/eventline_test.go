@@ -1,12 +1,14 @@
 package tracker
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -129,6 +131,7 @@ func TestAppendEventLineErrors(t *testing.T) {
 		{"fallback NaN", Event{Properties: map[string]any{"fs": []float64{math.NaN()}}}, "properties", "fs", "NaN"},
 		{"fallback func in struct", Event{Properties: map[string]any{"s": struct{ F func() }{}}}, "properties", "s", "func() value"},
 		{"property time year", Event{Properties: map[string]any{"t": time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}}, "properties", "t", "time.Time year 10000 outside 0–9999"},
+		{"failing MarshalJSON", Event{Properties: map[string]any{"m": secretMarshaler{}}}, "properties", "m", "tracker.secretMarshaler: its MarshalJSON or MarshalText method failed"},
 		{"bad json.Number", Event{Properties: map[string]any{"n": json.Number("0x1F")}}, "properties", "n", "json.Number that is not a JSON number"},
 		{"timestamp year", Event{Timestamp: time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)}, "timestamp", "", "year -1 outside 0–9999"},
 	}
@@ -175,6 +178,14 @@ func TestAppendEventLineTooLong(t *testing.T) {
 	if want := fmt.Sprintf("event line of %d bytes: line longer than 1048576 bytes", MaxEventLine+1); err.Error() != want {
 		t.Fatalf("error %q, want %q", err, want)
 	}
+}
+
+// secretMarshaler fails with an error that quotes its value, which must not
+// reach an error message.
+type secretMarshaler struct{}
+
+func (secretMarshaler) MarshalJSON() ([]byte, error) {
+	return nil, errors.New("cannot encode hunter2")
 }
 
 func TestEncodeErrorMessage(t *testing.T) {
@@ -471,23 +482,111 @@ func BenchmarkEncodeEventLine(b *testing.B) {
 	})
 }
 
-// TestAppendJSONStringEveryByte puts every byte value at every offset of an
-// 8-byte window and compares with encoding/json (HTML escaping off).
+// TestAppendJSONStringEveryByte puts every byte value at every offset of
+// strings of every length up to 24 (through the 4- and 8-byte tests and
+// their overlapping tails) and compares with encoding/json (HTML escaping
+// off).
 func TestAppendJSONStringEveryByte(t *testing.T) {
-	for c := 0; c < 256; c++ {
-		for at := 0; at < 19; at++ {
-			b := []byte("abcdefghijklmnopqrstuvwx")
-			b[at] = byte(c)
-			s := string(b)
-			var want strings.Builder
-			enc := json.NewEncoder(&want)
-			enc.SetEscapeHTML(false)
-			if err := enc.Encode(s); err != nil {
-				t.Fatal(err)
-			}
-			if got := string(appendJSONString(nil, s)) + "\n"; got != want.String() {
-				t.Fatalf("byte %#x at %d: got %s want %s", c, at, got, want.String())
+	const plain = "abcdefghijklmnopqrstuvwx"
+	for n := 1; n <= len(plain); n++ {
+		for at := 0; at < n; at++ {
+			for c := 0; c < 256; c++ {
+				b := []byte(plain[:n])
+				b[at] = byte(c)
+				s := string(b)
+				var want strings.Builder
+				enc := json.NewEncoder(&want)
+				enc.SetEscapeHTML(false)
+				if err := enc.Encode(s); err != nil {
+					t.Fatal(err)
+				}
+				if got := string(appendJSONString(nil, s)) + "\n"; got != want.String() {
+					t.Fatalf("byte %#x at %d of %d: got %s want %s", c, at, n, got, want.String())
+				}
 			}
 		}
 	}
+	for n := 0; n <= len(plain); n++ {
+		if got := string(appendJSONString(nil, plain[:n])); got != `"`+plain[:n]+`"` {
+			t.Fatalf("plain %q: got %s", plain[:n], got)
+		}
+	}
+}
+
+// TestAppendJSONFloatMatchesStrconv: the short-decimal fast path writes
+// what strconv's shortest formatting writes (plus ".0" on integers).
+func TestAppendJSONFloatMatchesStrconv(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	check := func(f float64) {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return
+		}
+		got, err := appendJSONFloat(nil, f, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := strconv.FormatFloat(f, 'f', -1, 64)
+		if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+			return // exponent form, strconv's path
+		}
+		if !strings.Contains(want, ".") {
+			want += ".0"
+		}
+		if string(got) != want {
+			t.Fatalf("%v (%#x): got %s, want %s", f, math.Float64bits(f), got, want)
+		}
+	}
+	for _, f := range []float64{0.1, 0.2, 0.3, 0.1 + 0.2, 12.5, -12.5, 0.000001, 0.0000015, 1e-7, 999999999999999, 1e15, 1e15 - 0.5, 123456.789, 4503599627370495.5, -0.0, 1, -1, 0.05, 100.001} {
+		check(f)
+	}
+	for range 200000 {
+		digits := rng.IntN(7)
+		check(float64(rng.Int64N(2e15)-1e15) / math.Pow(10, float64(digits)))
+		check(math.Float64frombits(rng.Uint64()))
+		check(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(30)-10)))
+	}
+}
+
+// FuzzAppendEventLine checks the appender against encoding/json on arbitrary
+// strings (keys, values, names, with invalid UTF-8) and floats: the line is
+// valid JSON, and decodes to what encoding/json's encoding decodes to.
+func FuzzAppendEventLine(f *testing.F) {
+	f.Add("user", "alice", "query_initiated", 12.5)
+	f.Add("k\"\\\x00", "\xff\xfe\u2028<&>", "é世🎉", 1e-7)
+	f.Add("", "", "x", -0.0)
+	f.Fuzz(func(t *testing.T, key, value, name string, num float64) {
+		if math.IsNaN(num) || math.IsInf(num, 0) {
+			return
+		}
+		props := map[string]any{key: value, key + "#n": num, key + "#l": []any{value, num}}
+		e := Event{Name: name, DistinctID: value, UUID: key, Timestamp: lineTS, Groups: map[string]string{key: value}, Properties: props}
+		line, err := AppendEventLine(nil, &e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !json.Valid(line) || !utf8.Valid(line) || line[len(line)-1] != '\n' || bytes.Count(line, []byte("\n")) != 1 {
+			t.Fatalf("not one valid JSON line: %q", line)
+		}
+		type wire struct {
+			UUID       string            `json:"uuid"`
+			Event      string            `json:"event"`
+			DistinctID string            `json:"distinct_id"`
+			Groups     map[string]string `json:"groups"`
+			Properties map[string]any    `json:"properties"`
+		}
+		var mine, theirs wire
+		if err := json.Unmarshal(line, &mine); err != nil {
+			t.Fatal(err)
+		}
+		ref, err := json.Marshal(wire{e.UUID, e.Name, e.DistinctID, e.Groups, props})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(ref, &theirs); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(mine, theirs) {
+			t.Fatalf("differs from encoding/json\nmine:   %s\ntheirs: %s", line, ref)
+		}
+	})
 }

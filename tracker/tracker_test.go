@@ -850,3 +850,42 @@ func TestBlockWithNilContext(t *testing.T) {
 		t.Fatalf("stats = %+v", s)
 	}
 }
+
+// deafSink's Write ignores its context until released.
+type deafSink struct {
+	entered, release, closed chan struct{}
+}
+
+func (s *deafSink) Write(context.Context, []tracker.Event) error {
+	select {
+	case s.entered <- struct{}{}:
+	default:
+	}
+	<-s.release
+	return nil
+}
+
+func (s *deafSink) Close(context.Context) error { close(s.closed); return nil }
+
+func TestSinkWhoseWriteOverrunsCloseIsClosedLater(t *testing.T) {
+	s := &deafSink{entered: make(chan struct{}, 1), release: make(chan struct{}), closed: make(chan struct{})}
+	tr := mustNew(t, tracker.WithSink("deaf", s, tracker.WithFlushInterval(time.Millisecond)))
+	tr.Capture(context.Background(), tracker.Event{Name: "e"})
+	<-s.entered
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	err := tr.Close(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "still running") {
+		t.Fatalf("Close = %v", err)
+	}
+	select {
+	case <-s.closed:
+		t.Fatal("sink closed while its Write was running")
+	default:
+	}
+	close(s.release)
+	<-s.closed // closed once the Write returned
+	if st := tr.Stats().Sinks["deaf"]; st.Delivered != 1 {
+		t.Fatalf("stats = %+v", st)
+	}
+}

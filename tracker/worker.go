@@ -40,6 +40,8 @@ type worker struct {
 	space     chan struct{} // closed and replaced when events leave the ring
 	closing   bool          // Close has begun: no more events are accepted
 	abandoned bool          // Close's deadline passed: write nothing more
+	lateClose bool          // Close gave up waiting for a Write: close the sink when it returns
+	finished  bool          // the worker has decided about lateClose and is exiting
 }
 
 func newWorker(t *Tracker, spec sinkSpec) *worker {
@@ -173,6 +175,7 @@ func (w *worker) queued() int {
 // run is the worker goroutine; the Tracker owns it and Close stops it.
 func (w *worker) run() {
 	defer close(w.exited)
+	defer w.closeLate()
 	ticker := time.NewTicker(w.cfg.flushInterval)
 	defer ticker.Stop()
 	batch := make([]Event, 0, w.cfg.batchSize)
@@ -324,6 +327,26 @@ func (w *worker) exitedLocked() bool {
 	}
 }
 
+// closeLate runs as the worker exits: when Close gave up waiting for a Write
+// that ignored its cancelled context, the sink is closed once that Write
+// returns, so that it can still release what it holds. Events it reports
+// undelivered then can no longer reach the dead-letter file, and are
+// counted in Stats.DeadLetterErrors.
+func (w *worker) closeLate() {
+	w.mu.Lock()
+	late := w.lateClose
+	w.finished = true
+	w.mu.Unlock()
+	if !late {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
+	defer cancel()
+	if err := w.call("Close", func() error { return w.sink.Close(ctx) }); err != nil {
+		w.t.logSinkError(w.name, "close", 0, err)
+	}
+}
+
 // closeGrace is how long Close waits, after its deadline, for a Write that
 // honours its cancelled context to return.
 const closeGrace = 100 * time.Millisecond
@@ -360,13 +383,15 @@ func (w *worker) shutdown(ctx context.Context) error {
 			spilled := w.t.spill(w, rest)
 			errs = append(errs, &UndeliveredError{Sink: w.name, Count: len(rest), DeadLettered: spilled, DeadLetterPath: w.t.deadLetterPath(), Err: ctx.Err()})
 		}
-		select {
-		case <-w.exited:
-		default:
-			w.mu.Lock()
-			inflight := w.inflight
-			w.mu.Unlock()
-			errs = append(errs, fmt.Errorf("sink %q: Write of %d events still running after the deadline; sink not closed: %w", w.name, inflight, ctx.Err()))
+		w.mu.Lock()
+		finished := w.finished
+		inflight := w.inflight
+		w.lateClose = !finished
+		w.mu.Unlock()
+		if finished {
+			<-w.exited
+		} else {
+			errs = append(errs, fmt.Errorf("sink %q: Write of %d events still running after the deadline; the sink will be closed when it returns: %w", w.name, inflight, ctx.Err()))
 			return errors.Join(errs...)
 		}
 	}

@@ -69,3 +69,28 @@ func ExampleParseFormat() {
 	// auto <nil>
 	// auto stdout format "xml": want auto, json or pretty
 }
+
+// The stdout sink behind a tracker: what `multitrack demo` shows on a
+// terminal.
+func Example_tracker() {
+	s, err := stdout.New(stdout.WithFormat(stdout.FormatPretty), stdout.WithColor(false), stdout.WithLocation(time.UTC))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	t, err := tracker.New(tracker.WithSink("stdout", s))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := tracker.WithOrganization(context.Background(), "org_42")
+	at := time.Date(2026, 11, 28, 10, 15, 3, 0, time.UTC)
+	t.Capture(ctx, tracker.Event{Name: "query_initiated", Timestamp: at, Properties: map[string]any{"rows": 1042}})
+	t.Capture(ctx, tracker.Event{Name: "query_failed", Timestamp: at.Add(time.Second), Properties: map[string]any{"sqlstate": "42P01"}})
+	if err := t.Close(context.Background()); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// 10:15:03.000 query_initiated distinct_id=org_42 organization=org_42 rows=1042
+	// 10:15:04.000 query_failed distinct_id=org_42 organization=org_42 sqlstate=42P01
+}

@@ -90,12 +90,15 @@ func WithLocation(loc *time.Location) Option { return func(c *config) { c.locati
 
 // Sink writes events to an io.Writer, by default the process's standard
 // output. Each Write call writes its batch with as few writes as it can
-// (one per 64 KiB); the sink buffers nothing between calls.
+// (one per 64 KiB); the sink buffers nothing between calls. Like every Sink
+// it expects one Write at a time (the tracker's worker makes them); it
+// reuses its encoding buffer from one to the next.
 type Sink struct {
-	w      io.Writer
-	format Format
-	pretty *prettyPrinter
-	buf    []byte
+	w           io.Writer
+	format      Format
+	pretty      *prettyPrinter
+	buf         []byte
+	undelivered tracker.UndeliveredFunc
 }
 
 // New returns a Sink. The format FormatAuto is resolved here: pretty when
@@ -142,9 +145,15 @@ func isTerminal(w io.Writer) bool {
 // FormatAuto.
 func (s *Sink) Format() Format { return s.format }
 
+// SetUndelivered implements tracker.UndeliveredReporter: an event that
+// cannot be encoded is reported to f, and the rest of its batch written. It
+// must be called before the first Write, as the tracker does.
+func (s *Sink) SetUndelivered(f tracker.UndeliveredFunc) { s.undelivered = f }
+
 // Write writes the events, one line each. An event that cannot be encoded is
-// skipped and named in the returned error; the others are written. A write
-// error from the writer is returned, naming the sink.
+// skipped: it is reported to the tracker's UndeliveredFunc when there is one
+// (SetUndelivered), else named in the returned error; the others are
+// written. A write error from the writer is returned, naming the sink.
 func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -154,7 +163,12 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	for i := range events {
 		line, err := tracker.AppendEventLine(s.buf, &events[i])
 		if err != nil {
-			errs = append(errs, fmt.Errorf("stdout sink: event %q not written: %w", events[i].Name, err))
+			err = fmt.Errorf("stdout sink: event %q not written: %w", events[i].Name, err)
+			if s.undelivered != nil {
+				s.undelivered(events[i:i+1], err)
+			} else {
+				errs = append(errs, err)
+			}
 			continue
 		}
 		if s.pretty != nil {
@@ -193,4 +207,7 @@ func (s *Sink) flush() error {
 // not the sink's to close.
 func (s *Sink) Close(context.Context) error { return nil }
 
-var _ tracker.Sink = (*Sink)(nil)
+var (
+	_ tracker.UndeliveredReporter = (*Sink)(nil)
+	_ tracker.Sink                = (*Sink)(nil)
+)

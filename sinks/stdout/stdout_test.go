@@ -122,6 +122,27 @@ func TestBadEventIsSkippedAndNamed(t *testing.T) {
 	}
 }
 
+func TestBadEventGoesToUndelivered(t *testing.T) {
+	var w countingWriter
+	s := newSink(t, stdout.WithWriter(&w), stdout.WithFormat(stdout.FormatJSON))
+	var reported []string
+	s.SetUndelivered(func(events []tracker.Event, reason error) {
+		for _, e := range events {
+			reported = append(reported, e.Name+": "+reason.Error())
+		}
+	})
+	batch := []tracker.Event{event("ok1", nil), event("bad", map[string]any{"latency": math.NaN()}), event("ok2", nil)}
+	if err := s.Write(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	if want := `bad: stdout sink: event "bad" not written: property "latency": NaN: not JSON-encodable`; len(reported) != 1 || reported[0] != want {
+		t.Fatalf("reported %q, want [%s]", reported, want)
+	}
+	if out := w.String(); strings.Count(out, "\n") != 2 || strings.Contains(out, "bad") {
+		t.Fatalf("output:\n%s", out)
+	}
+}
+
 func TestWriterErrorIsReturned(t *testing.T) {
 	for _, format := range []stdout.Format{stdout.FormatJSON, stdout.FormatPretty} {
 		t.Run(format.String(), func(t *testing.T) {

@@ -1,0 +1,60 @@
+package file_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/multitrack/multitrack/sinks/file"
+)
+
+// TestShortWriteLeavesNoPartOfTheBatch lowers the process's file-size limit
+// so that a batch is written only in part (the kernel writes up to the
+// limit, then refuses with EFBIG; Go ignores SIGXFSZ): the sink cuts the
+// file back to where it was, and writes again once there is room.
+func TestShortWriteLeavesNoPartOfTheBatch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	s := newSink(t, path, file.WithSync(file.SyncNever))
+	if err := s.Write(ctx, batch(0, 10)); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Skipf("getrlimit: %v", err)
+	}
+	limited := old
+	limited.Cur = uint64(len(before)) + 1000 // room for a few lines of the next 10
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &limited); err != nil {
+		t.Skipf("setrlimit: %v", err)
+	}
+	err = s.Write(ctx, batch(10, 10))
+	if rerr := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); rerr != nil {
+		t.Fatalf("restoring the file-size limit: %v", rerr)
+	}
+	if !errors.Is(err, syscall.EFBIG) {
+		t.Fatalf("got %v, want EFBIG", err)
+	}
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(after, before) {
+		t.Fatalf("file changed by a failed batch: %d bytes before, %d after", len(before), len(after))
+	}
+
+	if err := s.Write(ctx, batch(20, 10)); err != nil {
+		t.Fatal(err)
+	}
+	ids := readIDs(t, path)
+	if len(ids) != 20 || ids[9] != "event-00000009" || ids[10] != "event-00000020" {
+		t.Fatalf("file holds %v", ids)
+	}
+}

@@ -1,0 +1,104 @@
+package file
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Defaults, as the registry documents them for MULTITRACK_FILE_MAX_SIZE_MB,
+// MULTITRACK_FILE_MAX_BACKUPS and MULTITRACK_FILE_SYNC.
+const (
+	DefaultMaxSizeMB  = 100
+	DefaultMaxBackups = 10
+	DefaultSync       = SyncInterval
+	// SyncPeriod is how often SyncInterval fsyncs a file that has been
+	// written to.
+	SyncPeriod = time.Second
+)
+
+// Sync says when the sink asks the OS to put written events on disk (fsync).
+// Every Write hands its events to the OS before it returns, whatever the
+// policy: a crash of the process loses nothing Write accepted; the policy
+// decides what a crash of the machine can lose.
+type Sync int
+
+const (
+	// SyncInterval fsyncs at most every SyncPeriod, when something was
+	// written, and on Flush and Close. The default.
+	SyncInterval Sync = iota
+	// SyncAlways fsyncs at the end of every Write (each batch).
+	SyncAlways
+	// SyncNever leaves it to the OS, even on Close.
+	SyncNever
+)
+
+// String returns the policy's name as ParseSync accepts it.
+func (s Sync) String() string {
+	switch s {
+	case SyncInterval:
+		return "interval"
+	case SyncAlways:
+		return "always"
+	case SyncNever:
+		return "never"
+	}
+	return fmt.Sprintf("Sync(%d)", int(s))
+}
+
+// ParseSync parses "always", "interval" or "never", ignoring case, as in
+// MULTITRACK_FILE_SYNC; "" gives DefaultSync.
+func ParseSync(s string) (Sync, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "":
+		return DefaultSync, nil
+	case "interval":
+		return SyncInterval, nil
+	case "always":
+		return SyncAlways, nil
+	case "never":
+		return SyncNever, nil
+	}
+	return DefaultSync, fmt.Errorf("file sync %q: want always, interval or never", s)
+}
+
+type config struct {
+	sync       Sync
+	maxSizeMB  int
+	maxBackups int
+	syncPeriod time.Duration // SyncPeriod; shorter in tests
+}
+
+// Option configures a Sink.
+type Option func(*config)
+
+// WithSync sets the fsync policy (default SyncInterval).
+func WithSync(s Sync) Option { return func(c *config) { c.sync = s } }
+
+// WithMaxSizeMB sets the size in MiB at which the file is rotated: renamed to
+// a timestamped backup next to it, and a new file started (default
+// DefaultMaxSizeMB). 0 turns rotation off.
+func WithMaxSizeMB(n int) Option { return func(c *config) { c.maxSizeMB = n } }
+
+// WithMaxBackups sets how many rotated backups are kept; older ones are
+// removed at each rotation (default DefaultMaxBackups). 0 keeps them all.
+func WithMaxBackups(n int) Option { return func(c *config) { c.maxBackups = n } }
+
+func (c *config) validate() error {
+	var problems []string
+	switch c.sync {
+	case SyncInterval, SyncAlways, SyncNever:
+	default:
+		problems = append(problems, fmt.Sprintf("unknown %v: want SyncAlways, SyncInterval or SyncNever", c.sync))
+	}
+	if c.maxSizeMB < 0 {
+		problems = append(problems, fmt.Sprintf("max size %d MB is negative (0 turns rotation off)", c.maxSizeMB))
+	}
+	if c.maxBackups < 0 {
+		problems = append(problems, fmt.Sprintf("max backups %d is negative (0 keeps every backup)", c.maxBackups))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 
+	"github.com/multitrack/multitrack/sinks/file"
 	"github.com/multitrack/multitrack/sinks/noop"
 	"github.com/multitrack/multitrack/sinks/posthog"
 	"github.com/multitrack/multitrack/sinks/stdout"
@@ -13,6 +14,7 @@ import (
 // The built-in sinks register themselves here, not in their own packages:
 // sinks never import the registry.
 func init() {
+	Register("file", newFile)
 	Register("noop", newNoop)
 	Register("posthog", newPostHog)
 	Register("stdout", newStdout)
@@ -29,7 +31,16 @@ func newStdout(cfg Config) (tracker.Sink, error) {
 	if err := cfg.Err(); err != nil {
 		return nil, err
 	}
-	return stdout.New(stdout.WithWriter(cfg.Stdout()), stdout.WithFormat(format))
+	return sinkOrNil(stdout.New(stdout.WithWriter(cfg.Stdout()), stdout.WithFormat(format)))
+}
+
+// sinkOrNil returns a nil tracker.Sink, not one holding a nil pointer, when
+// a constructor fails.
+func sinkOrNil[S tracker.Sink](s S, err error) (tracker.Sink, error) {
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // newPostHog builds a PostHog sink. POSTHOG_API_KEY (required, secret),
@@ -55,5 +66,22 @@ func newPostHog(cfg Config) (tracker.Sink, error) {
 	if err := cfg.Err(); err != nil {
 		return nil, err
 	}
-	return posthog.New(key, opts...)
+	return sinkOrNil(posthog.New(key, opts...))
+}
+
+// newFile builds a file sink. MULTITRACK_FILE_PATH (required),
+// MULTITRACK_FILE_MAX_SIZE_MB (default 100; 0 turns rotation off),
+// MULTITRACK_FILE_MAX_BACKUPS (default 10; 0 keeps every backup),
+// MULTITRACK_FILE_SYNC (always, interval or never; default interval).
+func newFile(cfg Config) (tracker.Sink, error) {
+	path := cfg.Required("PATH")
+	opts := []file.Option{
+		file.WithMaxSizeMB(cfg.Int("MAX_SIZE_MB", file.DefaultMaxSizeMB, 0)),
+		file.WithMaxBackups(cfg.Int("MAX_BACKUPS", file.DefaultMaxBackups, 0)),
+		file.WithSync(Parse(cfg, "SYNC", file.DefaultSync, file.ParseSync)),
+	}
+	if err := cfg.Err(); err != nil {
+		return nil, err
+	}
+	return sinkOrNil(file.New(path, opts...))
 }

@@ -21,6 +21,7 @@ const fuzzSecret = "phc_fuzz_secret_value_42"
 func FuzzFromLookup(f *testing.F) {
 	f.Add("stdout", "*=1", "8192", "drop_newest", "service=api,region=eu", "off", "json", "32KiB", "")
 	f.Add("", "", "", "", "", "", "", "", "")
+	f.Add("file,posthog,stdout", "*=0.5:by=org", "64", "drop_oldest", "service=api", "warn", "auto", "1KiB", "warn")
 	f.Add("noop,probe", "query_initiated=0.01", "1", "block", `note=a\,b`, "debug", "pretty", "1MB", "strip")
 	f.Add("kafka,none", "nonsense", "-1", "sideways", "=x,token="+fuzzSecret, "loud", "xml", "12parsecs", "enforce")
 	f.Add("leaky,"+fuzzSecret, fuzzSecret, fuzzSecret, fuzzSecret, fuzzSecret, fuzzSecret, fuzzSecret, fuzzSecret, fuzzSecret)

@@ -235,10 +235,6 @@ func (l *loader) buildSinks() {
 			l.report(name, &SinkError{Sink: name, Err: errors.New("factory returned a nil sink and no error")})
 		default:
 			l.sinks = append(l.sinks, builtSink{name: name, sink: s})
-			continue
-		}
-		if s != nil { // a sink returned with an error is not used; close it
-			l.sinks = append(l.sinks, builtSink{name: name, sink: s})
 		}
 	}
 }

@@ -16,7 +16,9 @@ import (
 // MULTITRACK_<SINK>_URL) and reports every problem it finds, through cfg's
 // typed getters or cfg.Invalid, rather than stopping at the first: the
 // caller of FromEnv gets them all at once. It returns cfg.Err() when the
-// settings are wrong, or the error of building the sink.
+// settings are wrong, or the error of building the sink; with an error, it
+// returns a nil Sink (not an interface holding a nil pointer) and has
+// released whatever it had built.
 type Factory func(cfg Config) (tracker.Sink, error)
 
 // None is the value of MULTITRACK_SINKS that selects no sink. It cannot be

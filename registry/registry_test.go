@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -105,6 +106,38 @@ func TestGoodEnvironments(t *testing.T) {
 				}
 				if len(events) != 1 || events[0].Name != "query_failed" || events[0].Properties[tracker.PropSink] != "probe" {
 					t.Errorf("dead letters %+v, want the failed event from probe", events)
+				}
+			},
+		},
+		{
+			name:  "file_sink",
+			sinks: []string{"file"},
+			check: func(t *testing.T, h *harness, tr *tracker.Tracker) {
+				tr.Capture(ctx, tracker.Event{Name: "warehouse_provisioned", DistinctID: "org_42"})
+				if err := tr.Flush(ctx); err != nil {
+					t.Fatal(err)
+				}
+				path := filepath.Join(h.dir, "events", "app.jsonl")
+				events, bad, err := tracker.ReadEventFile(path)
+				if err != nil || len(bad) > 0 || len(events) != 1 || events[0].Name != "warehouse_provisioned" {
+					t.Fatalf("event file: %v %v %+v", err, bad, events)
+				}
+				if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+					t.Errorf("event file mode %v (%v), want 0600", fi.Mode(), err)
+				}
+				// Describe opens the file too, to check it: one file sink
+				// per file in a process, so after Close.
+				if err := tr.Close(ctx); err != nil {
+					t.Fatal(err)
+				}
+				text, err := registry.Describe(h.lookup)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, want := range []string{"MULTITRACK_FILE_MAX_SIZE_MB 1", "MULTITRACK_FILE_MAX_BACKUPS 0", "MULTITRACK_FILE_SYNC Always"} {
+					if lineOf(text, strings.Fields(want)[0]) != want {
+						t.Errorf("Describe does not show %q:\n%s", want, text)
+					}
 				}
 			},
 		},
@@ -245,6 +278,15 @@ func TestBadEnvironmentsReportEveryProblem(t *testing.T) {
 			{"MULTITRACK_POSTHOG_BATCH_SIZE", registry.ErrInvalid, `"0": want a whole number ≥ 1`},
 			{"MULTITRACK_POSTHOG_INTERVAL", registry.ErrInvalid, `"soon": want a positive duration`},
 		},
+		"bad_file": {
+			{"MULTITRACK_FILE_PATH", registry.ErrMissing, `required by sink "file" but not set`},
+			{"MULTITRACK_FILE_MAX_SIZE_MB", registry.ErrInvalid, `"-1": want a whole number ≥ 0`},
+			{"MULTITRACK_FILE_MAX_BACKUPS", registry.ErrInvalid, `"many": want a whole number ≥ 0`},
+			{"MULTITRACK_FILE_SYNC", registry.ErrInvalid, `"sometimes": want always, interval or never`},
+		},
+		"file_unwritable": {
+			{"file", syscall.ENOTDIR, "sink file: "},
+		},
 		"failing_sinks": {
 			{"failing", nil, "sink failing: cannot connect"},
 			{"panicky", nil, "sink panicky: factory panicked: boom"},
@@ -257,6 +299,10 @@ func TestBadEnvironmentsReportEveryProblem(t *testing.T) {
 	for name, want := range cases {
 		t.Run(name, func(t *testing.T) {
 			h := loadFixture(t, name)
+			// file_unwritable: the file sink's directory is a regular file.
+			if err := os.WriteFile(filepath.Join(h.dir, "not-a-dir"), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
 			tr, err := h.build(t)
 			if err == nil {
 				t.Fatalf("FromLookup built a tracker with sinks %v", tr.Stats().Sinks)

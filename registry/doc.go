@@ -7,12 +7,17 @@
 //	}
 //	defer t.Close(ctx)
 //
-// Sinks are built by factories registered by name. The built-in sinks
-// (stdout, noop and the others listed by Sinks) are registered by this
-// package; a program adds its own with Register, from an init function, and
-// enables them by name in MULTITRACK_SINKS. A factory reads its own settings,
-// MULTITRACK_<SINK>_<KEY>, through the Config it is given. Every call of
-// FromEnv builds fresh sinks.
+// Sinks are built by factories registered by name. The built-in sinks,
+// posthog, stdout, file and noop, are registered by this package (the sink
+// packages never import it); a program adds its own with Register, from an
+// init function, and enables them by name in MULTITRACK_SINKS. A factory
+// reads its own settings, MULTITRACK_<SINK>_<KEY>, through the Config it is
+// given. Every call of FromEnv builds fresh sinks.
+//
+// Env reads from any lookup function and directs the stdout sink and the
+// diagnostics to given writers, for tests and command-line tools; its
+// DefaultSinks replaces "none" as the default when neither MULTITRACK_SINKS
+// nor POSTHOG_API_KEY is set.
 //
 // # Variables
 //

@@ -333,3 +333,30 @@ func TestConcurrentRegisterAndFromLookup(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestFromEnvReadsTheProcessEnvironment(t *testing.T) {
+	t.Setenv("MULTITRACK_SINKS", "noop")
+	t.Setenv("MULTITRACK_QUEUE_SIZE", "1")
+	t.Setenv("MULTITRACK_PROPERTIES", "service=from-env")
+	rec := trackertest.NewRecorder()
+	tr, err := registry.FromEnv(tracker.WithSink("mine", rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close(context.Background())
+	if _, ok := tr.Stats().Sinks["noop"]; !ok {
+		t.Errorf("sinks %v, want noop from MULTITRACK_SINKS", tr.Stats().Sinks)
+	}
+	tr.Capture(context.Background(), tracker.Event{Name: "hello"})
+	if err := tr.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ev := rec.Events(); len(ev) != 1 || ev[0].Properties["service"] != "from-env" {
+		t.Errorf("events %+v, want one with service=from-env", ev)
+	}
+
+	t.Setenv("MULTITRACK_QUEUE_SIZE", "one")
+	if _, err := registry.FromEnv(); !errors.Is(err, registry.ErrInvalid) {
+		t.Errorf("MULTITRACK_QUEUE_SIZE=one: error %v, want ErrInvalid", err)
+	}
+}

@@ -1,0 +1,134 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+// Describe returns the configuration that FromLookup would build from
+// lookup, as text for people (the `multitrack config` command): the sinks,
+// then every variable read, with its value, or its default when unset, and
+// the value of a secret shown as [redacted]; then every problem. The error
+// is the one FromLookup would return.
+//
+// To check the sinks' settings completely, Describe builds the sinks and the
+// tracker as FromLookup does and closes them at once (within CloseTimeout):
+// a file sink creates its file, and fails while another file sink of the
+// same process has it open.
+func Describe(lookup func(string) (string, bool)) (string, error) {
+	return Env{Lookup: lookup}.Describe()
+}
+
+// Describe is the package-level Describe over e's variables.
+func (e Env) Describe() (string, error) {
+	l := e.load()
+	t, err := l.tracker(nil)
+	if t != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), CloseTimeout)
+		defer cancel()
+		if cerr := t.Close(ctx); cerr != nil {
+			l.report("", fmt.Errorf("closing the tracker built to check the configuration: %w", cerr))
+			err = l.err()
+		}
+	}
+	return l.describe(err), err
+}
+
+func (l *loader) describe(err error) string {
+	var b strings.Builder
+	sinks := strings.Join(l.sinkNames, ", ")
+	if sinks == "" {
+		sinks = "none (events are counted and discarded)"
+	}
+	fmt.Fprintf(&b, "sinks: %s\n", sinks)
+	if l.planPath != "" {
+		fmt.Fprintf(&b, "tracking plan: %s (mode %s): checked, not enforced: plans are not supported yet\n", l.planPath, l.planMode)
+	}
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 8, 2, ' ', 0)
+	section := "\x00"
+	for _, r := range l.describedVars() {
+		if r.sink != section {
+			section = r.sink
+			if section == "" {
+				fmt.Fprintln(tw, "\nvariable\tvalue\t")
+			} else {
+				fmt.Fprintf(tw, "\nsink %s:\n", section)
+			}
+		}
+		value, origin := r.def, "(default)"
+		switch {
+		case r.set && r.secret:
+			value, origin = Redacted, ""
+		case r.set:
+			value, origin = r.value, ""
+		case r.def == "":
+			value, origin = "", "(unset)"
+		}
+		if r.name == varProperties && r.set {
+			value = redactProperties(value)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.name, value, origin)
+	}
+	tw.Flush()
+	for line := range strings.Lines(table.String()) {
+		b.WriteString(strings.TrimRight(line, " \n"))
+		b.WriteByte('\n')
+	}
+	if err != nil {
+		n := len(l.problems)
+		fmt.Fprintf(&b, "\n%d problem%s:\n", n, plural(n))
+		for _, p := range l.problems {
+			msg := scrub(p.err, l.secrets).Error()
+			fmt.Fprintf(&b, "  - %s\n", strings.ReplaceAll(msg, "\n", "\n    "))
+		}
+	}
+	// A secret pasted into a variable that is not secret is cut out too.
+	return redactSecrets(b.String(), l.secrets)
+}
+
+// describedVars returns the variables read: the registry's own in the
+// order of globalVars, then each sink's in the order its factory read them.
+func (l *loader) describedVars() []varRecord {
+	rank := func(r varRecord) int {
+		if r.sink != "" {
+			return len(globalVars)
+		}
+		for i, g := range globalVars {
+			if g.name == r.name {
+				return i
+			}
+		}
+		return len(globalVars) - 1
+	}
+	vars := slices.Clone(l.vars)
+	slices.SortStableFunc(vars, func(a, b varRecord) int { return rank(a) - rank(b) })
+	return vars
+}
+
+// redactProperties shows MULTITRACK_PROPERTIES with the values of
+// secret-looking keys replaced (FromLookup refuses the keys that the
+// tracker would redact).
+func redactProperties(v string) string {
+	items, err := splitEscaped(v, ',')
+	if err != nil {
+		return v
+	}
+	for i, item := range items {
+		kv, _ := splitEscaped(item, '=')
+		if len(kv) >= 2 && looksSecret(kv[0]) {
+			items[i] = kv[0] + "=" + Redacted
+		}
+	}
+	return strings.Join(items, ",")
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

@@ -1,0 +1,72 @@
+// Package registry builds a multitrack Tracker from environment variables,
+// so that one line of main wires every sink:
+//
+//	t, err := registry.FromEnv(tracker.WithProperties(map[string]any{"version": version}))
+//	if err != nil {
+//		log.Fatal(err) // every configuration problem, one per line
+//	}
+//	defer t.Close(ctx)
+//
+// Sinks are built by factories registered by name. The built-in sinks,
+// posthog, stdout, file and noop, are registered by this package (the sink
+// packages never import it); a program adds its own with Register, from an
+// init function, and enables them by name in MULTITRACK_SINKS. A factory
+// reads its own settings, MULTITRACK_<SINK>_<KEY>, through the Config it is
+// given. Every call of FromEnv builds fresh sinks.
+//
+// Env reads from any lookup function and directs the stdout sink and the
+// diagnostics to given writers, for tests and command-line tools; its
+// DefaultSinks replaces "none" as the default when neither MULTITRACK_SINKS
+// nor POSTHOG_API_KEY is set.
+//
+// # Variables
+//
+//	MULTITRACK_SINKS                 comma list of sink names, or none.
+//	                                 Default: posthog when POSTHOG_API_KEY is set, else none.
+//	POSTHOG_API_KEY                  PostHog project key (secret: never shown).
+//	POSTHOG_HOST                     PostHog endpoint. Default: PostHog cloud.
+//	MULTITRACK_POSTHOG_BATCH_SIZE    events per PostHog request. Default: posthog-go's.
+//	MULTITRACK_POSTHOG_INTERVAL      PostHog send interval (Go duration). Default: posthog-go's.
+//	MULTITRACK_STDOUT_FORMAT         json, pretty or auto. Default: auto (pretty on a terminal, else json).
+//	MULTITRACK_FILE_PATH             file sink path; required with the file sink.
+//	MULTITRACK_FILE_MAX_SIZE_MB      rotate after this many megabytes. Default: 100.
+//	MULTITRACK_FILE_MAX_BACKUPS      rotated files kept. Default: 10.
+//	MULTITRACK_FILE_SYNC             always, interval or never. Default: interval.
+//	MULTITRACK_SAMPLE                sampling spec, e.g. query_initiated=0.01,*=1. Default: keep all.
+//	MULTITRACK_QUEUE_SIZE            each sink's queue, in events (≥ 1). Default: 8192.
+//	MULTITRACK_OVERFLOW              drop_newest, drop_oldest or block. Default: drop_newest.
+//	MULTITRACK_DEAD_LETTER_PATH      file for undeliverable events, as event lines. Default: none.
+//	MULTITRACK_PROPERTIES            default properties, e.g. service=api,region=eu. Default: none.
+//	MULTITRACK_FALLBACK_DISTINCT_ID  distinct id of events with no id and no organization. Default: standalone.
+//	MULTITRACK_MAX_EVENT_SIZE        largest accepted event, e.g. 64KiB. Default: 32KiB.
+//	MULTITRACK_LOG_LEVEL             diagnostics on stderr: off, error, warn, info or debug. Default: off.
+//	MULTITRACK_PLAN_PATH             tracking-plan file. Default: none.
+//	MULTITRACK_PLAN_MODE             warn, strip or drop. Default: warn.
+//	MULTITRACK_<SINK>_<KEY>          a sink's own settings, read with Config.Get("KEY").
+//
+// Values are trimmed of surrounding white space; an empty value is the same
+// as an unset variable. Sink names are case-insensitive; "stdout," (a
+// trailing comma) is accepted.
+//
+// MULTITRACK_QUEUE_SIZE and MULTITRACK_OVERFLOW apply to every sink built
+// from the environment. MULTITRACK_PROPERTIES holds string values; a
+// backslash makes the next character literal, so "note=a\,b" is one
+// property "a,b", and a key that looks secret (deploy_token) is an error,
+// since the tracker would remove it from every event.
+//
+// Tracking plans are not enforced yet: MULTITRACK_PLAN_PATH must name a
+// readable file and MULTITRACK_PLAN_MODE a known mode, and Describe says the
+// plan is not enforced.
+//
+// # Errors and secrets
+//
+// Every problem is reported at once: FromLookup returns one error listing
+// them, one per line, in which errors.Is finds ErrUnknownSink, ErrMissing
+// or ErrInvalid and errors.As each *VarError (naming its variable) and
+// *SinkError. The value of a secret, POSTHOG_API_KEY or any variable whose
+// name looks secret (…_KEY, …_TOKEN, …_SECRET, …_PASSWORD, …), never
+// appears in an error, a log line or Describe's text.
+//
+// Describe shows the resolved configuration and its problems, secrets as
+// [redacted], for the `multitrack config` command.
+package registry

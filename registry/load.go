@@ -1,0 +1,278 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/go-multierror"
+	"github.com/rs/zerolog"
+
+	"github.com/multitrack/multitrack/sampling"
+	"github.com/multitrack/multitrack/tracker"
+)
+
+// loadLogger reads MULTITRACK_LOG_LEVEL first, so that sinks get the logger.
+func (l *loader) loadLogger() {
+	v, ok := l.read(varLogLevel, "", "off", false)
+	if !ok {
+		return
+	}
+	levels := map[string]zerolog.Level{
+		"off": zerolog.Disabled, "error": zerolog.ErrorLevel, "warn": zerolog.WarnLevel,
+		"info": zerolog.InfoLevel, "debug": zerolog.DebugLevel,
+	}
+	lvl, known := levels[strings.ToLower(v)]
+	if !known {
+		l.invalid(varLogLevel, "", v, "off, error, warn, info or debug")
+		return
+	}
+	if lvl == zerolog.Disabled {
+		return
+	}
+	l.logger = zerolog.New(l.stderr).Level(lvl).With().Timestamp().Logger()
+	l.opts = append(l.opts, tracker.WithLogger(l.logger))
+}
+
+// loadSinkNames reads MULTITRACK_SINKS, or picks the default.
+func (l *loader) loadSinkNames(fallback string) {
+	_, hasKey := l.read(varAPIKey, "", "", true)
+	def, why := "none", "none: POSTHOG_API_KEY is not set"
+	switch {
+	case hasKey:
+		def, why = "posthog", "posthog: POSTHOG_API_KEY is set"
+	case strings.TrimSpace(fallback) != "":
+		def, why = fallback, fallback
+	}
+	v, ok := l.read(varSinks, "", why, false)
+	if !ok {
+		v = def
+	}
+	registered := Sinks()
+	seen := make(map[string]bool)
+	var names []string
+	for item := range strings.SplitSeq(v, ",") {
+		name := strings.ToLower(strings.TrimSpace(item))
+		switch {
+		case name == "":
+			continue // "stdout," is forgiven
+		case seen[name]:
+			l.invalid(varSinks, "", v, fmt.Sprintf("each sink once (%s is listed twice)", quote(name)))
+		case name == None:
+		case !slices.Contains(registered, name):
+			l.report("", &VarError{Var: varSinks, Err: fmt.Errorf("%w %s: want a comma list of %s, or none", ErrUnknownSink, quote(name), strings.Join(registered, ", "))})
+		default:
+			names = append(names, name)
+		}
+		seen[name] = true
+	}
+	if seen[None] && len(seen) > 1 {
+		l.invalid(varSinks, "", v, "none alone, or a list of sinks without none")
+		names = nil
+	}
+	l.sinkNames = names
+}
+
+// loadSampler reads MULTITRACK_SAMPLE, reporting each bad rule on its own.
+func (l *loader) loadSampler() {
+	v, ok := l.read(varSample, "", "keep all", false)
+	if !ok {
+		return
+	}
+	s, err := sampling.ParseSpec(v)
+	if err != nil {
+		for _, e := range splitErrors(err) {
+			l.report("", &VarError{Var: varSample, Err: fmt.Errorf("%w: %w", ErrInvalid, e)})
+		}
+		return
+	}
+	l.opts = append(l.opts, tracker.WithSampler(s))
+}
+
+// splitErrors returns the errors of a list (go-multierror, errors.Join), or
+// err alone.
+func splitErrors(err error) []error {
+	var me *multierror.Error
+	if errors.As(err, &me) {
+		return me.Errors
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// loadQueue reads the queue size and overflow policy of every sink built from
+// the environment.
+func (l *loader) loadQueue() {
+	if n := l.intVar(varQueueSize, "", tracker.DefaultQueueSize, 1); n != tracker.DefaultQueueSize {
+		l.sinkOpts = append(l.sinkOpts, tracker.WithQueueSize(n))
+	}
+	v, ok := l.read(varOverflow, "", tracker.DropNewest.String(), false)
+	if !ok {
+		return
+	}
+	o, err := tracker.ParseOverflow(v)
+	if err != nil {
+		l.invalid(varOverflow, "", v, "drop_newest, drop_oldest or block")
+		return
+	}
+	l.sinkOpts = append(l.sinkOpts, tracker.WithOverflow(o))
+}
+
+func (l *loader) loadDeadLetter() {
+	path, ok := l.read(varDeadLetter, "", "none", false)
+	if !ok {
+		return
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		l.invalid(varDeadLetter, "", path, "a file path, not a directory")
+		return
+	}
+	l.opts = append(l.opts, tracker.WithDeadLetter(path))
+}
+
+func (l *loader) loadProperties() {
+	v, ok := l.read(varProperties, "", "none", false)
+	if !ok {
+		return
+	}
+	props, errs := parseProperties(v)
+	if len(props) > 0 {
+		// The tracker knows which keys it would redact (and which values
+		// it cannot encode): ask it now, so that this problem is reported
+		// with every other. A tracker without sinks starts no goroutine.
+		t, err := tracker.New(tracker.WithProperties(props))
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			_ = t.Close(context.Background()) // nothing to deliver: returns at once
+		}
+	}
+	if len(errs) == 0 {
+		l.opts = append(l.opts, tracker.WithProperties(props))
+	}
+	for _, err := range errs {
+		l.report("", &VarError{Var: varProperties, Err: fmt.Errorf("%w: %w", ErrInvalid, err)})
+	}
+}
+
+func (l *loader) loadIdentity() {
+	if id, ok := l.read(varFallbackID, "", tracker.DefaultFallbackDistinctID, false); ok {
+		l.opts = append(l.opts, tracker.WithFallbackDistinctID(id))
+	}
+	if n := l.sizeVar(varMaxEvent, "", tracker.DefaultMaxEventSize); n != tracker.DefaultMaxEventSize {
+		if n <= 0 {
+			l.invalid(varMaxEvent, "", strconv.FormatInt(n, 10), "a positive size such as 32KiB")
+			return
+		}
+		l.opts = append(l.opts, tracker.WithMaxEventSize(int(n)))
+	}
+}
+
+// PlanModes are the accepted values of MULTITRACK_PLAN_MODE.
+var planModes = []string{"warn", "strip", "drop"}
+
+// loadPlan checks the tracking-plan variables. Plans are not enforced yet:
+// the path must be a readable file and the mode known, and Describe says so.
+func (l *loader) loadPlan() {
+	mode, modeSet := l.read(varPlanMode, "", "warn", false)
+	if modeSet {
+		mode = strings.ToLower(mode)
+		if !slices.Contains(planModes, mode) {
+			l.invalid(varPlanMode, "", mode, "warn, strip or drop")
+		}
+	}
+	path, ok := l.read(varPlanPath, "", "none", false)
+	if !ok {
+		if modeSet {
+			l.report("", &VarError{Var: varPlanMode, Err: fmt.Errorf("%w: set without %s", ErrInvalid, varPlanPath)})
+		}
+		return
+	}
+	f, err := os.Open(path)
+	if err == nil {
+		var fi os.FileInfo
+		fi, err = f.Stat()
+		if err == nil && fi.IsDir() {
+			err = errors.New("is a directory")
+		}
+		f.Close()
+	}
+	if err != nil {
+		l.report("", &VarError{Var: varPlanPath, Err: fmt.Errorf("%w: want a readable tracking-plan file: %w", ErrInvalid, err)})
+		return
+	}
+	l.planPath = path
+	l.planMode = "warn"
+	if modeSet {
+		l.planMode = mode
+	}
+}
+
+// buildSinks runs the factory of every selected sink, in order.
+func (l *loader) buildSinks() {
+	fs := snapshot()
+	for _, name := range l.sinkNames {
+		f := fs[name]
+		if f == nil { // unregistered since loadSinkNames: impossible, but not a panic
+			l.report("", &VarError{Var: varSinks, Err: fmt.Errorf("%w %s", ErrUnknownSink, quote(name))})
+			continue
+		}
+		s, err := l.runFactory(name, f)
+		var settings *settingsError
+		switch {
+		case errors.As(err, &settings) && settings.sink == name:
+			// Already recorded, problem by problem.
+		case err != nil:
+			l.report(name, &SinkError{Sink: name, Err: err})
+		case s == nil:
+			l.report(name, &SinkError{Sink: name, Err: errors.New("factory returned a nil sink and no error")})
+		default:
+			l.sinks = append(l.sinks, builtSink{name: name, sink: s})
+		}
+	}
+}
+
+// runFactory calls f, turning a panic into an error so that the sinks
+// already built are still closed.
+func (l *loader) runFactory(name string, f Factory) (s tracker.Sink, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			l.logger.Error().Str("sink", name).Bytes("stack", debug.Stack()).Msg("multitrack: sink factory panicked")
+			s, err = nil, fmt.Errorf("factory panicked: %v", p)
+		}
+	}()
+	return f(Config{l: l, name: name})
+}
+
+func (l *loader) intVar(name, sink string, def, min int) int {
+	v, ok := l.read(name, sink, strconv.Itoa(def), false)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min {
+		l.invalid(name, sink, v, fmt.Sprintf("a whole number ≥ %d", min))
+		return def
+	}
+	return n
+}
+
+func (l *loader) sizeVar(name, sink string, def int64) int64 {
+	v, ok := l.read(name, sink, formatSize(def), false)
+	if !ok {
+		return def
+	}
+	n, valid := parseSize(v)
+	if !valid {
+		l.invalid(name, sink, v, "a size in bytes such as 4096, 64KiB or 10MB")
+		return def
+	}
+	return n
+}

@@ -1,0 +1,80 @@
+package registry_test
+
+import (
+	"compress/gzip"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/multitrack/multitrack/tracker"
+)
+
+// TestPostHogFromTheKeyAlone: POSTHOG_API_KEY alone selects the PostHog
+// sink, which sends to POSTHOG_HOST (here a local server) with the batch
+// settings of the environment; the key reaches PostHog and nowhere else.
+func TestPostHogFromTheKeyAlone(t *testing.T) {
+	var mu sync.Mutex
+	var bodies []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body io.Reader = r.Body
+		if r.Header.Get("Content-Encoding") == "gzip" {
+			zr, err := gzip.NewReader(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			body = zr
+		}
+		b, _ := io.ReadAll(body)
+		mu.Lock()
+		bodies = append(bodies, r.URL.Path+" "+string(b))
+		mu.Unlock()
+		w.Write([]byte(`{"status":1}`))
+	}))
+	defer srv.Close()
+
+	h := loadFixture(t, "posthog_default")
+	h.env["POSTHOG_HOST"] = srv.URL
+	key := h.env["POSTHOG_API_KEY"]
+	tr, err := h.registryEnv().Tracker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := tr.Stats().Sinks["posthog"]; !ok || len(tr.Stats().Sinks) != 1 {
+		t.Fatalf("sinks %v, want posthog alone", tr.Stats().Sinks)
+	}
+	ctx := tracker.WithOrganization(context.Background(), "org_42")
+	tr.Capture(ctx, tracker.Event{Name: "warehouse_provisioned", Properties: map[string]any{"size": "xl"}})
+	if err := tr.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s := tr.Stats().Sinks["posthog"]; s.Delivered != 1 || s.Undelivered != 0 {
+		t.Errorf("posthog sink stats %+v, want 1 delivered", s)
+	}
+	mu.Lock()
+	all := strings.Join(bodies, "\n")
+	mu.Unlock()
+	for _, want := range []string{"/batch/", `"warehouse_provisioned"`, `"org_42"`, key} {
+		if !strings.Contains(all, want) {
+			t.Errorf("PostHog received no %s:\n%s", want, all)
+		}
+	}
+	text, err := h.registryEnv().Describe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, out := range map[string]string{"Describe": text, "log": contents(t, h.stderr)} {
+		if strings.Contains(out, key) {
+			t.Errorf("the %s shows the API key:\n%s", what, out)
+		}
+	}
+	for _, want := range []string{"sinks: posthog", "POSTHOG_API_KEY [redacted]", "MULTITRACK_POSTHOG_BATCH_SIZE 10", "MULTITRACK_POSTHOG_INTERVAL 50ms", "POSTHOG_HOST " + srv.URL} {
+		if !strings.Contains(lineOf(text, strings.Fields(want)[0]), want) {
+			t.Errorf("Describe does not show %q:\n%s", want, text)
+		}
+	}
+}

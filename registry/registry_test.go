@@ -1,0 +1,355 @@
+package registry_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/multitrack/multitrack/registry"
+	"github.com/multitrack/multitrack/sampling"
+	"github.com/multitrack/multitrack/tracker"
+)
+
+func TestGoodEnvironments(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name  string
+		sinks []string
+		setup func(t *testing.T, h *harness)
+		check func(t *testing.T, h *harness, tr *tracker.Tracker)
+	}{
+		{name: "empty", sinks: nil},
+		{name: "none_with_key", sinks: nil},
+		{
+			name:  "stdout_json",
+			sinks: []string{"stdout"},
+			check: func(t *testing.T, h *harness, tr *tracker.Tracker) {
+				tr.Capture(ctx, tracker.Event{Name: "query_initiated", Properties: map[string]any{"region": "us"}})
+				if err := tr.Flush(ctx); err != nil {
+					t.Fatal(err)
+				}
+				e, err := tracker.ParseEventLine([]byte(strings.TrimSuffix(contents(t, h.stdout), "\n")))
+				if err != nil {
+					t.Fatalf("stdout is not one event line: %v\n%s", err, contents(t, h.stdout))
+				}
+				want := map[string]any{"service": "api", "region": "us", "note": "a,b=c"}
+				if len(e.Properties) != len(want) {
+					t.Errorf("properties %v, want %v", e.Properties, want)
+				}
+				for k, v := range want {
+					if e.Properties[k] != v {
+						t.Errorf("property %s = %v, want %v (the event's own value wins)", k, e.Properties[k], v)
+					}
+				}
+				if e.DistinctID != "api-server" {
+					t.Errorf("distinct id %q, want the fallback api-server", e.DistinctID)
+				}
+				if log := contents(t, h.stderr); !strings.Contains(log, `"level":"info"`) || !strings.Contains(log, `"sinks":["stdout"]`) {
+					t.Errorf("no info line naming the sinks on stderr: %q", log)
+				}
+			},
+		},
+		{
+			name:  "probe_settings",
+			sinks: []string{"noop", "probe"},
+			check: func(t *testing.T, h *harness, tr *tracker.Tracker) {
+				p := probeFor(t, h.id)
+				if p.label != "eu-1" || p.count != 7 || p.wait != 90*time.Second || !p.on || p.buf != 64<<10 {
+					t.Errorf("probe settings label=%q count=%d wait=%v on=%v buf=%d", p.label, p.count, p.wait, p.on, p.buf)
+				}
+				if contents(t, h.stderr) != "" {
+					t.Errorf("log level off by default, but stderr has %q", contents(t, h.stderr))
+				}
+			},
+		},
+		{
+			name:  "queue_overflow",
+			sinks: []string{"probe"},
+			check: func(t *testing.T, h *harness, tr *tracker.Tracker) {
+				p := probeFor(t, h.id)
+				for range 10 {
+					tr.Capture(ctx, tracker.Event{Name: "query_initiated"})
+				}
+				// The worker holds at most one event in a blocked Write; the
+				// queue of MULTITRACK_QUEUE_SIZE=2 holds two more.
+				s := tr.Stats().Sinks["probe"]
+				if d := s.Dropped.QueueFull; d < 7 || d > 8 {
+					t.Errorf("dropped %d of 10 with a queue of 2, want 7 or 8", d)
+				}
+				close(p.release)
+				if err := tr.Flush(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if got := uint64(p.Len()) + tr.Stats().Sinks["probe"].Dropped.QueueFull; got != 10 {
+					t.Errorf("delivered + dropped = %d, want 10", got)
+				}
+			},
+		},
+		{
+			name:  "dead_letter",
+			sinks: []string{"probe"},
+			check: func(t *testing.T, h *harness, tr *tracker.Tracker) {
+				tr.Capture(ctx, tracker.Event{Name: "query_failed", Properties: map[string]any{"sqlstate": "42P01"}})
+				if err := tr.Flush(ctx); err != nil {
+					t.Fatal(err)
+				}
+				events, bad, err := tracker.ReadEventFile(filepath.Join(h.dir, "dead", "letters.jsonl"))
+				if err != nil || len(bad) > 0 {
+					t.Fatalf("dead-letter file: %v %v", err, bad)
+				}
+				if len(events) != 1 || events[0].Name != "query_failed" || events[0].Properties[tracker.PropSink] != "probe" {
+					t.Errorf("dead letters %+v, want the failed event from probe", events)
+				}
+			},
+		},
+		{
+			name:  "file_sink",
+			sinks: []string{"file"},
+			check: func(t *testing.T, h *harness, tr *tracker.Tracker) {
+				tr.Capture(ctx, tracker.Event{Name: "warehouse_provisioned", DistinctID: "org_42"})
+				if err := tr.Flush(ctx); err != nil {
+					t.Fatal(err)
+				}
+				path := filepath.Join(h.dir, "events", "app.jsonl")
+				events, bad, err := tracker.ReadEventFile(path)
+				if err != nil || len(bad) > 0 || len(events) != 1 || events[0].Name != "warehouse_provisioned" {
+					t.Fatalf("event file: %v %v %+v", err, bad, events)
+				}
+				if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+					t.Errorf("event file mode %v (%v), want 0600", fi.Mode(), err)
+				}
+				// Describe opens the file too, to check it: one file sink
+				// per file in a process, so after Close.
+				if err := tr.Close(ctx); err != nil {
+					t.Fatal(err)
+				}
+				text, err := registry.Describe(h.lookup)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, want := range []string{"MULTITRACK_FILE_MAX_SIZE_MB 1", "MULTITRACK_FILE_MAX_BACKUPS 0", "MULTITRACK_FILE_SYNC Always"} {
+					if lineOf(text, strings.Fields(want)[0]) != want {
+						t.Errorf("Describe does not show %q:\n%s", want, text)
+					}
+				}
+			},
+		},
+		{
+			name:  "sampled",
+			sinks: []string{"probe"},
+			check: func(t *testing.T, h *harness, tr *tracker.Tracker) {
+				for _, name := range []string{"noisy", "kept", "noisy"} {
+					tr.Capture(ctx, tracker.Event{Name: name})
+				}
+				// rare=0.5:by=org: each organization is kept or not as a
+				// whole, with $sample_rate 0.5 when kept.
+				for i := range 40 {
+					org := tracker.WithOrganization(ctx, fmt.Sprintf("org_%d", i))
+					tr.Capture(org, tracker.Event{Name: "rare"})
+					tr.Capture(org, tracker.Event{Name: "rare"})
+				}
+				if err := tr.Flush(ctx); err != nil {
+					t.Fatal(err)
+				}
+				p := probeFor(t, h.id)
+				if len(p.Named("noisy")) != 0 || len(p.Named("kept")) != 1 {
+					t.Errorf("noisy=never, *=1: got %d noisy and %d kept", len(p.Named("noisy")), len(p.Named("kept")))
+				}
+				rare := p.Named("rare")
+				perOrg := map[string]int{}
+				for _, e := range rare {
+					perOrg[e.DistinctID]++
+					if e.Properties[tracker.PropSampleRate] != 0.5 {
+						t.Fatalf("a rare event kept without $sample_rate 0.5: %v", e.Properties)
+					}
+				}
+				for org, n := range perOrg {
+					if n != 2 {
+						t.Errorf("%s: %d of its 2 events kept, want both (sampled by organization)", org, n)
+					}
+				}
+				if len(perOrg) == 0 || len(perOrg) == 40 {
+					t.Errorf("%d of 40 organizations kept at 0.5", len(perOrg))
+				}
+			},
+		},
+		{
+			name:  "plan_checked",
+			sinks: []string{"noop"},
+			setup: func(t *testing.T, h *harness) {
+				if err := os.WriteFile(filepath.Join(h.dir, "plan.yaml"), []byte("events: {}\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			},
+			check: func(t *testing.T, h *harness, tr *tracker.Tracker) {
+				if log := contents(t, h.stderr); !strings.Contains(log, "not enforced") || !strings.Contains(log, `"level":"warn"`) {
+					t.Errorf("want a warning that the plan is not enforced, stderr: %q", log)
+				}
+				text, err := registry.Describe(h.lookup)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(text, "(mode strip): checked, not enforced") {
+					t.Errorf("Describe does not say the plan is not enforced:\n%s", text)
+				}
+			},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := loadFixture(t, c.name)
+			if c.setup != nil {
+				c.setup(t, h)
+			}
+			tr, err := h.build(t)
+			if err != nil {
+				t.Fatalf("FromLookup: %v", err)
+			}
+			var got []string
+			for name := range tr.Stats().Sinks {
+				got = append(got, name)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, c.sinks) {
+				t.Fatalf("sinks %v, want %v", got, c.sinks)
+			}
+			if c.check != nil {
+				c.check(t, h, tr)
+			}
+		})
+	}
+}
+
+// wantProblem is one expected problem: the variable it names (or the sink,
+// for a *SinkError), the sentinel it matches, and a piece of its message.
+type wantProblem struct {
+	name string
+	is   error
+	text string
+}
+
+func TestBadEnvironmentsReportEveryProblem(t *testing.T) {
+	cases := map[string][]wantProblem{
+		"bad_globals": {
+			{"MULTITRACK_LOG_LEVEL", registry.ErrInvalid, `"loud": want off, error, warn, info or debug`},
+			{"MULTITRACK_SAMPLE", sampling.ErrBadRate, `rule 1 "query_initiated=2" (byte 0): rate out of range`},
+			{"MULTITRACK_SAMPLE", sampling.ErrSyntax, `rule 2 "bogus" (byte 18): malformed`},
+			{"MULTITRACK_QUEUE_SIZE", registry.ErrInvalid, `"abc": want a whole number ≥ 1`},
+			{"MULTITRACK_OVERFLOW", registry.ErrInvalid, `"sideways": want drop_newest, drop_oldest or block`},
+			{"MULTITRACK_DEAD_LETTER_PATH", registry.ErrInvalid, "not a directory"},
+			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, "item 1: want key=value"},
+			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, "item 2: empty key"},
+			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, `item 4: key "a" given twice`},
+			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, `default property "db_password": the key looks secret`},
+			{"MULTITRACK_MAX_EVENT_SIZE", registry.ErrInvalid, `"12parsecs": want a size in bytes`},
+			{"MULTITRACK_PLAN_MODE", registry.ErrInvalid, `"enforce": want warn, strip or drop`},
+			{"MULTITRACK_PLAN_MODE", registry.ErrInvalid, "set without MULTITRACK_PLAN_PATH"},
+		},
+		"bad_numbers": {
+			{"MULTITRACK_QUEUE_SIZE", registry.ErrInvalid, `"0": want a whole number ≥ 1`},
+			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, "lone backslash"},
+			{"MULTITRACK_MAX_EVENT_SIZE", registry.ErrInvalid, `"0": want a positive size`},
+			{"MULTITRACK_PLAN_PATH", registry.ErrInvalid, "want a readable tracking-plan file"},
+		},
+		"unknown_sinks": {
+			{"MULTITRACK_SINKS", registry.ErrUnknownSink, `unknown sink "kafka": want a comma list of `},
+			{"MULTITRACK_SINKS", registry.ErrInvalid, `"stdout" is listed twice`},
+			{"MULTITRACK_SINKS", registry.ErrInvalid, "want none alone"},
+		},
+		"bad_sink_settings": {
+			{"MULTITRACK_QUEUE_SIZE", registry.ErrInvalid, `"-5": want a whole number ≥ 1`},
+			{"MULTITRACK_STDOUT_FORMAT", registry.ErrInvalid, `"xml": want auto, json or pretty`},
+			{"MULTITRACK_PROBE_COUNT", registry.ErrInvalid, `"0": want a whole number ≥ 1`},
+			{"MULTITRACK_PROBE_WAIT", registry.ErrInvalid, `"forever": want a positive duration`},
+			{"MULTITRACK_PROBE_ON", registry.ErrInvalid, `"maybe": want true or false`},
+			{"MULTITRACK_PROBE_BUF", registry.ErrInvalid, `"12parsecs": want a size in bytes`},
+			{"MULTITRACK_PROBE_LABEL", registry.ErrMissing, `required by sink "probe" but not set`},
+		},
+		"bad_posthog": {
+			{"POSTHOG_API_KEY", registry.ErrMissing, `required by sink "posthog" but not set`},
+			{"POSTHOG_HOST", registry.ErrInvalid, "want an http or https URL"},
+			{"MULTITRACK_POSTHOG_BATCH_SIZE", registry.ErrInvalid, `"0": want a whole number ≥ 1`},
+			{"MULTITRACK_POSTHOG_INTERVAL", registry.ErrInvalid, `"soon": want a positive duration`},
+		},
+		"bad_file": {
+			{"MULTITRACK_FILE_PATH", registry.ErrMissing, `required by sink "file" but not set`},
+			{"MULTITRACK_FILE_MAX_SIZE_MB", registry.ErrInvalid, `"-1": want a whole number ≥ 0`},
+			{"MULTITRACK_FILE_MAX_BACKUPS", registry.ErrInvalid, `"many": want a whole number ≥ 0`},
+			{"MULTITRACK_FILE_SYNC", registry.ErrInvalid, `"sometimes": want always, interval or never`},
+		},
+		"file_unwritable": {
+			{"file", syscall.ENOTDIR, "sink file: "},
+		},
+		"failing_sinks": {
+			{"failing", nil, "sink failing: cannot connect"},
+			{"panicky", nil, "sink panicky: factory panicked: boom"},
+		},
+		"secret_echo": {
+			{"MULTITRACK_LEAKY_API_KEY", registry.ErrInvalid, "invalid value: want a whole number ≥ 0"},
+			{"leaky", nil, "key [redacted] rejected"},
+		},
+	}
+	for name, want := range cases {
+		t.Run(name, func(t *testing.T) {
+			h := loadFixture(t, name)
+			// file_unwritable: the file sink's directory is a regular file.
+			if err := os.WriteFile(filepath.Join(h.dir, "not-a-dir"), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			tr, err := h.build(t)
+			if err == nil {
+				t.Fatalf("FromLookup built a tracker with sinks %v", tr.Stats().Sinks)
+			}
+			got := problems(t, err)
+			if len(got) != len(want) {
+				t.Errorf("%d problems, want %d:\n%v", len(got), len(want), err)
+			}
+			for i, w := range want {
+				if i >= len(got) {
+					break
+				}
+				checkProblem(t, got[i], w)
+				if w.is != nil && !errors.Is(err, w.is) {
+					t.Errorf("errors.Is(err, %v) is false for the whole error", w.is)
+				}
+			}
+			if !strings.HasPrefix(err.Error(), "multitrack configuration: ") {
+				t.Errorf("message does not say what failed: %q", err)
+			}
+			if p, ok := probes.Load(h.id); ok && !p.(*probe).Closed() {
+				t.Error("the probe sink built before the failure was not closed")
+			}
+		})
+	}
+}
+
+func checkProblem(t *testing.T, got error, w wantProblem) {
+	t.Helper()
+	var ve *registry.VarError
+	var se *registry.SinkError
+	switch {
+	case errors.As(got, &ve):
+		if ve.Var != w.name {
+			t.Errorf("problem %q names %s, want %s", got, ve.Var, w.name)
+		}
+	case errors.As(got, &se):
+		if se.Sink != w.name {
+			t.Errorf("problem %q names sink %s, want %s", got, se.Sink, w.name)
+		}
+	default:
+		t.Errorf("problem %q (%T) is neither a *VarError nor a *SinkError", got, got)
+	}
+	if w.is != nil && !errors.Is(got, w.is) {
+		t.Errorf("problem %q does not match %v", got, w.is)
+	}
+	if !strings.Contains(got.Error(), w.text) {
+		t.Errorf("problem %q does not contain %q", got, w.text)
+	}
+}

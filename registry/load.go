@@ -1,12 +1,12 @@
 package registry
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
 	"runtime/debug"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -143,15 +143,14 @@ func (l *loader) loadProperties() {
 		return
 	}
 	props, errs := parseProperties(v)
-	if len(props) > 0 {
-		// The tracker knows which keys it would redact (and which values
-		// it cannot encode): ask it now, so that this problem is reported
-		// with every other. A tracker without sinks starts no goroutine.
-		t, err := tracker.New(tracker.WithProperties(props))
-		if err != nil {
-			errs = append(errs, err)
-		} else {
-			_ = t.Close(context.Background()) // nothing to deliver: returns at once
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if tracker.IsSecretKey(k) {
+			errs = append(errs, fmt.Errorf("property %q: the key looks secret and would be redacted from every event", k))
 		}
 	}
 	if len(errs) == 0 {

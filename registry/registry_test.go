@@ -247,7 +247,7 @@ func TestBadEnvironmentsReportEveryProblem(t *testing.T) {
 			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, "item 1: want key=value"},
 			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, "item 2: empty key"},
 			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, `item 4: key "a" given twice`},
-			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, `default property "db_password": the key looks secret`},
+			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, `property "db_password": the key looks secret`},
 			{"MULTITRACK_MAX_EVENT_SIZE", registry.ErrInvalid, `"12parsecs": want a size in bytes`},
 			{"MULTITRACK_PLAN_MODE", registry.ErrInvalid, `"enforce": want warn, strip or drop`},
 			{"MULTITRACK_PLAN_MODE", registry.ErrInvalid, "set without MULTITRACK_PLAN_PATH"},

@@ -98,3 +98,7 @@ func splitWords(s string) []string {
 	}
 	return words
 }
+
+// IsSecretKey reports whether the tracker, with its default list
+// (DefaultRedactedKeys), would remove a property with this key.
+func IsSecretKey(key string) bool { return defaultRedactor().secret(key) }

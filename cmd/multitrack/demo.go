@@ -9,7 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/multitrack/multitrack/sinks/stdout"
+	"github.com/multitrack/multitrack/registry"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -148,11 +148,9 @@ func (c *demoCommand) summary(s tracker.Stats) {
 	w.Flush()
 }
 
-// newTracker builds the tracker the CLI's commands use: the stdout sink.
+// newTracker builds the tracker the CLI's commands use from the
+// environment (registry.Env); with no sinks configured, events go to stdout.
 func (m *Main) newTracker(opts ...tracker.Option) (*tracker.Tracker, error) {
-	sink, err := stdout.New(stdout.WithWriter(m.Stdout))
-	if err != nil {
-		return nil, err
-	}
-	return tracker.New(append([]tracker.Option{tracker.WithSink("stdout", sink)}, opts...)...)
+	env := registry.Env{Lookup: m.Lookup, Stdout: m.Stdout, Stderr: m.Stderr, DefaultSinks: "stdout"}
+	return env.Tracker(opts...)
 }

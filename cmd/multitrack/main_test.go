@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/multitrack/multitrack/tracker"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -75,5 +77,47 @@ func TestDemoEmitsEventLinesAndASummary(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "summary") || !strings.Contains(errOut, "sink stdout") {
 		t.Errorf("summary missing: %q", errOut)
+	}
+}
+
+func TestDemoReportsEveryConfigurationProblem(t *testing.T) {
+	var out, errOut bytes.Buffer
+	env := map[string]string{"MULTITRACK_SINKS": "bogus,file", "MULTITRACK_QUEUE_SIZE": "-3", "POSTHOG_API_KEY": "phc_supersecret123"}
+	m := &Main{Stdout: &out, Stderr: &errOut, Lookup: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
+	code := exitCode(m.Run(context.Background(), []string{"demo", "-duration", "10ms"}), &errOut)
+	if code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"MULTITRACK_SINKS", `"bogus"`, "MULTITRACK_QUEUE_SIZE", "MULTITRACK_FILE_PATH"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("stderr %q lacks %q", errOut.String(), want)
+		}
+	}
+	if strings.Contains(errOut.String()+out.String(), "supersecret") {
+		t.Error("the API key was printed")
+	}
+}
+
+func TestDemoThroughTheConfiguredFileSink(t *testing.T) {
+	path := t.TempDir() + "/events.jsonl"
+	env := map[string]string{"MULTITRACK_SINKS": "file", "MULTITRACK_FILE_PATH": path, "MULTITRACK_SAMPLE": "query_initiated=0,*=1"}
+	var out, errOut bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &errOut, Lookup: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
+	if code := exitCode(m.Run(context.Background(), []string{"demo", "-duration", "200ms", "-rate", "50", "-fail-rate", "1"}), &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if out.Len() != 0 {
+		t.Errorf("events on stdout although the file sink is configured: %q", out.String())
+	}
+	events, warnings, err := tracker.ReadEventFile(path)
+	if err != nil || len(warnings) > 0 {
+		t.Fatalf("read %s: %v %v", path, err, warnings)
+	}
+	names := map[string]int{}
+	for _, e := range events {
+		names[e.Name]++
+	}
+	if names["query_initiated"] != 0 || names["query_failed"] == 0 || names["warehouse_provisioned"] != 3 {
+		t.Fatalf("events in file = %v", names)
 	}
 }

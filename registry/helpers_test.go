@@ -114,6 +114,8 @@ type harness struct {
 	dir    string   // $TMP in the fixture
 	stdout *os.File // a file in dir: safe for the tracker's goroutines
 	stderr *os.File
+	// undelivered is the sink whose undelivered events Close names, if any.
+	undelivered string
 }
 
 func (h *harness) lookup(name string) (string, bool) {
@@ -137,7 +139,12 @@ func (h *harness) build(t *testing.T, opts ...tracker.Option) (*tracker.Tracker,
 		return nil, err
 	}
 	t.Cleanup(func() {
-		if err := tr.Close(context.Background()); err != nil {
+		err := tr.Close(context.Background())
+		var ue *tracker.UndeliveredError
+		switch {
+		case h.undelivered != "" && (!errors.As(err, &ue) || ue.Sink != h.undelivered):
+			t.Errorf("Close = %v, want undelivered events of sink %q", err, h.undelivered)
+		case h.undelivered == "" && err != nil:
 			t.Errorf("Close: %v", err)
 		}
 	})

@@ -96,6 +96,7 @@ func TestGoodEnvironments(t *testing.T) {
 			name:  "dead_letter",
 			sinks: []string{"probe"},
 			check: func(t *testing.T, h *harness, tr *tracker.Tracker) {
+				h.undelivered = "probe" // Close names the failed event
 				tr.Capture(ctx, tracker.Event{Name: "query_failed", Properties: map[string]any{"sqlstate": "42P01"}})
 				if err := tr.Flush(ctx); err != nil {
 					t.Fatal(err)

@@ -97,6 +97,7 @@ func New(opts ...Option) (*Tracker, error) {
 // undelivered is the UndeliveredFunc given to a sink.
 func (w *worker) undelivered(events []Event, reason error) {
 	w.counters.undelivered.Add(uint64(len(events)))
+	w.noteFailure(reason)
 	w.t.logSinkError(w.name, "deliver", len(events), reason)
 	w.t.spill(w, events)
 }
@@ -359,7 +360,9 @@ func (t *Tracker) Flush(ctx context.Context) error {
 // Close stops accepting events, delivers everything queued unless ctx ends
 // first, and closes every sink, all in parallel under ctx's deadline. Events
 // it could not deliver are counted, written to the dead-letter file when one
-// is configured, and named in the error. Errors from several sinks are
+// is configured, and named in the error (an *UndeliveredError per sink),
+// together with the events whose delivery failed earlier in the tracker's
+// life, so that a nil error means every event kept was delivered. Errors from several sinks are
 // joined; errors.Is finds each. Close is idempotent: later calls wait for
 // the first and return its result.
 func (t *Tracker) Close(ctx context.Context) error {

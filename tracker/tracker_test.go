@@ -39,6 +39,17 @@ func mustNew(t *testing.T, opts ...tracker.Option) *tracker.Tracker {
 	return tr
 }
 
+// closeUndelivered closes tr and checks that the error names exactly the
+// given sink's undelivered events.
+func closeUndelivered(t *testing.T, tr *tracker.Tracker, sink string, count int) {
+	t.Helper()
+	err := tr.Close(ctxT(t))
+	var ue *tracker.UndeliveredError
+	if !errors.As(err, &ue) || ue.Sink != sink || ue.Count != count {
+		t.Fatalf("Close = %v, want %d undelivered events of sink %q", err, count, sink)
+	}
+}
+
 func closeT(t *testing.T, tr *tracker.Tracker) {
 	t.Helper()
 	if err := tr.Close(ctxT(t)); err != nil {
@@ -279,7 +290,7 @@ func TestPanickingSinkKeepsRunning(t *testing.T) {
 	if _, err := s.WaitFor(ctxT(t), 1); err != nil {
 		t.Fatal(err)
 	}
-	closeT(t, tr)
+	closeUndelivered(t, tr, "p", 1)
 	st := tr.Stats().Sinks["p"]
 	if st.Panics != 1 || st.Failed != 1 || st.Delivered != 1 || st.DeadLettered != 1 {
 		t.Errorf("stats = %+v", st)
@@ -685,7 +696,7 @@ func TestUndeliveredReporterGoesToDeadLetter(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		tr.Capture(context.Background(), tracker.Event{Name: "e"})
 	}
-	closeT(t, tr)
+	closeUndelivered(t, tr, "ph", 50)
 	st := tr.Stats().Sinks["ph"]
 	if st.Undelivered != 50 || st.DeadLettered != 50 || st.Delivered != 100 {
 		t.Fatalf("stats = %+v", st)
@@ -792,8 +803,12 @@ func TestStatsAddUpUnderLoad(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	closeT(t, tr)
+	err := tr.Close(ctxT(t))
 	s := tr.Stats()
+	var ue *tracker.UndeliveredError
+	if !errors.As(err, &ue) || ue.Sink != "fail" || uint64(ue.Count) != s.Sinks["fail"].Failed || ue.DeadLettered != ue.Count {
+		t.Fatalf("Close = %v", err)
+	}
 	checkStatsAddUp(t, s)
 	if s.Captured != 12000 || s.Rejected.Unencodable == 0 {
 		t.Fatalf("stats = %+v", s)
@@ -809,7 +824,7 @@ func TestLogsNeverCarryPropertyValues(t *testing.T) {
 	tr := mustNew(t, tracker.WithLogger(logger), tracker.WithSink("fail", failingSink{}))
 	tr.Capture(nil, tracker.Event{Name: "e1", Properties: map[string]any{"password": "hunter2-value", "x": math.NaN()}}) //nolint:staticcheck
 	tr.Capture(context.Background(), tracker.Event{Name: "e2", Properties: map[string]any{"user": "alice-value"}})
-	closeT(t, tr)
+	closeUndelivered(t, tr, "fail", 1)
 	out := buf.String()
 	if !strings.Contains(out, "unencodable") || !strings.Contains(out, `"fail"`) {
 		t.Errorf("expected diagnostics, got %s", out)

@@ -41,6 +41,7 @@ type worker struct {
 	closing   bool          // Close has begun: no more events are accepted
 	abandoned bool          // Close's deadline passed: write nothing more
 	lateClose bool          // Close gave up waiting for a Write: close the sink when it returns
+	lastErr   error         // the last reason events were not delivered
 	finished  bool          // the worker has decided about lateClose and is exiting
 }
 
@@ -252,12 +253,20 @@ func (w *worker) write(batch []Event) {
 		return
 	}
 	w.counters.failed.Add(n)
-	w.counters.lastError.Store(time.Now().UnixNano())
+	w.noteFailure(err)
 	if !errors.Is(err, errPanic) {
 		w.counters.writeErrors.Add(1)
 	}
 	w.t.logSinkError(w.name, "write", len(batch), err)
 	w.t.spill(w, batch)
+}
+
+// noteFailure records why events were last not delivered.
+func (w *worker) noteFailure(err error) {
+	w.counters.lastError.Store(time.Now().UnixNano())
+	w.mu.Lock()
+	w.lastErr = err
+	w.mu.Unlock()
 }
 
 func (w *worker) flushSink() error {
@@ -355,6 +364,25 @@ const closeGrace = 100 * time.Millisecond
 // sink. Events still queued at the deadline are counted, dead-lettered and
 // reported in the error.
 func (w *worker) shutdown(ctx context.Context) error {
+	rest, err := w.drainOrAbandon(ctx)
+	// Events whose delivery failed (a Write error or panic, a sink
+	// reporting what it never got acknowledged), over the tracker's life,
+	// are named in Close's error too, with where they went.
+	c := &w.counters
+	if lost := c.failed.Load() + c.undelivered.Load(); lost > 0 {
+		w.mu.Lock()
+		reason := w.lastErr
+		w.mu.Unlock()
+		spilled := c.deadLettered.Load() - uint64(rest)
+		err = errors.Join(&UndeliveredError{Sink: w.name, Count: int(lost), DeadLettered: int(spilled), DeadLetterPath: w.t.deadLetterPath(), Err: reason}, err)
+	}
+	return err
+}
+
+// drainOrAbandon delivers the queue and closes the sink, or, when ctx ends
+// first, takes what is still queued; it returns how many events it took.
+func (w *worker) drainOrAbandon(ctx context.Context) (int, error) {
+	rest := 0
 	w.mu.Lock()
 	w.closing = true
 	w.broadcastLocked() // release Captures blocked for space
@@ -367,8 +395,8 @@ func (w *worker) shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		w.mu.Lock()
 		w.abandoned = true
-		rest := w.takeLocked(nil, w.n)
-		w.done += uint64(len(rest))
+		taken := w.takeLocked(nil, w.n)
+		w.done += uint64(len(taken))
 		w.broadcastLocked()
 		w.mu.Unlock()
 		w.cancel()
@@ -378,10 +406,11 @@ func (w *worker) shutdown(ctx context.Context) error {
 		case <-timer.C:
 		}
 		timer.Stop()
-		if len(rest) > 0 {
-			w.counters.shutdownDeadline.Add(uint64(len(rest)))
-			spilled := w.t.spill(w, rest)
-			errs = append(errs, &UndeliveredError{Sink: w.name, Count: len(rest), DeadLettered: spilled, DeadLetterPath: w.t.deadLetterPath(), Err: ctx.Err()})
+		rest = len(taken)
+		if len(taken) > 0 {
+			w.counters.shutdownDeadline.Add(uint64(len(taken)))
+			spilled := w.t.spill(w, taken)
+			errs = append(errs, &UndeliveredError{Sink: w.name, Count: len(taken), DeadLettered: spilled, DeadLetterPath: w.t.deadLetterPath(), Err: ctx.Err()})
 		}
 		w.mu.Lock()
 		finished := w.finished
@@ -392,7 +421,7 @@ func (w *worker) shutdown(ctx context.Context) error {
 			<-w.exited
 		} else {
 			errs = append(errs, fmt.Errorf("sink %q: Write of %d events still running after the deadline; the sink will be closed when it returns: %w", w.name, inflight, ctx.Err()))
-			return errors.Join(errs...)
+			return rest, errors.Join(errs...)
 		}
 	}
 	w.cancel()
@@ -403,21 +432,24 @@ func (w *worker) shutdown(ctx context.Context) error {
 		}
 		errs = append(errs, err)
 	}
-	return errors.Join(errs...)
+	return rest, errors.Join(errs...)
 }
 
-// UndeliveredError reports events a sink could not be given before Close's
-// deadline. errors.Is finds the context's error through it.
+// UndeliveredError, in Close's error, reports a sink's events that were not
+// delivered: those still queued at Close's deadline (Err is the context's
+// error), and those whose delivery failed during the tracker's life, in a
+// Write or as reported by the sink (Err is the last such error). errors.Is
+// finds the cause through it.
 type UndeliveredError struct {
 	Sink           string // the sink's name
 	Count          int    // events not delivered
 	DeadLettered   int    // how many of them were written to the dead-letter file
 	DeadLetterPath string // the dead-letter file, if one is configured
-	Err            error  // why: the context's error
+	Err            error  // why
 }
 
 func (e *UndeliveredError) Error() string {
-	s := fmt.Sprintf("sink %q: %d events not delivered before the deadline", e.Sink, e.Count)
+	s := fmt.Sprintf("sink %q: %d %s not delivered", e.Sink, e.Count, plural(e.Count, "event", "events"))
 	switch {
 	case e.DeadLetterPath == "":
 		s += " (lost: no dead-letter file configured)"
@@ -432,4 +464,12 @@ func (e *UndeliveredError) Error() string {
 	return s
 }
 
+// Unwrap returns the cause.
 func (e *UndeliveredError) Unwrap() error { return e.Err }
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -58,7 +59,10 @@ func TestTrackerFileSinkBesideDevFull(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if err := tr.Close(context.Background()); err != nil {
+	// Close names the failing sink, and only it.
+	err = tr.Close(context.Background())
+	var ue *tracker.UndeliveredError
+	if !errors.As(err, &ue) || ue.Sink != "full" || ue.Count != goroutines*per || !strings.Contains(err.Error(), "/dev/full") || strings.Contains(err.Error(), `"file"`) {
 		t.Fatalf("Close: %v", err)
 	}
 
@@ -257,8 +261,12 @@ func TestTrackerCountsAnEventTheSinkCannotEncode(t *testing.T) {
 		}
 		tr.Capture(context.Background(), e)
 	}
-	if err := tr.Close(context.Background()); err != nil {
-		t.Fatal(err)
+	// Close names the event that could not be written anywhere, not even
+	// to the dead letter (it shares the encoder).
+	err = tr.Close(context.Background())
+	var ue *tracker.UndeliveredError
+	if !errors.As(err, &ue) || ue.Count != 1 || ue.DeadLettered != 0 || !errors.Is(err, tracker.ErrUnencodable) {
+		t.Fatalf("Close: %v", err)
 	}
 	st := tr.Stats()
 	fs := st.Sinks["file"]

@@ -121,8 +121,7 @@ func appendLineTimestamp(dst []byte, t time.Time) ([]byte, error) {
 	}
 	hour, minute, sec := t.Clock()
 	micro := t.Nanosecond() / 1000
-	var b [len(TimestampFormat) + 2]byte
-	b = [...]byte{'"', 0, 0, 0, 0, '-', 0, 0, '-', 0, 0, 'T', 0, 0, ':', 0, 0, ':', 0, 0, '.', 0, 0, 0, 0, 0, 0, 'Z', '"'}
+	b := [len(TimestampFormat) + 2]byte{'"', 0, 0, 0, 0, '-', 0, 0, '-', 0, 0, 'T', 0, 0, ':', 0, 0, ':', 0, 0, '.', 0, 0, 0, 0, 0, 0, 'Z', '"'}
 	put2(b[1:], year/100)
 	put2(b[3:], year%100)
 	put2(b[6:], int(month))

@@ -536,7 +536,7 @@ func TestAppendJSONFloatMatchesStrconv(t *testing.T) {
 			t.Fatalf("%v (%#x): got %s, want %s", f, math.Float64bits(f), got, want)
 		}
 	}
-	for _, f := range []float64{0.1, 0.2, 0.3, 0.1 + 0.2, 12.5, -12.5, 0.000001, 0.0000015, 1e-7, 999999999999999, 1e15, 1e15 - 0.5, 123456.789, 4503599627370495.5, -0.0, 1, -1, 0.05, 100.001} {
+	for _, f := range []float64{0.1, 0.2, 0.3, 0.1 + 0.2, 12.5, -12.5, 0.000001, 0.0000015, 1e-7, 999999999999999, 1e15, 1e15 - 0.5, 123456.789, 4503599627370495.5, math.Copysign(0, -1), 1, -1, 0.05, 100.001} {
 		check(f)
 	}
 	for range 200000 {
@@ -553,7 +553,7 @@ func TestAppendJSONFloatMatchesStrconv(t *testing.T) {
 func FuzzAppendEventLine(f *testing.F) {
 	f.Add("user", "alice", "query_initiated", 12.5)
 	f.Add("k\"\\\x00", "\xff\xfe\u2028<&>", "é世🎉", 1e-7)
-	f.Add("", "", "x", -0.0)
+	f.Add("", "", "x", math.Copysign(0, -1))
 	f.Fuzz(func(t *testing.T, key, value, name string, num float64) {
 		if math.IsNaN(num) || math.IsInf(num, 0) {
 			return

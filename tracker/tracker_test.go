@@ -822,7 +822,8 @@ func TestLogsNeverCarryPropertyValues(t *testing.T) {
 	var buf safeBuffer
 	logger := zerolog.New(&buf).Level(zerolog.DebugLevel)
 	tr := mustNew(t, tracker.WithLogger(logger), tracker.WithSink("fail", failingSink{}))
-	tr.Capture(nil, tracker.Event{Name: "e1", Properties: map[string]any{"password": "hunter2-value", "x": math.NaN()}}) //nolint:staticcheck
+	//lint:ignore SA1012 Capture must tolerate a nil context
+	tr.Capture(nil, tracker.Event{Name: "e1", Properties: map[string]any{"password": "hunter2-value", "x": math.NaN()}})
 	tr.Capture(context.Background(), tracker.Event{Name: "e2", Properties: map[string]any{"user": "alice-value"}})
 	closeUndelivered(t, tr, "fail", 1)
 	out := buf.String()
@@ -857,7 +858,8 @@ func TestBlockWithNilContext(t *testing.T) {
 	stalled := newBlockingSink()
 	tr := mustNew(t, tracker.WithSink("s", stalled, tracker.WithQueueSize(1), tracker.WithBatchSize(1), tracker.WithOverflow(tracker.Block), tracker.WithBlockTimeout(time.Millisecond)))
 	for i := 0; i < 5; i++ {
-		tr.Capture(nil, tracker.Event{Name: "e"}) //nolint:staticcheck
+		//lint:ignore SA1012 Capture must tolerate a nil context
+		tr.Capture(nil, tracker.Event{Name: "e"})
 	}
 	close(stalled.release)
 	closeT(t, tr)

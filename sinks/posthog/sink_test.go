@@ -323,10 +323,9 @@ func TestQueueFullEventsAreReported(t *testing.T) {
 
 // everyNth refuses every n-th Capture with err and passes the rest on.
 type everyNth struct {
-	next  enqueuer
-	n, i  int
-	err   error
-	calls int
+	next enqueuer
+	n, i int
+	err  error
 }
 
 func (e *everyNth) Enqueue(m ph.Message) error {

@@ -275,8 +275,8 @@ func (s *Sink) Close(ctx context.Context) error {
 	}
 	// Fence: wait for callbacks reporting right now, and stop later ones.
 	s.closed.Store(true)
-	//lint:ignore SA2001 an empty critical section is the fence
 	s.reporting.Lock()
+	//lint:ignore SA2001 an empty critical section is the fence
 	s.reporting.Unlock()
 	s.closeTransport()
 

@@ -27,8 +27,7 @@ type Stats struct {
 	// AfterClose counts Capture calls after Close, which are ignored.
 	AfterClose uint64
 	// Panics counts events dropped because Capture recovered a panic (from
-	// the tracker's sampler, or from a sink's sampler, where the event is also
-	// counted in that sink's SampledOut).
+	// the tracker's sampler, most likely).
 	Panics uint64
 	// DeadLetterErrors counts events that could not be written to the
 	// dead-letter file.
@@ -78,7 +77,8 @@ type SinkStats struct {
 	DeadLettered uint64
 	// WriteErrors counts Write calls that returned an error.
 	WriteErrors uint64
-	// Panics counts panics recovered from the sink's Write, Flush or Close.
+	// Panics counts panics recovered from the sink's Write, Flush or Close,
+	// and from its own sampler (that event is counted in SampledOut).
 	Panics uint64
 	// Batches counts Write calls.
 	Batches uint64

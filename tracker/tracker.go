@@ -182,8 +182,8 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 			w.enqueue(ctx, &e)
 			continue
 		}
-		keep, r, ok := t.sampleSink(w.cfg.sampler, sinkKeyed(e, i))
-		if !keep || !ok {
+		keep, r := t.sampleSink(w, sinkKeyed(e, i))
+		if !keep {
 			w.counters.sampledOut.Add(1)
 			continue
 		}
@@ -208,21 +208,21 @@ func (t *Tracker) recoverCapture() {
 	}
 }
 
-// sampleSink calls a sink's sampler, recovering a panic (the event is then
-// not sent to that sink, but still to the others): ok is false when it
-// panicked.
-func (t *Tracker) sampleSink(s Sampler, e Event) (keep bool, rate float64, ok bool) {
+// sampleSink calls w's sampler, recovering a panic (the event is then not
+// sent to that sink, but still to the others; the panic is counted in the
+// sink's Panics).
+func (t *Tracker) sampleSink(w *worker, e Event) (keep bool, rate float64) {
 	defer func() {
 		if r := recover(); r != nil {
-			t.counters.panics.Add(1)
+			w.counters.panics.Add(1)
 			t.logLimit.do(limitPanic, func() {
 				t.log.Error().Str("panic", fmt.Sprint(r)).Msg("multitrack: sink sampler panicked; event not sent to that sink")
 			})
-			keep, ok = false, false
+			keep = false
 		}
 	}()
-	keep, rate = s.Sample(e)
-	return keep, validRate(rate), true
+	keep, rate = w.cfg.sampler.Sample(e)
+	return keep, validRate(rate)
 }
 
 // validRate maps a rate outside (0, 1], NaN included, to 1.

@@ -906,3 +906,20 @@ func TestSinkWhoseWriteOverrunsCloseIsClosedLater(t *testing.T) {
 		t.Fatalf("stats = %+v", st)
 	}
 }
+
+func TestPanickingSinkSamplerSpoilsNothingElse(t *testing.T) {
+	bad, good := trackertest.NewRecorder(), trackertest.NewRecorder()
+	tr := mustNew(t,
+		tracker.WithSink("bad", bad, tracker.WithSinkSampler(tracker.SamplerFunc(func(tracker.Event) (bool, float64) { panic("sink sampler bug") }))),
+		tracker.WithSink("good", good),
+	)
+	for i := 0; i < 10; i++ {
+		tr.Capture(context.Background(), tracker.Event{Name: "e"})
+	}
+	closeT(t, tr)
+	s := tr.Stats()
+	if good.Len() != 10 || bad.Len() != 0 || s.Panics != 0 || s.Sinks["bad"].Panics != 10 || s.Sinks["bad"].SampledOut != 10 {
+		t.Fatalf("good %d, bad %d, stats %+v", good.Len(), bad.Len(), s)
+	}
+	checkStatsAddUp(t, s)
+}

@@ -106,7 +106,7 @@ func (w *worker) enqueue(ctx context.Context, e *Event) {
 	w.ring[(w.head+w.n)%len(w.ring)] = *e
 	w.n++
 	w.pushed++
-	full := w.n == w.cfg.batchSize
+	full := w.n == min(w.cfg.batchSize, w.cfg.queueSize) // wake once per batch, or when the queue fills
 	w.mu.Unlock()
 	if full {
 		w.signal()

@@ -4,7 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -141,7 +143,8 @@ func (c *demoCommand) summary(s tracker.Stats) {
 	w := tabwriter.NewWriter(c.main.Stderr, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(w, "\nsummary\tcaptured %d\tkept %d\tsampled out %d\trejected %d\tsecrets removed %d\n",
 		s.Captured, s.Kept, s.SampledOut, s.Rejected.Total(), s.Redacted)
-	for name, ss := range s.Sinks {
+	for _, name := range slices.Sorted(maps.Keys(s.Sinks)) {
+		ss := s.Sinks[name]
 		fmt.Fprintf(w, "sink %s\tdelivered %d\tfailed %d\tdropped %d\tdead-lettered %d\n",
 			name, ss.Delivered, ss.Failed, ss.Dropped.Total(), ss.DeadLettered)
 	}

@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,7 +19,6 @@ type deadLetter struct {
 	f      *os.File
 	w      *bufio.Writer
 	buf    []byte
-	err    error // the first open or write error; later writes are refused
 	closed bool
 }
 
@@ -59,11 +59,10 @@ func (d *deadLetter) write(sink string, events []Event) (int, error) {
 	if d.closed {
 		return 0, fmt.Errorf("dead letter %s: already closed", d.path)
 	}
-	if d.f == nil && d.err == nil {
-		d.err = d.open()
-	}
-	if d.err != nil {
-		return 0, d.err
+	if d.f == nil {
+		if err := d.open(); err != nil {
+			return 0, err // tried again on the next spill
+		}
 	}
 	n := 0
 	var encErr error
@@ -77,19 +76,16 @@ func (d *deadLetter) write(sink string, events []Event) (int, error) {
 		}
 		d.buf = line
 		if _, err := d.w.Write(line); err != nil {
-			d.err = fmt.Errorf("dead letter %s: %w", d.path, err)
-			return n, d.err
+			return 0, d.fail(err)
 		}
 		n++
 	}
 	// Flush and sync every spill: these are events that failed once already.
 	if err := d.w.Flush(); err != nil {
-		d.err = fmt.Errorf("dead letter %s: %w", d.path, err)
-		return 0, d.err
+		return 0, d.fail(err)
 	}
 	if err := d.f.Sync(); err != nil {
-		d.err = fmt.Errorf("dead letter %s: sync: %w", d.path, err)
-		return 0, d.err
+		return 0, d.fail(fmt.Errorf("sync: %w", err))
 	}
 	if encErr != nil {
 		return n, fmt.Errorf("dead letter %s: %w", d.path, encErr)
@@ -97,13 +93,27 @@ func (d *deadLetter) write(sink string, events []Event) (int, error) {
 	return n, nil
 }
 
+// fail closes the file after a write error, so that the next spill opens it
+// again (a full disk may have room by then), and returns the error.
+func (d *deadLetter) fail(err error) error {
+	_ = d.f.Close()
+	d.f, d.w = nil, nil
+	return fmt.Errorf("dead letter %s: %w", d.path, err)
+}
+
 func (d *deadLetter) open() error {
 	if err := os.MkdirAll(filepath.Dir(d.path), 0o700); err != nil {
 		return fmt.Errorf("dead letter: %w", err)
 	}
-	f, err := os.OpenFile(d.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(d.path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("dead letter: %w", err)
+	}
+	// A process killed mid-write leaves a torn last line, which nothing can
+	// read: cut it off, so that new lines do not follow it.
+	if err := cutTornTail(f); err != nil {
+		f.Close()
+		return fmt.Errorf("dead letter %s: %w", d.path, err)
 	}
 	d.f, d.w = f, bufio.NewWriter(f)
 	return nil
@@ -126,4 +136,24 @@ func (d *deadLetter) close() error {
 		return fmt.Errorf("dead letter %s: close: %w", d.path, err)
 	}
 	return nil
+}
+
+// cutTornTail truncates f after its last newline when it does not end in
+// one. A torn line is at most one event line long, so only that much of the
+// file's end is read.
+func cutTornTail(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 || !fi.Mode().IsRegular() {
+		return err
+	}
+	size := fi.Size()
+	tail := make([]byte, min(size, MaxEventLine+1))
+	if _, err := f.ReadAt(tail, size-int64(len(tail))); err != nil {
+		return err
+	}
+	if tail[len(tail)-1] == '\n' {
+		return nil
+	}
+	// Without a newline in the tail, the whole tail is one torn line.
+	return f.Truncate(size - int64(len(tail)) + int64(bytes.LastIndexByte(tail, '\n')+1))
 }

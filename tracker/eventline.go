@@ -405,13 +405,30 @@ func (enc *lineEncoder) appendValue(dst []byte, v any, depth int) ([]byte, error
 
 // appendJSONReflect writes a value of any other type with encoding/json, after
 // naming the kinds it refuses.
+var errMarshalPanic = errors.New("marshal panicked")
+
+// marshalRecovering is json.Marshal, with a panic in a value's own
+// MarshalJSON or MarshalText turned into errMarshalPanic: a bad value must
+// not take down the worker that encodes it.
+func marshalRecovering(v any) (b []byte, err error) {
+	defer func() {
+		if recover() != nil {
+			b, err = nil, errMarshalPanic
+		}
+	}()
+	return json.Marshal(v)
+}
+
 func appendJSONReflect(dst []byte, v any) ([]byte, error) {
 	switch k := reflect.TypeOf(v).Kind(); k {
 	case reflect.Func, reflect.Chan, reflect.UnsafePointer, reflect.Complex64, reflect.Complex128:
 		return dst, encodeProblem(k.String() + " value")
 	}
-	b, err := json.Marshal(v)
+	b, err := marshalRecovering(v)
 	if err != nil {
+		if errors.Is(err, errMarshalPanic) {
+			return dst, encodeProblem(fmt.Sprintf("%T: its MarshalJSON or MarshalText method panicked", v))
+		}
 		var ue *json.UnsupportedValueError
 		var ute *json.UnsupportedTypeError
 		switch {

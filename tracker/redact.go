@@ -47,8 +47,8 @@ func (r *redactor) secret(key string) bool {
 }
 
 // match reports whether some run of key's words, run together, equals one
-// of the phrases run together: "api_key", "apiKey" and "apikey" all match
-// both "api_key" and "apikey".
+// of the phrases run together, or its plural: "api_key", "apiKey", "apikey"
+// and "apiKeys" all match both "api_key" and "apikey".
 func (r *redactor) match(key string) bool {
 	words := splitWords(key)
 	for _, ph := range r.phrases {
@@ -56,7 +56,7 @@ func (r *redactor) match(key string) bool {
 			run := ""
 			for _, w := range words[i:] {
 				run += w
-				if run == ph {
+				if run == ph || run == ph+"s" {
 					return true
 				}
 				if len(run) >= len(ph) {
@@ -69,27 +69,32 @@ func (r *redactor) match(key string) bool {
 }
 
 // splitWords lower-cases s and splits it into words at non-alphanumeric
-// bytes and at camelCase boundaries ("userAPIKey" -> user, api, key).
+// bytes, at camelCase boundaries and between letters and digits
+// ("userAPIKey2" -> user, api, key, 2).
 func splitWords(s string) []string {
 	var words []string
 	start := -1
 	isUpper := func(c byte) bool { return 'A' <= c && c <= 'Z' }
 	isLower := func(c byte) bool { return 'a' <= c && c <= 'z' }
-	isAlnum := func(c byte) bool { return isUpper(c) || isLower(c) || '0' <= c && c <= '9' || c >= 0x80 }
+	isDigit := func(c byte) bool { return '0' <= c && c <= '9' }
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !isAlnum(c) {
+		if !isUpper(c) && !isLower(c) && !isDigit(c) && c < 0x80 {
 			if start >= 0 {
 				words = append(words, strings.ToLower(s[start:i]))
 				start = -1
 			}
 			continue
 		}
-		if start >= 0 && isUpper(c) && (isLower(s[i-1]) || i+1 < len(s) && isLower(s[i+1]) && isUpper(s[i-1])) {
-			words = append(words, strings.ToLower(s[start:i]))
-			start = i
-		}
 		if start < 0 {
+			start = i
+			continue
+		}
+		// Within a word, s[i-1] is alphanumeric too.
+		p := s[i-1]
+		camel := isUpper(c) && (isLower(p) || isDigit(p) || i+1 < len(s) && isLower(s[i+1]) && isUpper(p))
+		if camel || isDigit(c) != isDigit(p) { // "userAPIKey", "password2", "v2Token"
+			words = append(words, strings.ToLower(s[start:i]))
 			start = i
 		}
 	}

@@ -29,7 +29,14 @@ func TestRedactorMatchesWholeWords(t *testing.T) {
 		{"error_category", false},
 		{"user", false},
 		{"trace_id", false},
-		{"tokens_used", false},
+		{"tokens_used", true}, // plurals match: "tokens", "secrets", "apiKeys"
+		{"password2", true},
+		{"dbPassword1", true},
+		{"secrets", true},
+		{"apiKeys", true},
+		{"cookies", true},
+		{"token_count_v2", true},
+		{"authors", false},
 		{"author", false},
 		{"duration_ms", false},
 		{"", false},
@@ -67,7 +74,8 @@ func TestSplitWords(t *testing.T) {
 		"sqlstate":    "sqlstate",
 		"X":           "x",
 		"__x__":       "x",
-		"queryText2":  "query text2",
+		"queryText2":  "query text 2",
+		"v2Token":     "v 2 token",
 	} {
 		got := ""
 		for i, w := range splitWords(in) {

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,7 +38,7 @@ type Tracker struct {
 	counters trackerCounters
 
 	closed    atomic.Bool
-	closeOnce sync.Once
+	closing   atomic.Bool // the first Close has begun
 	closeDone chan struct{}
 	closeErr  error
 }
@@ -65,7 +68,7 @@ func New(opts ...Option) (*Tracker, error) {
 			errs = errors.Join(errs, fmt.Errorf("default property %q: the key looks secret and would be redacted", k))
 			continue
 		}
-		n, reason := valueSize(v, 0)
+		n, reason := valueSize(v, 0, nil, nil)
 		if reason != "" {
 			errs = errors.Join(errs, fmt.Errorf("default property %q: %s", k, reason))
 			continue
@@ -103,8 +106,8 @@ func (w *worker) undelivered(events []Event, reason error) {
 }
 
 // Capture records e. It never blocks (but under a sink's Block overflow
-// policy, for at most its block timeout), never panics and never fails:
-// what it cannot keep it counts in Stats.
+// policy, for at most its block timeout in all), never panics and never
+// fails: what it cannot keep it counts in Stats.
 //
 // ctx is used for enrichment only (the organization, see WithOrganization):
 // delivery goes on after ctx is cancelled, so that a finished request's
@@ -179,7 +182,7 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 
 	for i, w := range t.workers {
 		if w.cfg.sampler == nil {
-			w.enqueue(ctx, &e)
+			w.enqueue(&e)
 			continue
 		}
 		keep, r := t.sampleSink(w, sinkKeyed(e, i))
@@ -188,12 +191,12 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 			continue
 		}
 		if r >= 1 {
-			w.enqueue(ctx, &e)
+			w.enqueue(&e)
 			continue
 		}
 		se := e
-		se.Properties = withProperty(e.Properties, PropSampleRate, rate*r)
-		w.enqueue(ctx, &se)
+		se.Properties = withProperty(e.Properties, PropSampleRate, sampleRate(e.Properties)*r)
+		w.enqueue(&se)
 	}
 }
 
@@ -203,7 +206,7 @@ func (t *Tracker) recoverCapture() {
 	if r := recover(); r != nil {
 		t.counters.panics.Add(1)
 		t.logLimit.do(limitPanic, func() {
-			t.log.Error().Str("panic", fmt.Sprint(r)).Msg("multitrack: recovered a panic in Capture; event dropped")
+			t.log.Error().Str("panic", describePanic(r)).Msg("multitrack: recovered a panic in Capture; event dropped")
 		})
 	}
 }
@@ -216,7 +219,7 @@ func (t *Tracker) sampleSink(w *worker, e Event) (keep bool, rate float64) {
 		if r := recover(); r != nil {
 			w.counters.panics.Add(1)
 			t.logLimit.do(limitPanic, func() {
-				t.log.Error().Str("panic", fmt.Sprint(r)).Msg("multitrack: sink sampler panicked; event not sent to that sink")
+				t.log.Error().Str("sink", w.name).Str("panic", describePanic(r)).Msg("multitrack: sink sampler panicked; event not sent to that sink")
 			})
 			keep = false
 		}
@@ -268,7 +271,8 @@ func (t *Tracker) withOrg(groups map[string]string, org string) map[string]strin
 }
 
 // resolveProperties replaces e's properties with a copy that has no secret
-// keys and has the default properties and the sample rate added.
+// keys (nested maps included) and has the default properties and the sample
+// rate added.
 func (t *Tracker) resolveProperties(e *Event, red *redactor, secrets int, rate float64) {
 	t.counters.redacted.Add(uint64(secrets))
 	p := make(map[string]any, len(t.props)+len(e.Properties)+1)
@@ -276,14 +280,102 @@ func (t *Tracker) resolveProperties(e *Event, red *redactor, secrets int, rate f
 		p[k] = v
 	}
 	for k, v := range e.Properties {
-		if secrets == 0 || !red.secret(k) {
+		if secrets == 0 {
 			p[k] = v
+		} else if !red.secret(k) {
+			p[k] = redactValue(v, red)
 		}
 	}
 	if rate < 1 {
-		p[PropSampleRate] = rate
+		p[PropSampleRate] = rate * sampleRate(e.Properties)
 	}
 	e.Properties = p
+}
+
+// redactValue returns v without the secret keys of the maps nested in it,
+// copying only what changes.
+func redactValue(v any, red *redactor) any {
+	switch x := v.(type) {
+	case map[string]any:
+		changed := false
+		for k, e := range x {
+			if red.secret(k) || !sameValue(redactValue(e, red), e) {
+				changed = true
+				break
+			}
+		}
+		if !changed {
+			return v
+		}
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if !red.secret(k) {
+				out[k] = redactValue(e, red)
+			}
+		}
+		return out
+	case map[string]string:
+		var out map[string]string
+		for k := range x {
+			if red.secret(k) {
+				if out == nil {
+					out = maps.Clone(x)
+				}
+				delete(out, k)
+			}
+		}
+		if out != nil {
+			return out
+		}
+	case []any:
+		var out []any
+		for i, e := range x {
+			if r := redactValue(e, red); !sameValue(r, e) {
+				if out == nil {
+					out = slices.Clone(x)
+				}
+				out[i] = r
+			}
+		}
+		if out != nil {
+			return out
+		}
+	}
+	return v
+}
+
+// sameValue reports whether redactValue returned its argument unchanged:
+// the same map or slice, or any other value.
+func sameValue(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		return ok && reflect.ValueOf(x).UnsafePointer() == reflect.ValueOf(y).UnsafePointer()
+	case map[string]string:
+		y, ok := b.(map[string]string)
+		return ok && reflect.ValueOf(x).UnsafePointer() == reflect.ValueOf(y).UnsafePointer()
+	case []any:
+		y, ok := b.([]any)
+		return ok && len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
+	}
+	return true
+}
+
+// sampleRate returns the rate an event was already sampled at (say, before
+// it was written to a dead-letter file and replayed), or 1.
+func sampleRate(props map[string]any) float64 {
+	var r float64
+	switch x := props[PropSampleRate].(type) {
+	case float64:
+		r = x
+	case float32:
+		r = float64(x)
+	case int64:
+		r = float64(x)
+	case int:
+		r = float64(x)
+	}
+	return validRate(r)
 }
 
 var defaultRedactor = sync.OnceValue(func() *redactor { return newRedactor(DefaultRedactedKeys()) })
@@ -364,7 +456,7 @@ func (t *Tracker) Flush(ctx context.Context) error {
 // together with the events whose delivery failed earlier in the tracker's
 // life, so that a nil error means every event kept was delivered. Errors from several sinks are
 // joined; errors.Is finds each. Close is idempotent: later calls wait for
-// the first and return its result.
+// the first (until their own ctx ends) and return its result.
 func (t *Tracker) Close(ctx context.Context) error {
 	if t == nil {
 		return nil
@@ -373,7 +465,7 @@ func (t *Tracker) Close(ctx context.Context) error {
 		t.closed.Store(true)
 		return nil
 	}
-	t.closeOnce.Do(func() {
+	if t.closing.CompareAndSwap(false, true) {
 		t.closed.Store(true)
 		var g multierror.Group
 		for _, w := range t.workers {
@@ -388,7 +480,12 @@ func (t *Tracker) Close(ctx context.Context) error {
 			t.log.Error().Err(err).Msg("multitrack: close")
 		}
 		close(t.closeDone)
-	})
-	<-t.closeDone
-	return t.closeErr
+		return t.closeErr
+	}
+	select {
+	case <-t.closeDone:
+		return t.closeErr
+	case <-ctx.Done():
+		return fmt.Errorf("tracker: waiting for another Close: %w", ctx.Err())
+	}
 }

@@ -30,8 +30,8 @@ type valueError struct {
 func (e *valueError) Error() string { return fmt.Sprintf("property %q: %s", e.key, e.reason) }
 
 // checkEvent validates e cheaply on the caller's goroutine and returns the
-// approximate size of its JSON encoding and how many of its property keys
-// are secret. Common value types cost a type switch each; other types are
+// approximate size of its JSON encoding and how many of its property keys,
+// at any depth of nested maps, are secret. Common value types cost a type switch each; other types are
 // walked with reflect, without encoding.
 func checkEvent(e *Event, red *redactor) (size, secrets int, err *valueError) {
 	size = 96 + len(e.Name) + len(e.DistinctID) + len(e.UUID)
@@ -39,7 +39,7 @@ func checkEvent(e *Event, red *redactor) (size, secrets int, err *valueError) {
 		size += len(k) + len(v) + 6
 	}
 	for k, v := range e.Properties {
-		n, reason := valueSize(v, 0)
+		n, reason := valueSize(v, 0, red, &secrets)
 		if reason != "" {
 			return 0, 0, &valueError{key: k, reason: reason}
 		}
@@ -52,8 +52,9 @@ func checkEvent(e *Event, red *redactor) (size, secrets int, err *valueError) {
 }
 
 // valueSize returns the approximate encoded size of v, or why v cannot be
-// encoded as JSON.
-func valueSize(v any, depth int) (int, string) {
+// encoded as JSON. With a redactor, it adds to *secrets the keys of nested
+// maps (map[string]any, map[string]string) that are secret.
+func valueSize(v any, depth int, red *redactor, secrets *int) (int, string) {
 	if depth > maxDepth {
 		return 0, fmt.Sprintf("nested deeper than %d levels (a cycle?)", maxDepth)
 	}
@@ -74,6 +75,8 @@ func valueSize(v any, depth int) (int, string) {
 		return 32, ""
 	case json.Number:
 		return len(x), ""
+	case json.RawMessage:
+		return len(x), ""
 	case []byte:
 		return len(x)*4/3 + 4, ""
 	case []string:
@@ -86,12 +89,15 @@ func valueSize(v any, depth int) (int, string) {
 		n := 2
 		for k, s := range x {
 			n += len(k) + len(s) + 6
+			if red != nil && red.secret(k) {
+				*secrets++
+			}
 		}
 		return n, ""
 	case []any:
 		n := 2
 		for _, e := range x {
-			m, r := valueSize(e, depth+1)
+			m, r := valueSize(e, depth+1, red, secrets)
 			if r != "" {
 				return 0, r
 			}
@@ -101,11 +107,14 @@ func valueSize(v any, depth int) (int, string) {
 	case map[string]any:
 		n := 2
 		for k, e := range x {
-			m, r := valueSize(e, depth+1)
+			m, r := valueSize(e, depth+1, red, secrets)
 			if r != "" {
 				return 0, r
 			}
 			n += len(k) + 4 + m
+			if red != nil && red.secret(k) {
+				*secrets++
+			}
 		}
 		return n, ""
 	case json.Marshaler, encoding.TextMarshaler:
@@ -135,6 +144,11 @@ func reflectSize(v reflect.Value, depth int) (int, string) {
 	}
 	t := v.Type()
 	if t.Implements(marshalerType) || t.Implements(textMarshalerType) {
+		// It encodes itself; a failure surfaces in the sink. A byte-slice
+		// kind (a json.RawMessage-like type) is sized by its length.
+		if v.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
+			return v.Len() + 2, ""
+		}
 		return 32, ""
 	}
 	switch v.Kind() {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
+
+	"github.com/hashicorp/go-multierror"
 )
 
 // worker owns one sink: a bounded queue that Capture appends to without
@@ -27,22 +30,24 @@ type worker struct {
 	wake   chan struct{} // capacity 1
 	exited chan struct{} // closed when run returns
 
-	mu        sync.Mutex
-	ring      []Event // grows up to cfg.queueSize
-	head, n   int
-	inflight  int           // events taken by the worker and not yet accounted for
-	pushed    uint64        // events ever put in the ring
-	done      uint64        // events ever taken out of the ring and accounted for
-	flushReq  uint64        // Flush wants done, then the sink flushed, up to here
-	flushed   uint64        // the sink has been flushed after done reached this
-	flushErr  error         // the error of the last sink flush
-	progress  chan struct{} // closed and replaced when done or flushed advance
-	space     chan struct{} // closed and replaced when events leave the ring
-	closing   bool          // Close has begun: no more events are accepted
-	abandoned bool          // Close's deadline passed: write nothing more
-	lateClose bool          // Close gave up waiting for a Write: close the sink when it returns
-	lastErr   error         // the last reason events were not delivered
-	finished  bool          // the worker has decided about lateClose and is exiting
+	mu           sync.Mutex
+	ring         []Event // grows up to cfg.queueSize
+	head, n      int
+	inflight     int           // events taken by the worker and not yet accounted for
+	pushed       uint64        // events ever put in the ring
+	done         uint64        // events ever taken out of the ring and accounted for
+	flushWant    uint64        // Flush calls so far: each asks for a sink flush of its own
+	flushTarget  uint64        // pushed at the latest Flush call
+	flushDone    uint64        // the Flush calls the last sink flush answered
+	flushErr     error         // that sink flush's error
+	progress     chan struct{} // closed and replaced when done or flushDone advance
+	space        chan struct{} // closed and replaced when events leave the ring
+	closing      bool          // Close has begun: no more events are accepted
+	abandoned    bool          // Close's deadline passed: write nothing more
+	lateClose    bool          // Close gave up waiting for a Write: close the sink when it returns
+	finished     bool          // the worker has decided about lateClose and is exiting
+	lastErr      error         // the last reason events were not delivered
+	abandonCause error         // why Close abandoned the queue: its context's error
 }
 
 func newWorker(t *Tracker, spec sinkSpec) *worker {
@@ -69,8 +74,10 @@ func (w *worker) signal() {
 }
 
 // enqueue puts e in the queue, or drops it as the overflow policy says. It
-// waits only under the Block policy, at most the block timeout.
-func (w *worker) enqueue(ctx context.Context, e *Event) {
+// waits only under the Block policy, at most the block timeout in all (the
+// caller's context plays no part: delivery does not depend on it).
+func (w *worker) enqueue(e *Event) {
+	var timer *time.Timer
 	w.mu.Lock()
 	for {
 		if w.closing {
@@ -91,9 +98,20 @@ func (w *worker) enqueue(ctx context.Context, e *Event) {
 			w.t.logDrop(w.name)
 			continue
 		case Block:
-			if w.waitForSpace(ctx) {
-				continue
+			if timer == nil {
+				timer = time.NewTimer(w.cfg.blockTimeout)
+				defer timer.Stop()
 			}
+			space := w.space
+			w.mu.Unlock()
+			w.signal()
+			select {
+			case <-space:
+				w.mu.Lock()
+				continue
+			case <-timer.C:
+			}
+			w.mu.Lock()
 		}
 		w.mu.Unlock()
 		w.counters.queueFull.Add(1)
@@ -113,30 +131,6 @@ func (w *worker) enqueue(ctx context.Context, e *Event) {
 	}
 }
 
-// waitForSpace waits, with w.mu held and returned held, until the worker
-// takes events out of the ring, the block timeout passes or ctx ends. It
-// reports whether there may be room.
-func (w *worker) waitForSpace(ctx context.Context) bool {
-	space := w.space
-	w.mu.Unlock()
-	w.signal()
-	timer := time.NewTimer(w.cfg.blockTimeout)
-	defer timer.Stop()
-	var cancelled <-chan struct{}
-	if ctx != nil {
-		cancelled = ctx.Done()
-	}
-	ok := false
-	select {
-	case <-space:
-		ok = true
-	case <-timer.C:
-	case <-cancelled:
-	}
-	w.mu.Lock()
-	return ok
-}
-
 // grow doubles the ring, up to the queue size, keeping the order.
 func (w *worker) grow() {
 	size := max(2*len(w.ring), 64)
@@ -148,23 +142,27 @@ func (w *worker) grow() {
 	w.ring, w.head = ring, 0
 }
 
-// takeLocked moves up to max events from the ring into batch.
+// takeLocked moves up to max events from the ring into batch, and wakes
+// Captures waiting for room.
 func (w *worker) takeLocked(batch []Event, max int) []Event {
+	if w.n == 0 {
+		return batch
+	}
 	for w.n > 0 && len(batch) < max {
 		batch = append(batch, w.ring[w.head])
 		w.ring[w.head] = Event{} // let the maps be collected
 		w.head = (w.head + 1) % len(w.ring)
 		w.n--
 	}
+	close(w.space)
+	w.space = make(chan struct{})
 	return batch
 }
 
-// broadcastLocked wakes Flush waiters (progress) and blocked Captures (space).
-func (w *worker) broadcastLocked() {
+// progressLocked wakes Flush waiters.
+func (w *worker) progressLocked() {
 	close(w.progress)
 	w.progress = make(chan struct{})
-	close(w.space)
-	w.space = make(chan struct{})
 }
 
 func (w *worker) queued() int {
@@ -191,7 +189,7 @@ func (w *worker) run() {
 	}
 }
 
-// drain writes everything queued, then flushes the sink if Flush asked. It
+// drain writes everything queued, flushing the sink when Flush asked. It
 // reports false when the worker should stop.
 func (w *worker) drain(batch *[]Event) bool {
 	for {
@@ -200,13 +198,13 @@ func (w *worker) drain(batch *[]Event) bool {
 			w.mu.Unlock()
 			return false
 		}
-		if w.flushReq > w.flushed && w.done >= w.flushReq {
-			upTo := w.done
+		if w.flushWant > w.flushDone && w.done >= w.flushTarget {
+			want := w.flushWant
 			w.mu.Unlock()
 			err := w.flushSink()
 			w.mu.Lock()
-			w.flushed, w.flushErr = upTo, err
-			w.broadcastLocked()
+			w.flushDone, w.flushErr = want, err
+			w.progressLocked()
 			w.mu.Unlock()
 			continue
 		}
@@ -219,13 +217,13 @@ func (w *worker) drain(batch *[]Event) bool {
 			w.mu.Lock()
 			w.inflight = 0
 			w.done += uint64(n)
-			w.broadcastLocked()
+			w.progressLocked()
 			w.mu.Unlock()
 			continue
 		}
 		if w.closing {
-			w.flushed = w.done // Close flushes the sink itself
-			w.broadcastLocked()
+			w.flushDone, w.flushErr = w.flushWant, nil // Close flushes the sink itself
+			w.progressLocked()
 			w.mu.Unlock()
 			return false
 		}
@@ -285,35 +283,45 @@ func (w *worker) flushSink() error {
 
 var errPanic = errors.New("panic")
 
-// call runs one of the sink's methods, turning a panic into an error.
+// call runs one of the sink's methods, turning a panic into an error that
+// names the panic's type but not its value, which may hold event data.
 func (w *worker) call(method string, f func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			w.counters.panics.Add(1)
-			err = fmt.Errorf("sink %q: %s: %w: %v", w.name, method, errPanic, r)
+			err = fmt.Errorf("sink %q: %s: %w: %s", w.name, method, errPanic, describePanic(r))
 		}
 	}()
 	return f()
 }
 
+// describePanic says what a recovered panic was without its value (which
+// may carry event data), except for runtime errors, whose text is the
+// runtime's own ("invalid memory address …").
+func describePanic(r any) string {
+	if re, ok := r.(runtime.Error); ok {
+		return re.Error()
+	}
+	return fmt.Sprintf("a value of type %T", r)
+}
+
 // flush waits until every event pushed before the call is accounted for and
-// the sink, if it is a Flusher, has been flushed.
+// the sink, if it is a Flusher, has been flushed after that.
 func (w *worker) flush(ctx context.Context) error {
 	w.mu.Lock()
-	target := w.pushed
-	if target > w.flushReq {
-		w.flushReq = target
-	}
+	w.flushWant++
+	want := w.flushWant
+	w.flushTarget = w.pushed
 	w.mu.Unlock()
 	w.signal()
 	for {
 		w.mu.Lock()
-		if w.flushed >= target {
+		if w.flushDone >= want {
 			err := w.flushErr
 			w.mu.Unlock()
 			return err
 		}
-		if w.abandoned || (w.closing && w.exitedLocked()) {
+		if w.abandoned || w.finished {
 			w.mu.Unlock()
 			return ErrClosed
 		}
@@ -327,15 +335,6 @@ func (w *worker) flush(ctx context.Context) error {
 	}
 }
 
-func (w *worker) exitedLocked() bool {
-	select {
-	case <-w.exited:
-		return true
-	default:
-		return false
-	}
-}
-
 // closeLate runs as the worker exits: when Close gave up waiting for a Write
 // that ignored its cancelled context, the sink is closed once that Write
 // returns, so that it can still release what it holds. Events it reports
@@ -345,6 +344,7 @@ func (w *worker) closeLate() {
 	w.mu.Lock()
 	late := w.lateClose
 	w.finished = true
+	w.progressLocked()
 	w.mu.Unlock()
 	if !late {
 		return
@@ -356,90 +356,123 @@ func (w *worker) closeLate() {
 	}
 }
 
-// closeGrace is how long Close waits, after its deadline, for a Write that
-// honours its cancelled context to return.
+// closeGrace bounds how long Close waits, once it has cancelled a Write at
+// its deadline, for that Write to return. When ctx has a deadline, writes
+// are cancelled that much before it, so that Close still returns by it.
 const closeGrace = 100 * time.Millisecond
 
-// shutdown drains the queue into the sink until ctx ends, then closes the
-// sink. Events still queued at the deadline are counted, dead-lettered and
-// reported in the error.
+// shutdown drains the queue into the sink and closes it, within ctx. What
+// the sink did not get, or failed to deliver over the tracker's life, is
+// reported in one *UndeliveredError.
 func (w *worker) shutdown(ctx context.Context) error {
-	rest, err := w.drainOrAbandon(ctx)
-	// Events whose delivery failed (a Write error or panic, a sink
-	// reporting what it never got acknowledged), over the tracker's life,
-	// are named in Close's error too, with where they went.
+	errs := w.drainAndClose(ctx)
 	c := &w.counters
-	if lost := c.failed.Load() + c.undelivered.Load(); lost > 0 {
-		w.mu.Lock()
-		reason := w.lastErr
-		w.mu.Unlock()
-		spilled := c.deadLettered.Load() - uint64(rest)
-		err = errors.Join(&UndeliveredError{Sink: w.name, Count: int(lost), DeadLettered: int(spilled), DeadLetterPath: w.t.deadLetterPath(), Err: reason}, err)
+	lost := c.failed.Load() + c.undelivered.Load() + c.shutdownDeadline.Load()
+	if lost == 0 {
+		return errs.ErrorOrNil()
 	}
-	return err
+	w.mu.Lock()
+	reason := w.lastErr
+	if c.shutdownDeadline.Load() > 0 {
+		reason = errors.Join(w.abandonCause, reason)
+	}
+	w.mu.Unlock()
+	ue := &UndeliveredError{
+		Sink:           w.name,
+		Count:          int(lost),
+		DeadLettered:   int(c.deadLettered.Load()),
+		DeadLetterPath: w.t.deadLetterPath(),
+		Err:            reason,
+	}
+	return multierror.Append(ue, errs.WrappedErrors()...)
 }
 
-// drainOrAbandon delivers the queue and closes the sink, or, when ctx ends
-// first, takes what is still queued; it returns how many events it took.
-func (w *worker) drainOrAbandon(ctx context.Context) (int, error) {
-	rest := 0
+// drainAndClose delivers the queue and closes the sink; when ctx's deadline
+// comes first, it takes what is still queued (counted and dead-lettered),
+// cancels the Write under way, and closes the sink if that Write returns.
+func (w *worker) drainAndClose(ctx context.Context) *multierror.Error {
+	var errs *multierror.Error
 	w.mu.Lock()
 	w.closing = true
-	w.broadcastLocked() // release Captures blocked for space
+	close(w.space) // release Captures blocked for room: they see closing
+	w.space = make(chan struct{})
 	w.mu.Unlock()
 	w.signal()
 
-	var errs []error
+	soft, grace := ctx, closeGrace
+	if deadline, ok := ctx.Deadline(); ok {
+		grace = min(closeGrace, time.Until(deadline)/10)
+		var cancel context.CancelFunc
+		soft, cancel = context.WithDeadline(ctx, deadline.Add(-grace))
+		defer cancel()
+	}
 	select {
 	case <-w.exited:
-	case <-ctx.Done():
+	case <-soft.Done():
+		cause := ctx.Err()
+		if cause == nil { // the soft deadline, just before ctx's
+			cause = context.DeadlineExceeded
+		}
 		w.mu.Lock()
 		w.abandoned = true
-		taken := w.takeLocked(nil, w.n)
-		w.done += uint64(len(taken))
-		w.broadcastLocked()
+		w.abandonCause = cause
+		rest := w.takeLocked(nil, w.n)
+		w.done += uint64(len(rest))
+		w.progressLocked()
 		w.mu.Unlock()
 		w.cancel()
-		timer := time.NewTimer(closeGrace)
+		if len(rest) > 0 {
+			w.counters.shutdownDeadline.Add(uint64(len(rest)))
+			w.t.spill(w, rest)
+		}
+		timer := time.NewTimer(max(grace, time.Millisecond))
 		select {
 		case <-w.exited:
 		case <-timer.C:
 		}
 		timer.Stop()
-		rest = len(taken)
-		if len(taken) > 0 {
-			w.counters.shutdownDeadline.Add(uint64(len(taken)))
-			spilled := w.t.spill(w, taken)
-			errs = append(errs, &UndeliveredError{Sink: w.name, Count: len(taken), DeadLettered: spilled, DeadLetterPath: w.t.deadLetterPath(), Err: ctx.Err()})
-		}
 		w.mu.Lock()
-		finished := w.finished
-		inflight := w.inflight
+		finished, inflight := w.finished, w.inflight
 		w.lateClose = !finished
 		w.mu.Unlock()
-		if finished {
-			<-w.exited
-		} else {
-			errs = append(errs, fmt.Errorf("sink %q: Write of %d events still running after the deadline; the sink will be closed when it returns: %w", w.name, inflight, ctx.Err()))
-			return rest, errors.Join(errs...)
+		if !finished {
+			return multierror.Append(errs, fmt.Errorf("sink %q: Write of %d %s still running after the deadline; the sink will be closed when it returns: %w", w.name, inflight, plural(inflight, "event", "events"), cause))
 		}
+		<-w.exited
 	}
 	w.cancel()
-	err := w.call("Close", func() error { return w.sink.Close(ctx) })
-	if err != nil {
-		if !errors.Is(err, errPanic) {
-			err = fmt.Errorf("sink %q: close: %w", w.name, err)
-		}
-		errs = append(errs, err)
+	if err := w.closeSink(ctx); err != nil {
+		errs = multierror.Append(errs, err)
 	}
-	return rest, errors.Join(errs...)
+	return errs
+}
+
+// closeSink calls the sink's Close, and stops waiting for it when ctx ends
+// (the call goes on and ends when the sink's Close returns).
+func (w *worker) closeSink(ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() { done <- w.call("Close", func() error { return w.sink.Close(ctx) }) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		select {
+		case err = <-done:
+		default:
+			return fmt.Errorf("sink %q: Close still running after the deadline: %w", w.name, ctx.Err())
+		}
+	}
+	if err != nil && !errors.Is(err, errPanic) {
+		err = fmt.Errorf("sink %q: close: %w", w.name, err)
+	}
+	return err
 }
 
 // UndeliveredError, in Close's error, reports a sink's events that were not
-// delivered: those still queued at Close's deadline (Err is the context's
-// error), and those whose delivery failed during the tracker's life, in a
-// Write or as reported by the sink (Err is the last such error). errors.Is
-// finds the cause through it.
+// delivered: those still queued at Close's deadline, and those whose
+// delivery failed during the tracker's life, in a Write or as reported by
+// the sink. errors.Is finds the causes through it: the context's error when
+// the deadline cut delivery short, and the last delivery error.
 type UndeliveredError struct {
 	Sink           string // the sink's name
 	Count          int    // events not delivered
@@ -453,7 +486,7 @@ func (e *UndeliveredError) Error() string {
 	switch {
 	case e.DeadLetterPath == "":
 		s += " (lost: no dead-letter file configured)"
-	case e.DeadLettered == e.Count:
+	case e.DeadLettered >= e.Count:
 		s += fmt.Sprintf(" (all written to dead letter %s)", e.DeadLetterPath)
 	default:
 		s += fmt.Sprintf(" (%d written to dead letter %s, %d lost)", e.DeadLettered, e.DeadLetterPath, e.Count-e.DeadLettered)

@@ -165,14 +165,16 @@ func (s *Sink) SetUndelivered(f tracker.UndeliveredFunc) {
 // in the returned error (matching tracker.ErrUnencodable); the others are
 // written. When the file cannot be written (disk full, a directory gone),
 // the file is cut back to where it was, so that none of the batch is in it,
-// and the error names the path; the next Write tries again, reopening the
-// file if need be.
+// and the error, naming the path, stands for the whole batch (nothing of it
+// is reported to the UndeliveredFunc); the next Write tries again, reopening
+// the file if need be.
 func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	if err := s.lock(ctx); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
-	var errs []error
+	var bad []error // why events could not be encoded
+	var badAt []int // where they are in events
 	encoded := 0
 	if cap(s.pending) > maxRetained {
 		s.pending = nil
@@ -181,25 +183,29 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	for i := range events {
 		var err error
 		if s.pending, err = tracker.AppendEventLine(s.pending, &events[i]); err != nil {
-			err = fmt.Errorf("file sink %s: event %q not written: %w", s.path, events[i].Name, err)
-			if s.undelivered != nil {
-				s.undelivered(events[i:i+1], err)
-			} else {
-				errs = append(errs, err)
-			}
+			bad = append(bad, fmt.Errorf("file sink %s: event %q not written: %w", s.path, events[i].Name, err))
+			badAt = append(badAt, i)
 			continue
 		}
 		encoded++
 	}
 	if err := s.writeBatch(); err != nil {
-		return errors.Join(append(errs, fmt.Errorf("file sink %s: %d events not written: %w", s.path, encoded, err))...)
+		return errors.Join(append(bad, fmt.Errorf("file sink %s: %d events not written: %w", s.path, encoded, err))...)
 	}
 	if s.cfg.sync == SyncAlways {
 		if err := s.fsync(false); err != nil {
-			return errors.Join(append(errs, fmt.Errorf("file sink %s: %w", s.path, err))...)
+			return errors.Join(append(bad, fmt.Errorf("file sink %s: %w", s.path, err))...)
 		}
 	}
-	return errors.Join(errs...)
+	// The batch is written: the events that could not be encoded are the
+	// only ones not delivered.
+	if s.undelivered == nil {
+		return errors.Join(bad...)
+	}
+	for k, i := range badAt {
+		s.undelivered(events[i:i+1], bad[k])
+	}
+	return nil
 }
 
 // writeBatch writes the pending lines, after a rotation if they would take

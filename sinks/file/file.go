@@ -67,6 +67,7 @@ func New(path string, opts ...Option) (*Sink, error) {
 		maxSizeMB:  DefaultMaxSizeMB,
 		maxBackups: DefaultMaxBackups,
 		syncPeriod: SyncPeriod,
+		fsync:      (*os.File).Sync,
 	}
 	for _, o := range opts {
 		o(&c)
@@ -194,7 +195,14 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	}
 	if s.cfg.sync == SyncAlways {
 		if err := s.fsync(false); err != nil {
-			return errors.Join(append(bad, fmt.Errorf("file sink %s: %w", s.path, err))...)
+			// Failed as a whole, the batch must not stay in the file: the
+			// tracker dead-letters it.
+			if terr := s.cutBack(s.size - int64(len(s.pending))); terr != nil {
+				err = fmt.Errorf("%w (and %v)", err, terr)
+			} else {
+				s.size -= int64(len(s.pending))
+			}
+			return errors.Join(append(bad, fmt.Errorf("file sink %s: %d events not written: %w", s.path, encoded, err))...)
 		}
 	}
 	// The batch is written: the events that could not be encoded are the
@@ -232,11 +240,20 @@ func (s *Sink) writeBatch() error {
 		return nil
 	}
 	if n > 0 && s.regular {
-		if terr := s.f.Truncate(s.size); terr != nil {
-			err = fmt.Errorf("%w (and cutting the file back to its last complete line: %v)", err, terr)
+		if terr := s.cutBack(s.size); terr != nil {
+			err = fmt.Errorf("%w (and %v)", err, terr)
 		}
 	}
 	return err
+}
+
+// cutBack truncates the file to size, the end of its last complete line,
+// after a batch failed.
+func (s *Sink) cutBack(size int64) error {
+	if err := s.f.Truncate(size); err != nil {
+		return fmt.Errorf("cutting the file back to its last complete line: %w", err)
+	}
+	return nil
 }
 
 // fsync syncs the file; unless force, only when it was written to since the
@@ -246,7 +263,7 @@ func (s *Sink) fsync(force bool) error {
 	if !s.regular || s.f == nil || !force && !s.dirty {
 		return nil
 	}
-	if err := s.f.Sync(); err != nil {
+	if err := s.cfg.fsync(s.f); err != nil {
 		return err
 	}
 	s.dirty = false
@@ -273,7 +290,7 @@ func (s *Sink) syncLoop() {
 		if !dirty || f == nil {
 			continue
 		}
-		if err := f.Sync(); err != nil {
+		if err := s.cfg.fsync(f); err != nil {
 			// Mark it again: the next tick, Flush or Close tries again, and
 			// they report the error.
 			s.mu.Lock()

@@ -169,6 +169,7 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	var bad []badEvent
 	written := 0 // events whose lines the writer has taken whole
 	from := 0    // the first event whose line is not yet with the writer
+	taken := 0   // lines the failed write took whole, from there on
 	var werr error
 	s.buf = s.buf[:0]
 	for i := range events {
@@ -192,7 +193,7 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 			n, err := s.flush()
 			written += n
 			if err != nil {
-				werr = err
+				werr, taken = err, n
 				break
 			}
 			from = i + 1
@@ -201,7 +202,7 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	if werr == nil && len(s.buf) > 0 {
 		n, err := s.flush()
 		written += n
-		werr = err
+		werr, taken = err, n
 	}
 	if werr != nil && written == 0 {
 		// Nothing of the batch was written: the error stands for all of it.
@@ -216,7 +217,7 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 		}
 	}
 	if werr != nil {
-		lost := notWritten(events, from, written, bad)
+		lost := notWritten(events, from, taken, bad)
 		if s.undelivered != nil {
 			s.undelivered(lost, werr)
 		} else {
@@ -240,28 +241,19 @@ func badErrors(bad []badEvent) []error {
 	return errs
 }
 
-// notWritten returns the events from index from on that were neither
-// written whole nor bad, after a write error: the writer took the first
-// written-so-far lines of the batch, and lines are written in order.
-func notWritten(events []tracker.Event, from, written int, bad []badEvent) []tracker.Event {
-	// written counts the events before from, and then the first lines
-	// taken from the failed write.
-	skip := written
-	for i := range from {
-		if !isBad(bad, i) {
-			skip--
-		}
-	}
+// notWritten returns, after a write error, the events from index from on
+// that are not bad and not among the first taken ones: the lines of the
+// failed write that the writer took whole.
+func notWritten(events []tracker.Event, from, taken int, bad []badEvent) []tracker.Event {
 	var lost []tracker.Event
 	for i := from; i < len(events); i++ {
-		if isBad(bad, i) {
-			continue
+		switch {
+		case isBad(bad, i):
+		case taken > 0:
+			taken--
+		default:
+			lost = append(lost, events[i])
 		}
-		if skip > 0 {
-			skip--
-			continue
-		}
-		lost = append(lost, events[i])
 	}
 	return lost
 }

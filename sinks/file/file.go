@@ -67,6 +67,7 @@ func New(path string, opts ...Option) (*Sink, error) {
 		maxSizeMB:  DefaultMaxSizeMB,
 		maxBackups: DefaultMaxBackups,
 		syncPeriod: SyncPeriod,
+		fsync:      (*os.File).Sync,
 	}
 	for _, o := range opts {
 		o(&c)
@@ -165,14 +166,16 @@ func (s *Sink) SetUndelivered(f tracker.UndeliveredFunc) {
 // in the returned error (matching tracker.ErrUnencodable); the others are
 // written. When the file cannot be written (disk full, a directory gone),
 // the file is cut back to where it was, so that none of the batch is in it,
-// and the error names the path; the next Write tries again, reopening the
-// file if need be.
+// and the error, naming the path, stands for the whole batch (nothing of it
+// is reported to the UndeliveredFunc); the next Write tries again, reopening
+// the file if need be.
 func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	if err := s.lock(ctx); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
-	var errs []error
+	var bad []error // why events could not be encoded
+	var badAt []int // where they are in events
 	encoded := 0
 	if cap(s.pending) > maxRetained {
 		s.pending = nil
@@ -181,25 +184,36 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	for i := range events {
 		var err error
 		if s.pending, err = tracker.AppendEventLine(s.pending, &events[i]); err != nil {
-			err = fmt.Errorf("file sink %s: event %q not written: %w", s.path, events[i].Name, err)
-			if s.undelivered != nil {
-				s.undelivered(events[i:i+1], err)
-			} else {
-				errs = append(errs, err)
-			}
+			bad = append(bad, fmt.Errorf("file sink %s: event %q not written: %w", s.path, events[i].Name, err))
+			badAt = append(badAt, i)
 			continue
 		}
 		encoded++
 	}
 	if err := s.writeBatch(); err != nil {
-		return errors.Join(append(errs, fmt.Errorf("file sink %s: %d events not written: %w", s.path, encoded, err))...)
+		return errors.Join(append(bad, fmt.Errorf("file sink %s: %d events not written: %w", s.path, encoded, err))...)
 	}
 	if s.cfg.sync == SyncAlways {
 		if err := s.fsync(false); err != nil {
-			return errors.Join(append(errs, fmt.Errorf("file sink %s: %w", s.path, err))...)
+			// Failed as a whole, the batch must not stay in the file: the
+			// tracker dead-letters it.
+			if terr := s.cutBack(s.size - int64(len(s.pending))); terr != nil {
+				err = fmt.Errorf("%w (and %v)", err, terr)
+			} else {
+				s.size -= int64(len(s.pending))
+			}
+			return errors.Join(append(bad, fmt.Errorf("file sink %s: %d events not written: %w", s.path, encoded, err))...)
 		}
 	}
-	return errors.Join(errs...)
+	// The batch is written: the events that could not be encoded are the
+	// only ones not delivered.
+	if s.undelivered == nil {
+		return errors.Join(bad...)
+	}
+	for k, i := range badAt {
+		s.undelivered(events[i:i+1], bad[k])
+	}
+	return nil
 }
 
 // writeBatch writes the pending lines, after a rotation if they would take
@@ -226,11 +240,20 @@ func (s *Sink) writeBatch() error {
 		return nil
 	}
 	if n > 0 && s.regular {
-		if terr := s.f.Truncate(s.size); terr != nil {
-			err = fmt.Errorf("%w (and cutting the file back to its last complete line: %v)", err, terr)
+		if terr := s.cutBack(s.size); terr != nil {
+			err = fmt.Errorf("%w (and %v)", err, terr)
 		}
 	}
 	return err
+}
+
+// cutBack truncates the file to size, the end of its last complete line,
+// after a batch failed.
+func (s *Sink) cutBack(size int64) error {
+	if err := s.f.Truncate(size); err != nil {
+		return fmt.Errorf("cutting the file back to its last complete line: %w", err)
+	}
+	return nil
 }
 
 // fsync syncs the file; unless force, only when it was written to since the
@@ -240,7 +263,7 @@ func (s *Sink) fsync(force bool) error {
 	if !s.regular || s.f == nil || !force && !s.dirty {
 		return nil
 	}
-	if err := s.f.Sync(); err != nil {
+	if err := s.cfg.fsync(s.f); err != nil {
 		return err
 	}
 	s.dirty = false
@@ -267,7 +290,7 @@ func (s *Sink) syncLoop() {
 		if !dirty || f == nil {
 			continue
 		}
-		if err := f.Sync(); err != nil {
+		if err := s.cfg.fsync(f); err != nil {
 			// Mark it again: the next tick, Flush or Close tries again, and
 			// they report the error.
 			s.mu.Lock()

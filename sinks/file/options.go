@@ -2,6 +2,7 @@ package file
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"time"
 )
@@ -66,7 +67,8 @@ type config struct {
 	sync       Sync
 	maxSizeMB  int
 	maxBackups int
-	syncPeriod time.Duration // SyncPeriod; shorter in tests
+	syncPeriod time.Duration        // SyncPeriod; shorter in tests
+	fsync      func(*os.File) error // (*os.File).Sync; failing in tests
 }
 
 // Option configures a Sink.

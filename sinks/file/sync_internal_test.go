@@ -2,7 +2,10 @@ package file
 
 import (
 	"context"
+	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,5 +63,52 @@ func TestIntervalSync(t *testing.T) {
 	write(never)
 	if err := never.Flush(context.Background()); err != nil || !never.isDirty() {
 		t.Fatalf("SyncNever: Flush %v, dirty %v; want no fsync", err, never.isDirty())
+	}
+}
+
+// TestFailedFsyncLeavesNoPartOfTheBatch: under SyncAlways, a Write whose
+// fsync fails returns an error, so the tracker dead-letters the batch; the
+// batch must then not be in the file as well.
+func TestFailedFsyncLeavesNoPartOfTheBatch(t *testing.T) {
+	eio := errors.New("input/output error")
+	failing := false
+	fsyncFails := func(c *config) {
+		c.fsync = func(f *os.File) error {
+			if failing {
+				return eio
+			}
+			return f.Sync()
+		}
+	}
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	s, err := New(path, WithSync(SyncAlways), fsyncFails)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	write := func(name string) error {
+		return s.Write(context.Background(), []tracker.Event{{Name: name}, {Name: name}})
+	}
+	if err := write("kept"); err != nil {
+		t.Fatal(err)
+	}
+	failing = true
+	if err := write("failed"); !errors.Is(err, eio) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Write with a failing fsync: %v", err)
+	}
+	failing = false
+	if err := write("after"); err != nil {
+		t.Fatal(err)
+	}
+	events, warnings, err := tracker.ReadEventFile(path)
+	if err != nil || len(warnings) > 0 {
+		t.Fatal(err, warnings)
+	}
+	var names []string
+	for _, e := range events {
+		names = append(names, e.Name)
+	}
+	if got := strings.Join(names, " "); got != "kept kept after after" {
+		t.Fatalf("file holds %q, want the failed batch cut out", got)
 	}
 }

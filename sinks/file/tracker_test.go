@@ -359,3 +359,45 @@ func BenchmarkSinkWrite(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+// TestTrackerUnencodableEventInAFailedBatch: when the file cannot be
+// written, a batch holding an event the sink cannot encode fails as a whole,
+// and that event is accounted for once, not also reported undelivered.
+func TestTrackerUnencodableEventInAFailedBatch(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full")
+	}
+	full, err := file.New("/dev/full")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := filepath.Join(t.TempDir(), "dead.jsonl")
+	tr, err := tracker.New(
+		tracker.WithSink("full", full, tracker.WithBatchSize(100), tracker.WithFlushInterval(time.Hour)),
+		tracker.WithDeadLetter(dead),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 4
+	for i := range n {
+		e := ev(i)
+		if i == 0 {
+			e.Properties = map[string]any{"custom": failingMarshaler{}}
+		}
+		tr.Capture(context.Background(), e)
+	}
+	err = tr.Close(context.Background()) // one batch: the worker wakes only for Close
+	var ue *tracker.UndeliveredError
+	if !errors.As(err, &ue) || ue.Count != n || ue.DeadLettered != n-1 {
+		t.Fatalf("Close: %v", err)
+	}
+	st := tr.Stats()
+	fs := st.Sinks["full"]
+	if fs.Failed+fs.Undelivered != n || st.DeadLetterErrors != 1 || fs.DeadLettered != n-1 {
+		t.Fatalf("stats %+v, sink %+v: want %d events failed once, the unencodable one not dead-lettered", st, fs, n)
+	}
+	if ids := readIDs(t, dead); len(ids) != n-1 || slices.Contains(ids, ev(0).UUID) {
+		t.Fatalf("dead letter holds %v", ids)
+	}
+}

@@ -15,7 +15,8 @@ import (
 type ledger struct {
 	mu      sync.Mutex
 	byUUID  map[string]ledgerEntry
-	n       int
+	n       int       // events tracked (not yet taken)
+	open    int       // events added and not yet settled: tracked, or taken and being reported
 	seq     uint64    // sequence number of the last event added
 	waiters []*waiter // few: Flush and Close
 }
@@ -55,6 +56,7 @@ func (l *ledger) add(uuids []string, events []tracker.Event) {
 			l.byUUID[u] = ledgerEntry{first: it}
 		}
 		l.n++
+		l.open++
 	}
 }
 
@@ -84,6 +86,7 @@ func (l *ledger) take(u string, outcome *atomic.Uint64) (ev tracker.Event, seq u
 func (l *ledger) settle(seq uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.open--
 	if len(l.waiters) == 0 {
 		return
 	}
@@ -112,6 +115,7 @@ func (l *ledger) takeAll() []tracker.Event {
 		}
 	}
 	clear(l.byUUID)
+	l.open -= l.n // never settled: the caller reports them
 	l.n = 0
 	for _, w := range l.waiters {
 		close(w.done)
@@ -126,15 +130,16 @@ func (l *ledger) len() int {
 	return l.n
 }
 
-// wait waits until every event tracked at the call has been taken and
-// settled, or ctx ends; then it returns an error counting those left.
+// wait waits until every event added before the call has been taken and
+// settled, or ctx ends; then it returns an error counting those left. An
+// event taken but not yet settled counts: its report is still under way.
 func (l *ledger) wait(ctx context.Context) error {
 	l.mu.Lock()
-	if l.n == 0 {
+	if l.open == 0 {
 		l.mu.Unlock()
 		return nil
 	}
-	w := &waiter{target: l.seq, remaining: l.n, done: make(chan struct{})}
+	w := &waiter{target: l.seq, remaining: l.open, done: make(chan struct{})}
 	l.waiters = append(l.waiters, w)
 	l.mu.Unlock()
 	select {

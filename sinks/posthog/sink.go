@@ -154,6 +154,11 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	kept := make([]tracker.Event, len(events))
 	for i := range events {
 		sent[i], kept[i] = sendUUID(events[i].UUID), retained(events[i])
+		if kept[i].UUID == "" {
+			// Reported undelivered, it keeps the UUID it was sent with, so
+			// that a replay is deduplicated against what PostHog got.
+			kept[i].UUID = sent[i]
+		}
 	}
 	s.ledger.add(sent, kept)
 

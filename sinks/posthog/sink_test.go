@@ -393,6 +393,32 @@ func TestNonUUIDEventIDsAreSentAsStableUUIDs(t *testing.T) {
 	}
 }
 
+// TestEventWithoutUUIDIsReportedUnderTheUUIDSent: an event written without
+// a UUID (the sink used without a tracker) is sent with a new one; if it is
+// reported undelivered, it carries that UUID, so that a replay of it is
+// deduplicated against a copy PostHog may have received after all.
+func TestEventWithoutUUIDIsReportedUnderTheUUIDSent(t *testing.T) {
+	f := newFakePostHog(t, func(n int) int { return []int{200, 400}[n%2] })
+	s, c := newTestSink(t, f.URL(), WithBatchSize(1))
+	for range 2 { // the first is accepted, the second rejected
+		if err := s.Write(context.Background(), []tracker.Event{{Name: "order_placed", DistinctID: "org_42"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Flush(within(t, 10*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reqs, acc, _ := f.snapshot()
+	und := c.uuids()
+	if len(reqs) != 2 || len(acc) != 1 || len(und) != 1 {
+		t.Fatalf("%d requests, accepted %v, undelivered %v", len(reqs), acc, und)
+	}
+	rejected := reqs[1].Batch[0]["uuid"].(string)
+	if und[rejected] != 1 {
+		t.Errorf("undelivered %v, want the event under the UUID it was sent with, %s", und, rejected)
+	}
+}
+
 func TestSameUUIDInFlightTwice(t *testing.T) {
 	f := newFakePostHog(t, always(http.StatusBadRequest))
 	s, c := newTestSink(t, f.URL())

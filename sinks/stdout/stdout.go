@@ -1,6 +1,7 @@
 package stdout
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -153,54 +154,135 @@ func (s *Sink) SetUndelivered(f tracker.UndeliveredFunc) { s.undelivered = f }
 // Write writes the events, one line each. An event that cannot be encoded is
 // skipped: it is reported to the tracker's UndeliveredFunc when there is one
 // (SetUndelivered), else named in the returned error; the others are
-// written. A write error from the writer is returned, naming the sink.
+// written.
+//
+// A write error from the writer stops the batch, and each event is
+// accounted for once: when the writer took none of the batch, Write returns
+// the error (naming the sink) for all of it; when it took the first lines,
+// the events it did not take whole are reported to the UndeliveredFunc and
+// Write returns nil, or, without one, Write returns an error that counts
+// them.
 func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	var errs []error
+	var bad []badEvent
+	written := 0 // events whose lines the writer has taken whole
+	from := 0    // the first event whose line is not yet with the writer
+	taken := 0   // lines the failed write took whole, from there on
+	var werr error
 	s.buf = s.buf[:0]
 	for i := range events {
 		line, err := tracker.AppendEventLine(s.buf, &events[i])
 		if err != nil {
-			err = fmt.Errorf("stdout sink: event %q not written: %w", events[i].Name, err)
-			if s.undelivered != nil {
-				s.undelivered(events[i:i+1], err)
-			} else {
-				errs = append(errs, err)
-			}
+			bad = append(bad, badEvent{i, fmt.Errorf("stdout sink: event %q not written: %w", events[i].Name, err)})
 			continue
 		}
 		if s.pretty != nil {
 			s.buf = line[:0]
 			if err := s.pretty.print(line, &events[i]); err != nil {
-				return errors.Join(append(errs, fmt.Errorf("stdout sink: %w", err))...)
+				werr = fmt.Errorf("stdout sink: %w", err)
+				break
 			}
+			written++
+			from = i + 1
 			continue
 		}
 		s.buf = line
 		if len(s.buf) >= maxPending {
-			if err := s.flush(); err != nil {
-				return errors.Join(append(errs, err)...)
+			n, err := s.flush()
+			written += n
+			if err != nil {
+				werr, taken = err, n
+				break
 			}
+			from = i + 1
 		}
 	}
-	if err := s.flush(); err != nil {
-		errs = append(errs, err)
+	if werr == nil && len(s.buf) > 0 {
+		n, err := s.flush()
+		written += n
+		werr, taken = err, n
+	}
+	if werr != nil && written == 0 {
+		// Nothing of the batch was written: the error stands for all of it.
+		return errors.Join(append(badErrors(bad), werr)...)
+	}
+	var errs []error
+	for _, b := range bad {
+		if s.undelivered != nil {
+			s.undelivered(events[b.i:b.i+1], b.err)
+		} else {
+			errs = append(errs, b.err)
+		}
+	}
+	if werr != nil {
+		lost := notWritten(events, from, taken, bad)
+		if s.undelivered != nil {
+			s.undelivered(lost, werr)
+		} else {
+			errs = append(errs, fmt.Errorf("%d of %d events not written: %w", len(lost), len(events), werr))
+		}
 	}
 	return errors.Join(errs...)
 }
 
-func (s *Sink) flush() error {
-	if len(s.buf) == 0 {
-		return nil
+// badEvent is an event of a batch that could not be encoded, and why.
+type badEvent struct {
+	i   int
+	err error
+}
+
+func badErrors(bad []badEvent) []error {
+	errs := make([]error, 0, len(bad)+1)
+	for _, b := range bad {
+		errs = append(errs, b.err)
 	}
-	_, err := s.w.Write(s.buf)
+	return errs
+}
+
+// notWritten returns, after a write error, the events from index from on
+// that are not bad and not among the first taken ones: the lines of the
+// failed write that the writer took whole.
+func notWritten(events []tracker.Event, from, taken int, bad []badEvent) []tracker.Event {
+	var lost []tracker.Event
+	for i := from; i < len(events); i++ {
+		switch {
+		case isBad(bad, i):
+		case taken > 0:
+			taken--
+		default:
+			lost = append(lost, events[i])
+		}
+	}
+	return lost
+}
+
+func isBad(bad []badEvent, i int) bool {
+	for _, b := range bad {
+		if b.i == i {
+			return true
+		}
+	}
+	return false
+}
+
+// flush writes the pending lines and says how many of them the writer took
+// whole.
+func (s *Sink) flush() (int, error) {
+	if len(s.buf) == 0 {
+		return 0, nil
+	}
+	n, err := s.w.Write(s.buf)
+	if err == nil && n < len(s.buf) {
+		err = io.ErrShortWrite
+	}
+	lines := bytes.Count(s.buf[:max(min(n, len(s.buf)), 0)], []byte{'\n'})
 	s.buf = s.buf[:0]
 	if err != nil {
-		return fmt.Errorf("stdout sink: write: %w", err)
+		return lines, fmt.Errorf("stdout sink: write: %w", err)
 	}
-	return nil
+	return lines, nil
 }
 
 // Close does nothing: every Write has written its batch, and the writer is

@@ -156,6 +156,32 @@ func TestWriterErrorIsReturned(t *testing.T) {
 	}
 }
 
+// TestWriterErrorMidBatchCountsWhatWasNotWritten: without an
+// UndeliveredFunc, an error after the writer took the first lines counts the
+// events it did not take.
+func TestWriterErrorMidBatchCountsWhatWasNotWritten(t *testing.T) {
+	line := func(i int) int {
+		b, err := tracker.AppendEventLine(nil, &tracker.Event{Name: "e", Properties: map[string]any{"i": i}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(b)
+	}
+	w := &fullWriter{limit: line(0) + line(1) + 5} // two whole lines and a torn third
+	s := newSink(t, stdout.WithWriter(w), stdout.WithFormat(stdout.FormatJSON))
+	batch := make([]tracker.Event, 5)
+	for i := range batch {
+		batch[i] = tracker.Event{Name: "e", Properties: map[string]any{"i": i}}
+	}
+	err := s.Write(context.Background(), batch)
+	if !errors.Is(err, errFull) || err.Error() != "3 of 5 events not written: stdout sink: write: "+errFull.Error() {
+		t.Fatalf("got %v", err)
+	}
+	if got := writtenIndices(t, stdout.FormatJSON, w.Bytes()); len(got) != 2 || got[0] != 0 || got[1] != 1 {
+		t.Fatalf("written %v", got)
+	}
+}
+
 func TestCancelledContextWritesNothing(t *testing.T) {
 	var w countingWriter
 	s := newSink(t, stdout.WithWriter(&w), stdout.WithFormat(stdout.FormatJSON))

@@ -181,6 +181,9 @@ func TestRejections(t *testing.T) {
 		{"cycle", tracker.Event{Name: "e", Properties: map[string]any{"m": cyclic}}, func(r tracker.RejectStats) uint64 { return r.Unencodable }},
 		{"func in struct", tracker.Event{Name: "e", Properties: map[string]any{"s": withFunc{F: func() {}}}}, func(r tracker.RejectStats) uint64 { return r.Unencodable }},
 		{"too large", tracker.Event{Name: "e", Properties: map[string]any{"blob": strings.Repeat("x", 40<<10)}}, func(r tracker.RejectStats) uint64 { return r.TooLarge }},
+		{"failing MarshalJSON", tracker.Event{Name: "e", Properties: map[string]any{"m": badMarshaler{}}}, func(r tracker.RejectStats) uint64 { return r.Unencodable }},
+		{"panicking MarshalJSON", tracker.Event{Name: "e", Properties: map[string]any{"m": []any{panickyMarshaler{}}}}, func(r tracker.RejectStats) uint64 { return r.Unencodable }},
+		{"large RawMessage", tracker.Event{Name: "e", Properties: map[string]any{"raw": json.RawMessage(`"` + strings.Repeat("x", 40<<10) + `"`)}}, func(r tracker.RejectStats) uint64 { return r.TooLarge }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -200,6 +203,14 @@ func TestRejections(t *testing.T) {
 		})
 	}
 }
+
+type badMarshaler struct{}
+
+func (badMarshaler) MarshalJSON() ([]byte, error) { return nil, errors.New("no") }
+
+type panickyMarshaler struct{}
+
+func (panickyMarshaler) MarshalText() ([]byte, error) { panic("text bug") }
 
 func TestMaxEventSizeOption(t *testing.T) {
 	tr, _ := trackertest.NewTracker(t, tracker.WithMaxEventSize(200))

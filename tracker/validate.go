@@ -3,6 +3,7 @@ package tracker
 import (
 	"encoding"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -118,9 +119,24 @@ func valueSize(v any, depth int, red *redactor, secrets *int) (int, string) {
 		}
 		return n, ""
 	case json.Marshaler, encoding.TextMarshaler:
-		return 32, "" // encodes itself; a failure surfaces in the sink
+		return selfEncodedSize(x)
 	}
 	return reflectSize(reflect.ValueOf(v), depth)
+}
+
+// selfEncodedSize encodes a value that encodes itself (MarshalJSON or
+// MarshalText) once, on the caller, so that a method that fails or panics
+// rejects the event here rather than failing a whole batch in a sink, and
+// the size counts. Only such values pay for an encoding on the caller.
+func selfEncodedSize(v any) (int, string) {
+	b, err := marshalRecovering(v)
+	switch {
+	case errors.Is(err, errMarshalPanic):
+		return 0, fmt.Sprintf("%T: its MarshalJSON or MarshalText method panicked", v)
+	case err != nil:
+		return 0, fmt.Sprintf("%T: its MarshalJSON or MarshalText method failed", v)
+	}
+	return len(b), ""
 }
 
 func floatSize(f float64) (int, string) {
@@ -143,13 +159,8 @@ func reflectSize(v reflect.Value, depth int) (int, string) {
 		return 4, ""
 	}
 	t := v.Type()
-	if t.Implements(marshalerType) || t.Implements(textMarshalerType) {
-		// It encodes itself; a failure surfaces in the sink. A byte-slice
-		// kind (a json.RawMessage-like type) is sized by its length.
-		if v.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
-			return v.Len() + 2, ""
-		}
-		return 32, ""
+	if (t.Implements(marshalerType) || t.Implements(textMarshalerType)) && v.CanInterface() {
+		return selfEncodedSize(v.Interface())
 	}
 	switch v.Kind() {
 	case reflect.Bool:

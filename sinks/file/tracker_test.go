@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -257,7 +258,7 @@ func TestTrackerCountsAnEventTheSinkCannotEncode(t *testing.T) {
 	for i := range 5 {
 		e := ev(i)
 		if i == 2 {
-			e.Properties = map[string]any{"custom": failingMarshaler{}}
+			e.Properties = map[string]any{"custom": &laterFailingMarshaler{}}
 		}
 		tr.Capture(context.Background(), e)
 	}
@@ -383,7 +384,7 @@ func TestTrackerUnencodableEventInAFailedBatch(t *testing.T) {
 	for i := range n {
 		e := ev(i)
 		if i == 0 {
-			e.Properties = map[string]any{"custom": failingMarshaler{}}
+			e.Properties = map[string]any{"custom": &laterFailingMarshaler{}}
 		}
 		tr.Capture(context.Background(), e)
 	}
@@ -400,4 +401,15 @@ func TestTrackerUnencodableEventInAFailedBatch(t *testing.T) {
 	if ids := readIDs(t, dead); len(ids) != n-1 || slices.Contains(ids, ev(0).UUID) {
 		t.Fatalf("dead letter holds %v", ids)
 	}
+}
+
+// laterFailingMarshaler encodes the first time, when the tracker checks the
+// event on the caller, and fails after that, when the sink encodes it.
+type laterFailingMarshaler struct{ calls atomic.Int32 }
+
+func (m *laterFailingMarshaler) MarshalJSON() ([]byte, error) {
+	if m.calls.Add(1) == 1 {
+		return []byte(`"ok"`), nil
+	}
+	return nil, errors.New("cannot marshal")
 }

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,10 +35,16 @@ func (w *fullWriter) Write(p []byte) (int, error) {
 	return n, errFull
 }
 
-// unencodable passes the tracker's checks and fails to encode in the sink.
-type unencodable struct{}
+// unencodable encodes the first time, when the tracker checks the event on
+// the caller, and fails after that, when the sink encodes it.
+type unencodable struct{ calls atomic.Int32 }
 
-func (unencodable) MarshalJSON() ([]byte, error) { return nil, errors.New("cannot marshal") }
+func (m *unencodable) MarshalJSON() ([]byte, error) {
+	if m.calls.Add(1) == 1 {
+		return []byte(`"ok"`), nil
+	}
+	return nil, errors.New("cannot marshal")
+}
 
 var prettyIndex = regexp.MustCompile(`\bi=(\d+)\b`)
 
@@ -99,7 +106,7 @@ func TestTrackerWriterFailingMidBatch(t *testing.T) {
 			for i := range n {
 				props := map[string]any{"i": i, "pad": pad}
 				if i == bad {
-					props["custom"] = unencodable{}
+					props["custom"] = &unencodable{}
 				}
 				tr.Capture(context.Background(), tracker.Event{Name: "e", DistinctID: "org_42", Properties: props})
 			}

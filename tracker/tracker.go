@@ -384,13 +384,7 @@ var defaultRedactor = sync.OnceValue(func() *redactor { return newRedactor(Defau
 // sink, so that a sink's sampler decides independently of the tracker's
 // and the rates multiply exactly.
 func sinkKeyed(e Event, i int) Event {
-	x := e.UUIDRandom() ^ (uint64(i+1) * 0x9e3779b97f4a7c15)
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	e.rnd, e.hasRnd = x&randBMask, true
+	e.rnd, e.hasRnd = mixRandom(e.UUIDRandom()^(uint64(i+1)*0x9e3779b97f4a7c15)), true
 	return e
 }
 

@@ -947,3 +947,32 @@ func TestPanickingSinkSamplerSpoilsNothingElse(t *testing.T) {
 	}
 	checkStatsAddUp(t, s)
 }
+
+// hangingFlusher's Flush waits for its context.
+type hangingFlusher struct {
+	trackertest.Recorder
+	cancelled chan struct{}
+}
+
+func (s *hangingFlusher) Flush(ctx context.Context) error {
+	<-ctx.Done()
+	close(s.cancelled)
+	return ctx.Err()
+}
+
+func TestSinkFlushIsCancelledWhenItsCallerGivesUp(t *testing.T) {
+	s := &hangingFlusher{cancelled: make(chan struct{})}
+	tr := mustNew(t, tracker.WithSink("s", s, tracker.WithFlushInterval(time.Millisecond)))
+	tr.Capture(context.Background(), tracker.Event{Name: "before"})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := tr.Flush(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Flush = %v", err)
+	}
+	<-s.cancelled // the sink's Flush is not left holding the worker
+	tr.Capture(context.Background(), tracker.Event{Name: "after"})
+	if _, err := s.WaitFor(ctxT(t), 2); err != nil {
+		t.Fatal(err)
+	}
+	closeT(t, tr)
+}

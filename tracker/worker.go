@@ -40,6 +40,8 @@ type worker struct {
 	flushTarget  uint64        // pushed at the latest Flush call
 	flushDone    uint64        // the Flush calls the last sink flush answered
 	flushErr     error         // that sink flush's error
+	flushers     int           // Flush calls waiting now
+	flushCancel  func()        // cancels the sink flush under way, when nobody waits for it any more
 	progress     chan struct{} // closed and replaced when done or flushDone advance
 	space        chan struct{} // closed and replaced when events leave the ring
 	closing      bool          // Close has begun: no more events are accepted
@@ -200,9 +202,18 @@ func (w *worker) drain(batch *[]Event) bool {
 		}
 		if w.flushWant > w.flushDone && w.done >= w.flushTarget {
 			want := w.flushWant
-			w.mu.Unlock()
-			err := w.flushSink()
-			w.mu.Lock()
+			var err error
+			if w.flushers == 0 { // every caller gave up: do not hold the queue up
+				err = context.Canceled
+			} else {
+				ctx, cancel := w.opCtx()
+				w.flushCancel = cancel
+				w.mu.Unlock()
+				err = w.flushSink(ctx)
+				cancel()
+				w.mu.Lock()
+				w.flushCancel = nil
+			}
 			w.flushDone, w.flushErr = want, err
 			w.progressLocked()
 			w.mu.Unlock()
@@ -236,7 +247,7 @@ func (w *worker) opCtx() (context.Context, context.CancelFunc) {
 	if w.cfg.writeTimeout > 0 {
 		return context.WithTimeout(w.ctx, w.cfg.writeTimeout)
 	}
-	return w.ctx, func() {}
+	return context.WithCancel(w.ctx)
 }
 
 // write hands one batch to the sink and accounts for every event in it.
@@ -267,13 +278,13 @@ func (w *worker) noteFailure(err error) {
 	w.mu.Unlock()
 }
 
-func (w *worker) flushSink() error {
+// flushSink flushes a sink that is a Flusher. ctx is cancelled when every
+// Flush call waiting for it has given up.
+func (w *worker) flushSink(ctx context.Context) error {
 	f, ok := w.sink.(Flusher)
 	if !ok {
 		return nil
 	}
-	ctx, cancel := w.opCtx()
-	defer cancel()
 	err := w.call("Flush", func() error { return f.Flush(ctx) })
 	if err != nil {
 		w.t.logSinkError(w.name, "flush", 0, err)
@@ -310,18 +321,21 @@ func describePanic(r any) string {
 func (w *worker) flush(ctx context.Context) error {
 	w.mu.Lock()
 	w.flushWant++
+	w.flushers++
 	want := w.flushWant
 	w.flushTarget = w.pushed
 	w.mu.Unlock()
 	w.signal()
 	for {
 		w.mu.Lock()
-		if w.flushDone >= want {
+		switch {
+		case w.flushDone >= want:
 			err := w.flushErr
+			w.flushers--
 			w.mu.Unlock()
 			return err
-		}
-		if w.abandoned || w.finished {
+		case w.abandoned || w.finished:
+			w.flushers--
 			w.mu.Unlock()
 			return ErrClosed
 		}
@@ -330,6 +344,12 @@ func (w *worker) flush(ctx context.Context) error {
 		select {
 		case <-ch:
 		case <-ctx.Done():
+			w.mu.Lock()
+			w.flushers--
+			if w.flushers == 0 && w.flushCancel != nil {
+				w.flushCancel() // nobody waits for the sink's flush any more
+			}
+			w.mu.Unlock()
 			return ctx.Err()
 		}
 	}

@@ -63,6 +63,11 @@ func New(opts ...Option) (*Tracker, error) {
 	}
 	t.logLimit.off = c.logger.GetLevel() == zerolog.Disabled
 	errs := c.validate()
+	if c.deadLetter != "" {
+		// Find a dead-letter path that cannot work now, not when the
+		// events that need it are failing.
+		errs = errors.Join(errs, checkDeadLetter(c.deadLetter))
+	}
 	for k, v := range c.properties {
 		if t.redactor.secret(k) {
 			errs = errors.Join(errs, fmt.Errorf("default property %q: the key looks secret and would be redacted", k))

@@ -910,7 +910,8 @@ func (s *deafSink) Close(context.Context) error { close(s.closed); return nil }
 
 func TestSinkWhoseWriteOverrunsCloseIsClosedLater(t *testing.T) {
 	s := &deafSink{entered: make(chan struct{}, 1), release: make(chan struct{}), closed: make(chan struct{})}
-	tr := mustNew(t, tracker.WithSink("deaf", s, tracker.WithFlushInterval(time.Millisecond)))
+	dl := filepath.Join(t.TempDir(), "dead.jsonl")
+	tr := mustNew(t, tracker.WithSink("deaf", s, tracker.WithFlushInterval(time.Millisecond)), tracker.WithDeadLetter(dl))
 	tr.Capture(context.Background(), tracker.Event{Name: "e"})
 	<-s.entered
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
@@ -923,6 +924,11 @@ func TestSinkWhoseWriteOverrunsCloseIsClosedLater(t *testing.T) {
 	case <-s.closed:
 		t.Fatal("sink closed while its Write was running")
 	default:
+	}
+	// The overrunning Write's batch is dead-lettered at the deadline, in
+	// case it never delivers.
+	if lines := readLines(t, dl); len(lines) != 1 || lines[0]["event"] != "e" {
+		t.Fatalf("dead letter = %v", lines)
 	}
 	close(s.release)
 	<-s.closed // closed once the Write returned
@@ -975,4 +981,21 @@ func TestSinkFlushIsCancelledWhenItsCallerGivesUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	closeT(t, tr)
+}
+
+func TestNewChecksTheDeadLetterPath(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "plain")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := tracker.New(tracker.WithDeadLetter(filepath.Join(file, "dead.jsonl")))
+	if err == nil || !strings.Contains(err.Error(), "dead letter") || !strings.Contains(err.Error(), "not a directory") {
+		t.Fatalf("New = %v", err)
+	}
+	good := filepath.Join(t.TempDir(), "dl", "dead.jsonl")
+	tr := mustNew(t, tracker.WithDeadLetter(good))
+	closeT(t, tr)
+	if fi, err := os.Stat(good); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("dead letter not created 0600 by New: %v %v", fi, err)
+	}
 }

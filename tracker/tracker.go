@@ -158,7 +158,7 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 			t.counters.sampledOut.Add(1)
 			return
 		}
-		rate = validRate(r)
+		rate = t.checkRate(r)
 	}
 
 	red := t.redactor
@@ -230,7 +230,19 @@ func (t *Tracker) sampleSink(w *worker, e Event) (keep bool, rate float64) {
 		}
 	}()
 	keep, rate = w.cfg.sampler.Sample(e)
-	return keep, validRate(rate)
+	return keep, t.checkRate(rate)
+}
+
+// checkRate returns a sampler's rate, or 1 for a rate outside (0, 1]
+// (NaN included), a sampler's bug, which is logged.
+func (t *Tracker) checkRate(r float64) float64 {
+	if v := validRate(r); v == r {
+		return v
+	}
+	t.logLimit.do(limitBadRate, func() {
+		t.log.Error().Float64("rate", r).Msg("multitrack: a sampler kept an event with a rate outside (0, 1]; taken as 1")
+	})
+	return 1
 }
 
 // validRate maps a rate outside (0, 1], NaN included, to 1.
@@ -474,10 +486,7 @@ func (t *Tracker) Close(ctx context.Context) error {
 		if dlErr := t.deadLetter.close(); dlErr != nil {
 			err = multierror.Append(err, dlErr)
 		}
-		if err != nil {
-			t.closeErr = err
-			t.log.Error().Err(err).Msg("multitrack: close")
-		}
+		t.closeErr = err // returned, not logged: the caller has it
 		close(t.closeDone)
 		return t.closeErr
 	}

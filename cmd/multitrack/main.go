@@ -90,19 +90,27 @@ func usageErrorf(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
-// parseFlags parses args with fs, mapping -help to a nil error with
-// errHelp, and other mistakes to usage errors.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
+// parseFlags parses args with fs. --help prints the usage on stdout and
+// returns errHelp; a mistake prints the usage on stderr and returns a usage
+// error (printed once, by main).
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
+	fs.SetOutput(io.Discard) // the flag package would print the error and usage itself
+	err := fs.Parse(args)
+	if err == nil && fs.NArg() > 0 {
+		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return errHelp
+	default:
+		fs.SetOutput(stderr)
+		fs.Usage()
 		return usageErrorf("%s: %v", fs.Name(), err)
 	}
-	if fs.NArg() > 0 {
-		return usageErrorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
-	}
-	return nil
 }
 
 // errHelp says --help was answered: exit status 0.

@@ -11,7 +11,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/multitrack/multitrack/registry"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -147,8 +146,7 @@ func (c *demoCommand) summary(s tracker.Stats) {
 }
 
 // newTracker builds the tracker the CLI's commands use from the
-// environment (registry.Env); with no sinks configured, events go to stdout.
+// environment; with no sinks configured, events go to stdout.
 func (m *Main) newTracker(opts ...tracker.Option) (*tracker.Tracker, error) {
-	env := registry.Env{Lookup: m.Lookup, Stdout: m.Stdout, Stderr: m.Stderr, DefaultSinks: "stdout"}
-	return env.Tracker(opts...)
+	return m.env().Tracker(opts...)
 }

@@ -1,6 +1,7 @@
-// Command multitrack runs multitrack's tools: a demo of a service emitting
-// events through the configured sinks, and (in later versions) emit, config,
-// replay, lint and gen.
+// Command multitrack runs multitrack's tools: demo (a simulated service
+// emitting events through the configured sinks), emit (one event), config
+// (the configuration the environment gives) and replay (event lines, such as
+// a dead-letter file, into the configured sinks).
 //
 // Usage:
 //
@@ -57,6 +58,12 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "demo":
 		cmd = &demoCommand{main: m}
+	case "emit":
+		cmd = &emitCommand{main: m}
+	case "config":
+		cmd = &configCommand{main: m}
+	case "replay":
+		cmd = &replayCommand{main: m}
 	case "help", "-h", "-help", "--help":
 		m.usage(m.Stdout)
 		return nil
@@ -75,6 +82,9 @@ Usage:
 
 Commands:
 	demo    a simulated service emitting events through the configured sinks
+	emit    one event through the configured sinks; exit 1 if not delivered
+	config  the configuration the environment gives, secrets redacted
+	replay  event lines (a dead-letter file, say) into the configured sinks
 
 Run "multitrack <command> --help" for a command's flags. With no
 configuration (MULTITRACK_SINKS, POSTHOG_API_KEY) events go to stdout.
@@ -128,4 +138,11 @@ func exitCode(err error, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "multitrack:", err)
 		return 1
 	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -362,3 +362,15 @@ func TestDescribeHidesAPasswordInAURL(t *testing.T) {
 		t.Fatalf("Describe shows:\n%s", text)
 	}
 }
+
+func TestSinksOfOnlyCommasIsAnError(t *testing.T) {
+	_, err := registry.FromLookup(func(k string) (string, bool) {
+		if k == "MULTITRACK_SINKS" {
+			return " , ,", true
+		}
+		return "", false
+	})
+	if err == nil || !strings.Contains(err.Error(), "MULTITRACK_SINKS") {
+		t.Fatalf("FromLookup = %v", err)
+	}
+}

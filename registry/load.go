@@ -13,6 +13,8 @@ import (
 	"github.com/hashicorp/go-multierror"
 	"github.com/rs/zerolog"
 
+	"github.com/mattn/go-isatty"
+
 	"github.com/multitrack/multitrack/sampling"
 	"github.com/multitrack/multitrack/tracker"
 )
@@ -35,7 +37,11 @@ func (l *loader) loadLogger() {
 	if lvl == zerolog.Disabled {
 		return
 	}
-	l.logger = zerolog.New(l.stderr).Level(lvl).With().Timestamp().Logger()
+	out := l.stderr
+	if f, ok := out.(interface{ Fd() uintptr }); ok && isatty.IsTerminal(f.Fd()) {
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05"} // readable on a terminal; JSON lines elsewhere
+	}
+	l.logger = zerolog.New(out).Level(lvl).With().Timestamp().Logger()
 	l.opts = append(l.opts, tracker.WithLogger(l.logger))
 }
 

@@ -27,6 +27,10 @@ var ErrUnacknowledged = errors.New("posthog: no delivery report before the close
 // posthog-go to stop, for the reports of the requests it aborts.
 const closeReportMargin = 100 * time.Millisecond
 
+// closeRetryInterval is the longest the close-time client (see Close) holds
+// an event before sending it: everything it gets is already late.
+const closeRetryInterval = 10 * time.Millisecond
+
 // legacyUUIDSpace is the name space of the UUIDv5 sent for an event whose
 // UUID is not a UUID (e.g. "order-1"): PostHog requires one, and the same
 // name always gives the same UUID, so deduplication downstream still works.
@@ -44,6 +48,14 @@ type Sink struct {
 	enqueue enqueuer
 	ownedRT *http.Transport // closed in Close; nil with WithTransport
 	groups  *groupIdentifier
+
+	// newRetryClient creates Close's retry client (nil: no retries). It is
+	// created on the first failure worth retrying once Close has started.
+	newRetryClient func() (ph.Client, error)
+	retryMu        sync.Mutex
+	retrying       bool      // Close has started stopping the main client
+	retryDone      bool      // Close has taken retry: no new one
+	retry          ph.Client // nil until needed
 
 	ledger    *ledger
 	reportFn  atomic.Pointer[tracker.UndeliveredFunc]
@@ -87,7 +99,7 @@ func New(apiKey string, opts ...Option) (*Sink, error) {
 		compression = ph.CompressionGzip
 	}
 	backoff := ph.NewBackoff(cfg.backoff, 2, 0, cfg.backoffMax)
-	client, err := ph.NewWithConfig(apiKey, ph.Config{
+	phCfg := ph.Config{
 		Endpoint:    cfg.trimmedEndpoint(),
 		Interval:    cfg.interval,
 		BatchSize:   cfg.batchSize,
@@ -95,18 +107,28 @@ func New(apiKey string, opts ...Option) (*Sink, error) {
 		Compression: compression,
 		Transport:   rt,
 		Logger:      newLogger(cfg.log, apiKey),
-		Callback:    callback{s},
+		Callback:    callback{s: s, resendAtClose: true},
 		RetryAfter: func(attempt int) time.Duration {
 			s.stats.retries.Add(1)
 			return backoff.Duration(attempt)
 		},
-	})
+	}
+	client, err := ph.NewWithConfig(apiKey, phCfg)
 	if err != nil {
 		// posthog-go's ConfigError names a field and value, never the key.
 		s.closeTransport()
 		return nil, fmt.Errorf("posthog: %w", err)
 	}
 	s.client, s.enqueue = client, client
+	if cfg.maxRetries > 0 {
+		// The batches it gets have had one attempt at least: it makes up to
+		// WithMaxRetries more, sooner than the main client's interval.
+		rc := phCfg
+		rc.Interval = min(cfg.interval, closeRetryInterval)
+		rc.MaxRetries = ph.Ptr(cfg.maxRetries - 1)
+		rc.Callback = callback{s: s}
+		s.newRetryClient = func() (ph.Client, error) { return ph.NewWithConfig(apiKey, rc) }
+	}
 	if len(cfg.groupProps) > 0 {
 		s.groups = newGroupIdentifier(cfg.groupProps, DefaultGroupCacheSize)
 	}
@@ -251,12 +273,21 @@ func (s *Sink) Flush(ctx context.Context) error {
 	return s.ledger.wait(ctx)
 }
 
-// Close stops posthog-go, which sends what it buffers, within ctx's deadline.
-// When the deadline is near, posthog-go aborts its requests and reports their
-// events failed; whatever is still not reported on when ctx ends is reported
-// undelivered with ErrUnacknowledged. No UndeliveredFunc call happens after
-// Close returns. The error counts the events not delivered and wraps ctx's
-// error when the deadline cut delivery short.
+// Close sends what posthog-go buffers and stops it, within ctx's deadline.
+//
+// posthog-go sends its buffer as soon as it is stopped, but it also gives up
+// at once on the batches it was waiting to retry. So Close stops it promptly
+// and hands every event posthog-go gives up on because of a retryable
+// failure (a 5xx, 408 or 429 answer, a network error) to a second client,
+// which retries it with the same backoff, up to WithMaxRetries more attempts,
+// until shortly before ctx's deadline (by a tenth of the time left, at most
+// 100 ms). Then that client is stopped too: posthog-go aborts its requests
+// and reports their events failed; whatever is still not reported on when
+// ctx ends is reported undelivered with ErrUnacknowledged. An event rejected
+// for good (a 4xx answer) is not sent again, and with WithMaxRetries(0)
+// nothing is retried. No UndeliveredFunc call happens after Close returns.
+// The error counts the events not delivered and wraps ctx's error when the
+// deadline cut delivery short.
 func (s *Sink) Close(ctx context.Context) error {
 	if !s.closing.CompareAndSwap(false, true) {
 		return ErrClosed
@@ -264,10 +295,19 @@ func (s *Sink) Close(ctx context.Context) error {
 
 	undeliveredBefore := s.stats.undelivered()
 	closeCtx, cancel := stopEarly(ctx)
+	defer cancel()
+	s.setRetrying()
 	err := s.client.CloseWithContext(closeCtx) // wraps ctx's error when cut short
-	cancel()
+	if retry := s.takeRetry(); retry != nil {
+		// The main client has reported on every batch; what it gave up on to
+		// stop is with retry now. Let it work until closeCtx ends.
+		s.ledger.wait(closeCtx)
+		if retryErr := retry.CloseWithContext(closeCtx); retryErr != nil && err == nil {
+			err = retryErr
+		}
+	}
 	// Every event accepted in Write is now with posthog-go's goroutines, which
-	// report on it shortly after the client has stopped.
+	// report on it shortly after the clients have stopped.
 	if waitErr := s.ledger.wait(ctx); waitErr != nil && err == nil {
 		err = waitErr
 	}
@@ -297,6 +337,71 @@ func (s *Sink) Close(ctx context.Context) error {
 	return nil
 }
 
+// setRetrying makes the main client's retryable failures go to the retry
+// client from now on.
+func (s *Sink) setRetrying() {
+	s.retryMu.Lock()
+	defer s.retryMu.Unlock()
+	s.retrying = s.newRetryClient != nil
+}
+
+// takeRetry ends resending and returns the retry client, if one was created.
+func (s *Sink) takeRetry() ph.Client {
+	s.retryMu.Lock()
+	defer s.retryMu.Unlock()
+	s.retryDone = true
+	return s.retry
+}
+
+// resend hands an event the main client gave up on to Close's retry client,
+// creating it if needed, when Close is stopping the main client and the
+// failure is worth retrying. It says whether the event is with the retry
+// client now (still tracked in the ledger).
+func (s *Sink) resend(u string, failure error) bool {
+	if !retryable(failure) {
+		return false
+	}
+	s.retryMu.Lock()
+	defer s.retryMu.Unlock()
+	if !s.retrying || s.retryDone {
+		return false
+	}
+	ev, ok := s.ledger.peek(u)
+	if !ok {
+		return false
+	}
+	if s.retry == nil {
+		// Its configuration was accepted by New: no error in practice, and
+		// without it only these retries are lost.
+		c, err := s.newRetryClient()
+		if err != nil {
+			return false
+		}
+		s.retry = c
+	}
+	if s.retry.Enqueue(capture(&ev, ev.Properties, u)) != nil {
+		return false // its queue is full: the failure stands
+	}
+	s.stats.closeRetried.Add(1)
+	return true
+}
+
+// retryable says whether posthog-go would retry a batch that failed with
+// err: a network error, or an answer with status 5xx, 408 or 429. It is
+// false for a deadline or cancellation, a message too big, and any other
+// answer (posthog-go v1.23.1's error for an answer reads "<status> ...").
+func retryable(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, ph.ErrMessageTooBig) {
+		return false
+	}
+	var status int
+	if _, scanErr := fmt.Sscanf(err.Error(), "%d ", &status); scanErr != nil || status < 100 || status > 599 {
+		return true // not an HTTP answer: a network error, a full batch queue
+	}
+	return status >= 500 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests
+}
+
 // stopEarly derives the context posthog-go's CloseWithContext gets: ctx with
 // its deadline moved earlier by a tenth of the time left (at most
 // closeReportMargin), so that the reports of aborted requests arrive before
@@ -316,8 +421,9 @@ func (s *Sink) closeTransport() {
 	}
 }
 
-// acknowledge handles posthog-go's report on one event.
-func (s *Sink) acknowledge(u string, failure error) {
+// acknowledge handles posthog-go's report on one event. resendAtClose says
+// the report comes from the main client, whose failures Close may retry.
+func (s *Sink) acknowledge(u string, failure error, resendAtClose bool) {
 	// Untrack and report under the read fence, so that an event Close has
 	// not swept is reported before Close returns, and none after.
 	s.reporting.RLock()
@@ -329,6 +435,9 @@ func (s *Sink) acknowledge(u string, failure error) {
 		if failure != nil {
 			s.stats.groupIdentifyFailures.Add(1)
 		}
+		return
+	}
+	if failure != nil && resendAtClose && s.resend(u, failure) {
 		return
 	}
 	outcome := &s.stats.sent
@@ -345,18 +454,22 @@ func (s *Sink) acknowledge(u string, failure error) {
 	}
 }
 
-// callback receives posthog-go's delivery reports.
-type callback struct{ s *Sink }
+// callback receives posthog-go's delivery reports: the main client's, with
+// resendAtClose, or the one's Close creates.
+type callback struct {
+	s             *Sink
+	resendAtClose bool
+}
 
 // Success implements posthog.Callback.
-func (c callback) Success(m ph.APIMessage) { c.s.acknowledge(messageUUID(m), nil) }
+func (c callback) Success(m ph.APIMessage) { c.s.acknowledge(messageUUID(m), nil, false) }
 
 // Failure implements posthog.Callback.
 func (c callback) Failure(m ph.APIMessage, err error) {
 	if err == nil {
 		err = errors.New("unknown failure")
 	}
-	c.s.acknowledge(messageUUID(m), err)
+	c.s.acknowledge(messageUUID(m), err, c.resendAtClose)
 }
 
 func messageUUID(m ph.APIMessage) string {

@@ -2,9 +2,12 @@ package posthog
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -159,7 +162,8 @@ func (s *Sink) undelivered() tracker.UndeliveredFunc {
 // If ctx is already done, nothing is sent and Write returns ctx's error: the
 // whole batch was not delivered. Otherwise every event is either handed to
 // posthog-go, and tracked until posthog-go reports on it, or refused: by
-// posthog-go (ErrQueueFull, an invalid event), or because ctx ended part way.
+// posthog-go (ErrQueueFull, an invalid event, a property value whose
+// MarshalJSON panics: that event only), or because ctx ended part way.
 // Refused events go to the UndeliveredFunc when one is set, and Write returns
 // nil; without one, Write returns an error that counts them and wraps each
 // cause.
@@ -199,7 +203,10 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 		if s.groups != nil {
 			s.groups.identify(s, e)
 		}
-		if err := s.enqueue.Enqueue(capture(e, kept[i].Properties, sent[i])); err != nil {
+		if err := enqueueSafely(s.enqueue, capture(e, kept[i].Properties, sent[i])); err != nil {
+			if errors.Is(err, errEncodePanic) {
+				err = panickingProperty(kept[i].Properties)
+			}
 			refused.add(sent[i], err)
 		}
 	}
@@ -207,6 +214,46 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 		return nil
 	}
 	return s.refuse(&refused)
+}
+
+// errEncodePanic is the cause given for a message whose encoding panicked
+// inside posthog-go's Enqueue (a property value's MarshalJSON).
+var errEncodePanic = errors.New("encoding panicked")
+
+// enqueueSafely is e.Enqueue(m), with a panic while posthog-go encodes m (a
+// property value's MarshalJSON) returned as errEncodePanic: it fails m only.
+// posthog-go encodes before it queues, so a message that panicked is not
+// queued and not reported on.
+func enqueueSafely(e enqueuer, m ph.Message) (err error) {
+	defer func() {
+		if recover() != nil {
+			err = errEncodePanic
+		}
+	}()
+	return e.Enqueue(m)
+}
+
+// panickingProperty names the first property, in key order, whose value
+// panics or fails when encoded, for the reason of an event whose encoding
+// panicked. It never includes the value.
+func panickingProperty(props map[string]any) error {
+	for _, k := range slices.Sorted(maps.Keys(props)) {
+		if !encodes(props[k]) {
+			return fmt.Errorf("property %q: %w", k, errEncodePanic)
+		}
+	}
+	return errEncodePanic
+}
+
+// encodes says whether v encodes to JSON without panicking or failing.
+func encodes(v any) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	_, err := json.Marshal(v)
+	return err == nil
 }
 
 // refusals collects the events posthog-go refused in one Write.
@@ -252,8 +299,11 @@ func (s *Sink) refuse(r *refusals) error {
 	var errs []error
 	for _, g := range groups {
 		reason := fmt.Errorf("posthog: refused by posthog-go: %w", g.err)
-		if errors.Is(g.err, context.Canceled) || errors.Is(g.err, context.DeadlineExceeded) {
+		switch {
+		case errors.Is(g.err, context.Canceled) || errors.Is(g.err, context.DeadlineExceeded):
 			reason = fmt.Errorf("posthog: not handed to posthog-go before Write's context ended: %w", g.err)
+		case errors.Is(g.err, errEncodePanic):
+			reason = fmt.Errorf("posthog: cannot encode the event: %w", g.err)
 		}
 		if f != nil {
 			f(g.events, reason)
@@ -379,7 +429,7 @@ func (s *Sink) resend(u string, failure error) bool {
 		}
 		s.retry = c
 	}
-	if s.retry.Enqueue(capture(&ev, ev.Properties, u)) != nil {
+	if enqueueSafely(s.retry, capture(&ev, ev.Properties, u)) != nil {
 		return false // its queue is full: the failure stands
 	}
 	s.stats.closeRetried.Add(1)

@@ -12,7 +12,8 @@ type Stats struct {
 	// answer, a request aborted at Close.
 	Failed uint64
 	// Refused counts events Write could not hand to posthog-go: its Enqueue
-	// refused them, or Write's context ended part way through the batch.
+	// refused them or panicked encoding them (a property value's
+	// MarshalJSON), or Write's context ended part way through the batch.
 	Refused uint64
 	// QueueFull counts the refused events that met posthog-go's full queue
 	// (ErrQueueFull).

@@ -51,6 +51,7 @@ type Sink struct {
 	enqueue enqueuer
 	ownedRT *http.Transport // closed in Close; nil with WithTransport
 	groups  *groupIdentifier
+	log     zlogger // the logger given to posthog-go
 
 	// newRetryClient creates Close's retry client (nil: no retries). It is
 	// created on the first failure worth retrying once Close has started.
@@ -89,7 +90,7 @@ func New(apiKey string, opts ...Option) (*Sink, error) {
 		return nil, err
 	}
 
-	s := &Sink{ledger: newLedger()}
+	s := &Sink{ledger: newLedger(), log: newLogger(cfg.log, apiKey)}
 	rt := cfg.transport
 	if !cfg.transportSet {
 		t := http.DefaultTransport.(*http.Transport).Clone()
@@ -109,7 +110,7 @@ func New(apiKey string, opts ...Option) (*Sink, error) {
 		MaxRetries:  ph.Ptr(cfg.maxRetries),
 		Compression: compression,
 		Transport:   rt,
-		Logger:      newLogger(cfg.log, apiKey),
+		Logger:      s.log,
 		Callback:    callback{s: s, resendAtClose: true},
 		RetryAfter: func(attempt int) time.Duration {
 			s.stats.retries.Add(1)
@@ -165,8 +166,10 @@ func (s *Sink) undelivered() tracker.UndeliveredFunc {
 // posthog-go (ErrQueueFull, an invalid event, a property value whose
 // MarshalJSON panics: that event only), or because ctx ended part way.
 // Refused events go to the UndeliveredFunc when one is set, and Write returns
-// nil; without one, Write returns an error that counts them and wraps each
-// cause.
+// nil. Without one, Write returns an error that counts them and wraps each
+// cause only when it refused the whole batch (an error means none of the
+// batch was delivered); when it handed part of the batch over, it logs the
+// count and causes (WithLogger) and returns nil. Stats counts them either way.
 func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -196,7 +199,7 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 			for j := i; j < len(events); j++ {
 				refused.add(sent[j], ctx.Err())
 			}
-			return s.refuse(&refused)
+			return s.refuse(&refused, len(events))
 		default:
 		}
 		e := &events[i]
@@ -213,7 +216,7 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	if len(refused.uuids) == 0 {
 		return nil
 	}
-	return s.refuse(&refused)
+	return s.refuse(&refused, len(events))
 }
 
 // errEncodePanic is the cause given for a message whose encoding panicked
@@ -267,8 +270,10 @@ func (r *refusals) add(u string, err error) {
 	r.errs = append(r.errs, err)
 }
 
-// refuse untracks refused events and reports them, grouped by cause.
-func (s *Sink) refuse(r *refusals) error {
+// refuse untracks refused events and reports them, grouped by cause: to the
+// UndeliveredFunc, or without one in the error returned when the whole batch
+// of n events was refused, else in the log.
+func (s *Sink) refuse(r *refusals, n int) error {
 	type group struct {
 		err    error
 		events []tracker.Event
@@ -311,7 +316,13 @@ func (s *Sink) refuse(r *refusals) error {
 		}
 		errs = append(errs, fmt.Errorf("%d events not delivered: %w", len(g.events), reason))
 	}
-	return errors.Join(errs...)
+	err := errors.Join(errs...)
+	if err != nil && len(r.uuids) < n {
+		// Part of the batch was handed over: an error would say none was.
+		s.log.Errorf("posthog: %d events refused and no UndeliveredFunc set: %v", len(r.uuids), err)
+		return nil
+	}
+	return err
 }
 
 // Flush implements tracker.Flusher. posthog-go offers no way to send its

@@ -307,16 +307,39 @@ func TestQueueFullEventsAreReported(t *testing.T) {
 			t.Errorf("Stats = %+v", st)
 		}
 	})
-	t.Run("without", func(t *testing.T) {
-		s, err := New(testKey, fastOptions(f.URL())...)
+	// Without an UndeliveredFunc, Write's error means the whole batch was
+	// refused (the tracker's contract); part of a batch refused is logged.
+	t.Run("without, part of the batch refused", func(t *testing.T) {
+		var logs lockedBuffer
+		s, err := New(testKey, fastOptions(f.URL(), WithLogger(zerolog.New(&logs)))...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		s.enqueue = full(s.client)
 		defer s.Close(within(t, 10*time.Second))
-		err = s.Write(context.Background(), makeEvents(6))
-		if !errors.Is(err, ph.ErrQueueFull) || !strings.Contains(err.Error(), "2 events not delivered") {
-			t.Errorf("Write = %v, want 2 events refused with ErrQueueFull", err)
+		if err := s.Write(context.Background(), makeEvents(6)); err != nil {
+			t.Errorf("Write = %v, want nil: 4 of 6 events were handed over", err)
+		}
+		if got := logs.String(); !strings.Contains(got, "2 events refused") || !strings.Contains(got, ph.ErrQueueFull.Error()) {
+			t.Errorf("log %q, want the 2 refused events and their cause", got)
+		}
+		if st := s.Stats(); st.Refused != 2 || st.QueueFull != 2 {
+			t.Errorf("Stats = %+v", st)
+		}
+	})
+	t.Run("without, the whole batch refused", func(t *testing.T) {
+		s, err := New(testKey, fastOptions(f.URL())...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.enqueue = &everyNth{next: s.client, n: 1, err: ph.ErrQueueFull}
+		defer s.Close(within(t, 10*time.Second))
+		err = s.Write(context.Background(), makeEvents(3))
+		if !errors.Is(err, ph.ErrQueueFull) || !strings.Contains(err.Error(), "3 events not delivered") {
+			t.Errorf("Write = %v, want 3 events refused with ErrQueueFull", err)
+		}
+		if st := s.Stats(); st.Refused != 3 || st.Pending != 0 {
+			t.Errorf("Stats = %+v", st)
 		}
 	})
 }

@@ -64,7 +64,7 @@ func (l *loader) describe(err error) string {
 		case r.set && r.secret:
 			value, origin = Redacted, ""
 		case r.set:
-			value, origin = r.value, ""
+			value, origin = redactSecrets(r.value, l.secrets), ""
 		case r.def == "":
 			value, origin = "", "(unset)"
 		}

@@ -212,6 +212,9 @@ func (l *loader) read(name, sink, def string, secret bool) (string, bool) {
 	if r.secret && r.set {
 		l.secrets = append(l.secrets, v)
 	}
+	if pw := urlPassword(v); pw != "" { // https://user:PASSWORD@host
+		l.secrets = append(l.secrets, pw)
+	}
 	l.index[name] = len(l.vars)
 	l.vars = append(l.vars, r)
 	return v, r.set

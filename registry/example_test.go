@@ -147,3 +147,27 @@ func ExampleDescribe() {
 	// MULTITRACK_WEBHOOK_TIMEOUT  5s                                (default)
 	// error: <nil>
 }
+
+// FromLookup (FromEnv reads the process environment the same way): JSON
+// lines on stdout, query starts sampled at 1%, failures all kept.
+func ExampleFromLookup() {
+	t, err := registry.FromLookup(mapLookup(map[string]string{
+		"MULTITRACK_SINKS":         "stdout",
+		"MULTITRACK_STDOUT_FORMAT": "json",
+		"MULTITRACK_SAMPLE":        "query_initiated=0.01,query_failed=1",
+	}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	t.Capture(tracker.WithOrganization(context.Background(), "org_42"), tracker.Event{
+		Name:      "query_failed",
+		UUID:      "0190f3c4-8b2a-7d4e-9f10-3c5a7b9d1e2f",
+		Timestamp: time.Date(2026, 11, 28, 10, 15, 3, 0, time.UTC),
+	})
+	if err := t.Close(context.Background()); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// {"uuid":"0190f3c4-8b2a-7d4e-9f10-3c5a7b9d1e2f","event":"query_failed","distinct_id":"org_42","timestamp":"2026-11-28T10:15:03.000000Z","groups":{"organization":"org_42"},"properties":{}}
+}

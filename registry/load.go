@@ -75,6 +75,9 @@ func (l *loader) loadSinkNames(fallback string) {
 		l.invalid(varSinks, "", v, "none alone, or a list of sinks without none")
 		names = nil
 	}
+	if len(seen) == 0 { // "," names nothing: a mistake, not a quiet "none"
+		l.invalid(varSinks, "", v, fmt.Sprintf("a comma list of %s, or none", strings.Join(registered, ", ")))
+	}
 	l.sinkNames = names
 }
 

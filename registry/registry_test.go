@@ -354,3 +354,23 @@ func checkProblem(t *testing.T, got error, w wantProblem) {
 		t.Errorf("problem %q does not contain %q", got, w.text)
 	}
 }
+
+func TestDescribeHidesAPasswordInAURL(t *testing.T) {
+	env := map[string]string{"MULTITRACK_SINKS": "posthog", "POSTHOG_API_KEY": "phc_k", "POSTHOG_HOST": "https://bob:HOSTPASS123@ph.example"}
+	text, _ := registry.Describe(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if strings.Contains(text, "HOSTPASS123") || !strings.Contains(text, "https://bob:"+registry.Redacted+"@ph.example") {
+		t.Fatalf("Describe shows:\n%s", text)
+	}
+}
+
+func TestSinksOfOnlyCommasIsAnError(t *testing.T) {
+	_, err := registry.FromLookup(func(k string) (string, bool) {
+		if k == "MULTITRACK_SINKS" {
+			return " , ,", true
+		}
+		return "", false
+	})
+	if err == nil || !strings.Contains(err.Error(), "MULTITRACK_SINKS") {
+		t.Fatalf("FromLookup = %v", err)
+	}
+}

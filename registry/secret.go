@@ -1,6 +1,9 @@
 package registry
 
-import "strings"
+import (
+	"net/url"
+	"strings"
+)
 
 // Redacted is shown in place of a secret's value.
 const Redacted = "[redacted]"
@@ -23,4 +26,18 @@ func looksSecret(name string) bool {
 		}
 	}
 	return false
+}
+
+// urlPassword returns the password of a URL's user information, if v is a
+// URL that has one.
+func urlPassword(v string) string {
+	if !strings.Contains(v, "@") {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.User == nil {
+		return ""
+	}
+	pw, _ := u.User.Password()
+	return pw
 }

@@ -15,11 +15,12 @@ import (
 type deadLetter struct {
 	path string
 
-	mu     sync.Mutex
-	f      *os.File
-	w      *bufio.Writer
-	buf    []byte
-	closed bool
+	mu      sync.Mutex
+	f       *os.File
+	w       *bufio.Writer
+	buf     []byte
+	closed  bool
+	lastErr error // the last error writing the file, for Close's error
 }
 
 // spill writes events that sink w could not deliver to the dead-letter file,
@@ -61,6 +62,7 @@ func (d *deadLetter) write(sink string, events []Event) (int, error) {
 	}
 	if d.f == nil {
 		if err := d.open(); err != nil {
+			d.lastErr = err
 			return 0, err // tried again on the next spill
 		}
 	}
@@ -98,7 +100,31 @@ func (d *deadLetter) write(sink string, events []Event) (int, error) {
 func (d *deadLetter) fail(err error) error {
 	_ = d.f.Close()
 	d.f, d.w = nil, nil
-	return fmt.Errorf("dead letter %s: %w", d.path, err)
+	d.lastErr = fmt.Errorf("dead letter %s: %w", d.path, err)
+	return d.lastErr
+}
+
+// lastError returns the last error writing the file; nil d is fine.
+func (d *deadLetter) lastError() error {
+	if d == nil {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.lastErr
+}
+
+// checkDeadLetter makes sure the dead-letter file can be created (mode
+// 0600, its directory 0700) and appended to.
+func checkDeadLetter(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("dead letter: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("dead letter: %w", err)
+	}
+	return f.Close()
 }
 
 func (d *deadLetter) open() error {

@@ -38,7 +38,8 @@ type Event struct {
 const UUIDRandomBits = 62
 
 // UUIDRandom returns the event's per-event random key, uniform in
-// [0, 2^62): the 62 random bits (rand_b) of its UUIDv7. Samplers that decide
+// [0, 2^62): the 62 random bits (rand_b) of its UUIDv7, mixed so that UUIDs
+// differing only in a few bits get unrelated keys. Samplers that decide
 // per event use it, so that the same UUID gets the same decision in every
 // process.
 //
@@ -49,7 +50,7 @@ const UUIDRandomBits = 62
 // of the string.
 func (e Event) UUIDRandom() uint64 {
 	if e.hasRnd {
-		return e.rnd
+		return mixRandom(e.rnd)
 	}
 	return uuidRandom(e.UUID)
 }
@@ -72,8 +73,10 @@ type Sink interface {
 	// only, never concurrently with itself or with Close. Retries are the sink's
 	// own business. It honours ctx (its deadline and cancellation). It must not
 	// keep the slice, nor the events' maps, after it returns: copy what it needs.
-	// An error means the batch (or the part of it the error describes) was not
-	// delivered.
+	// An error means none of the batch was delivered: the tracker counts the
+	// whole batch as failed and writes it to the dead-letter file. A sink that
+	// delivered part of a batch reports the rest through its UndeliveredFunc
+	// (see UndeliveredReporter) and returns nil.
 	Write(ctx context.Context, events []Event) error
 	// Close flushes what the sink buffers and releases it, within ctx's
 	// deadline. It is called once, after the last Write.

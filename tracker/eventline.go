@@ -37,7 +37,7 @@ type EncodeError struct {
 	Problem string
 }
 
-// Error names the property and the encodeProblem; it never includes a property's
+// Error names the property and the problem; it never includes a property's
 // value.
 func (e *EncodeError) Error() string {
 	if e.Key != "" {

@@ -27,7 +27,7 @@ type LineError struct {
 	Err  error  // what is wrong with the line
 }
 
-// Error returns "file:line: encodeProblem".
+// Error returns "file:line: problem".
 func (e *LineError) Error() string {
 	if e.File == "" {
 		return fmt.Sprintf("line %d: %v", e.Line, e.Err)

@@ -2,6 +2,7 @@ package tracker_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -77,3 +78,38 @@ func ExampleDefault() {
 	fmt.Println(tracker.Default() == nil)
 	// Output: true
 }
+
+// WithOrganization puts the organization in the context once (in
+// authentication middleware, say); every event captured with that context
+// belongs to it.
+func ExampleWithOrganization() {
+	rec := trackertest.NewRecorder()
+	t, _ := tracker.New(tracker.WithSink("recorder", rec))
+	ctx := tracker.WithOrganization(context.Background(), "org_42")
+	t.Capture(ctx, tracker.Event{Name: "query_initiated", DistinctID: "alice"})
+	_ = t.Close(context.Background())
+	e := rec.Events()[0]
+	fmt.Println(e.DistinctID, e.Groups["organization"])
+	// Output: alice org_42
+}
+
+// Close delivers what is queued within its deadline, and names in its error
+// what it could not deliver, and where those events went.
+func ExampleTracker_Close() {
+	t, _ := tracker.New(tracker.WithSink("broken", brokenSink{}))
+	t.Capture(context.Background(), tracker.Event{Name: "e"})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := t.Close(ctx)
+	var ue *tracker.UndeliveredError
+	if errors.As(err, &ue) {
+		fmt.Println(ue.Sink, ue.Count)
+	}
+	// Output: broken 1
+}
+
+// brokenSink fails every Write.
+type brokenSink struct{}
+
+func (brokenSink) Write(context.Context, []tracker.Event) error { return errors.New("backend down") }
+func (brokenSink) Close(context.Context) error                  { return nil }

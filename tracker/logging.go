@@ -15,6 +15,7 @@ const (
 	limitDrop
 	limitSinkError
 	limitDeadLetter
+	limitBadRate
 	limitKinds
 )
 

@@ -181,8 +181,8 @@ func WithMaxEventSize(n int) Option {
 
 // WithDeadLetter names a file where events that could not be delivered are
 // appended as event lines, each with the sink's name in the property
-// "$multitrack_sink", so that they can be replayed. The file is created with
-// mode 0600 (its directory 0700) when the first event arrives.
+// "$multitrack_sink", so that they can be replayed. New creates the file,
+// with mode 0600 (its directory 0700), and fails if it cannot.
 func WithDeadLetter(path string) Option { return func(c *config) { c.deadLetter = path } }
 
 // WithQueueSize sets how many events the sink's queue holds (default

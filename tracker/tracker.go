@@ -63,6 +63,11 @@ func New(opts ...Option) (*Tracker, error) {
 	}
 	t.logLimit.off = c.logger.GetLevel() == zerolog.Disabled
 	errs := c.validate()
+	if c.deadLetter != "" {
+		// Find a dead-letter path that cannot work now, not when the
+		// events that need it are failing.
+		errs = errors.Join(errs, checkDeadLetter(c.deadLetter))
+	}
 	for k, v := range c.properties {
 		if t.redactor.secret(k) {
 			errs = errors.Join(errs, fmt.Errorf("default property %q: the key looks secret and would be redacted", k))
@@ -153,7 +158,7 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 			t.counters.sampledOut.Add(1)
 			return
 		}
-		rate = validRate(r)
+		rate = t.checkRate(r)
 	}
 
 	red := t.redactor
@@ -225,7 +230,19 @@ func (t *Tracker) sampleSink(w *worker, e Event) (keep bool, rate float64) {
 		}
 	}()
 	keep, rate = w.cfg.sampler.Sample(e)
-	return keep, validRate(rate)
+	return keep, t.checkRate(rate)
+}
+
+// checkRate returns a sampler's rate, or 1 for a rate outside (0, 1]
+// (NaN included), a sampler's bug, which is logged.
+func (t *Tracker) checkRate(r float64) float64 {
+	if v := validRate(r); v == r {
+		return v
+	}
+	t.logLimit.do(limitBadRate, func() {
+		t.log.Error().Float64("rate", r).Msg("multitrack: a sampler kept an event with a rate outside (0, 1]; taken as 1")
+	})
+	return 1
 }
 
 // validRate maps a rate outside (0, 1], NaN included, to 1.
@@ -384,13 +401,7 @@ var defaultRedactor = sync.OnceValue(func() *redactor { return newRedactor(Defau
 // sink, so that a sink's sampler decides independently of the tracker's
 // and the rates multiply exactly.
 func sinkKeyed(e Event, i int) Event {
-	x := e.UUIDRandom() ^ (uint64(i+1) * 0x9e3779b97f4a7c15)
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	e.rnd, e.hasRnd = x&randBMask, true
+	e.rnd, e.hasRnd = mixRandom(e.UUIDRandom()^(uint64(i+1)*0x9e3779b97f4a7c15)), true
 	return e
 }
 
@@ -475,10 +486,7 @@ func (t *Tracker) Close(ctx context.Context) error {
 		if dlErr := t.deadLetter.close(); dlErr != nil {
 			err = multierror.Append(err, dlErr)
 		}
-		if err != nil {
-			t.closeErr = err
-			t.log.Error().Err(err).Msg("multitrack: close")
-		}
+		t.closeErr = err // returned, not logged: the caller has it
 		close(t.closeDone)
 		return t.closeErr
 	}

@@ -910,7 +910,8 @@ func (s *deafSink) Close(context.Context) error { close(s.closed); return nil }
 
 func TestSinkWhoseWriteOverrunsCloseIsClosedLater(t *testing.T) {
 	s := &deafSink{entered: make(chan struct{}, 1), release: make(chan struct{}), closed: make(chan struct{})}
-	tr := mustNew(t, tracker.WithSink("deaf", s, tracker.WithFlushInterval(time.Millisecond)))
+	dl := filepath.Join(t.TempDir(), "dead.jsonl")
+	tr := mustNew(t, tracker.WithSink("deaf", s, tracker.WithFlushInterval(time.Millisecond)), tracker.WithDeadLetter(dl))
 	tr.Capture(context.Background(), tracker.Event{Name: "e"})
 	<-s.entered
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
@@ -923,6 +924,11 @@ func TestSinkWhoseWriteOverrunsCloseIsClosedLater(t *testing.T) {
 	case <-s.closed:
 		t.Fatal("sink closed while its Write was running")
 	default:
+	}
+	// The overrunning Write's batch is dead-lettered at the deadline, in
+	// case it never delivers.
+	if lines := readLines(t, dl); len(lines) != 1 || lines[0]["event"] != "e" {
+		t.Fatalf("dead letter = %v", lines)
 	}
 	close(s.release)
 	<-s.closed // closed once the Write returned
@@ -946,4 +952,50 @@ func TestPanickingSinkSamplerSpoilsNothingElse(t *testing.T) {
 		t.Fatalf("good %d, bad %d, stats %+v", good.Len(), bad.Len(), s)
 	}
 	checkStatsAddUp(t, s)
+}
+
+// hangingFlusher's Flush waits for its context.
+type hangingFlusher struct {
+	trackertest.Recorder
+	cancelled chan struct{}
+}
+
+func (s *hangingFlusher) Flush(ctx context.Context) error {
+	<-ctx.Done()
+	close(s.cancelled)
+	return ctx.Err()
+}
+
+func TestSinkFlushIsCancelledWhenItsCallerGivesUp(t *testing.T) {
+	s := &hangingFlusher{cancelled: make(chan struct{})}
+	tr := mustNew(t, tracker.WithSink("s", s, tracker.WithFlushInterval(time.Millisecond)))
+	tr.Capture(context.Background(), tracker.Event{Name: "before"})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := tr.Flush(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Flush = %v", err)
+	}
+	<-s.cancelled // the sink's Flush is not left holding the worker
+	tr.Capture(context.Background(), tracker.Event{Name: "after"})
+	if _, err := s.WaitFor(ctxT(t), 2); err != nil {
+		t.Fatal(err)
+	}
+	closeT(t, tr)
+}
+
+func TestNewChecksTheDeadLetterPath(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "plain")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := tracker.New(tracker.WithDeadLetter(filepath.Join(file, "dead.jsonl")))
+	if err == nil || !strings.Contains(err.Error(), "dead letter") || !strings.Contains(err.Error(), "not a directory") {
+		t.Fatalf("New = %v", err)
+	}
+	good := filepath.Join(t.TempDir(), "dl", "dead.jsonl")
+	tr := mustNew(t, tracker.WithDeadLetter(good))
+	closeT(t, tr)
+	if fi, err := os.Stat(good); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("dead letter not created 0600 by New: %v %v", fi, err)
+	}
 }

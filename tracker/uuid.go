@@ -12,16 +12,30 @@ const randBMask = 1<<UUIDRandomBits - 1
 // newUUIDRandom draws the rand_b bits of a future UUIDv7.
 func newUUIDRandom() uint64 { return rand.Uint64() & randBMask }
 
-// uuidRandom extracts rand_b from a canonical UUID string, or hashes s.
+// uuidRandom extracts rand_b from a canonical UUID string and mixes it, or
+// hashes s.
 func uuidRandom(s string) uint64 {
 	if len(s) == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' {
 		hi, ok1 := parseHex(s[19:23])
 		lo, ok2 := parseHex(s[24:36])
 		if ok1 && ok2 {
-			return (hi<<48 | lo) & randBMask
+			return mixRandom((hi<<48 | lo) & randBMask)
 		}
 	}
 	return xxhash.Sum64String(s) & randBMask
+}
+
+// mixRandom spreads rand_b bits over the key space (a splitmix64
+// finalizer): UUIDs from generators that count in their random bits within
+// a millisecond (RFC 9562's method 2), or that differ only in their last
+// bytes, must not get the same sampling decision.
+func mixRandom(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x & randBMask
 }
 
 // hexValue maps a byte to its value as a hex digit, or 0xff.

@@ -16,11 +16,9 @@ func TestUUIDv7RoundTripsRandomBits(t *testing.T) {
 		if !uuidV7Re.MatchString(s) {
 			t.Fatalf("not a UUIDv7: %q", s)
 		}
-		if got := (Event{UUID: s}).UUIDRandom(); got != rb {
-			t.Fatalf("UUIDRandom(%s) = %x, want %x", s, got, rb)
-		}
-		if got := (Event{rnd: rb, hasRnd: true}).UUIDRandom(); got != rb {
-			t.Fatalf("pre-format UUIDRandom = %x, want %x", got, rb)
+		// The key is the same before the UUID is formatted and after.
+		if got, want := (Event{UUID: s}).UUIDRandom(), (Event{rnd: rb, hasRnd: true}).UUIDRandom(); got != want || got != mixRandom(rb) {
+			t.Fatalf("UUIDRandom(%s) = %x, before formatting %x", s, got, want)
 		}
 	}
 	// The timestamp is the first 48 bits, in milliseconds.
@@ -63,4 +61,19 @@ func BenchmarkUUIDRandom(b *testing.B) {
 		sink += e.UUIDRandom()
 	}
 	_ = sink
+}
+
+// UUIDs that differ only in their last bits (a counter in rand_b) must get
+// unrelated keys, so that a ratio keeps about half of them at 0.5.
+func TestUUIDRandomSpreadsCountingUUIDs(t *testing.T) {
+	kept := 0
+	for i := 0; i < 1000; i++ {
+		s := formatUUIDv7(time.Unix(0, 0), 0, uint64(i))
+		if (Event{UUID: s}).UUIDRandom() < 1<<(UUIDRandomBits-1) {
+			kept++
+		}
+	}
+	if kept < 400 || kept > 600 { // binomial(1000, 0.5): 4 sigma is ±63
+		t.Fatalf("kept %d of 1000 counting UUIDs at 0.5", kept)
+	}
 }

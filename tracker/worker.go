@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -30,24 +31,28 @@ type worker struct {
 	wake   chan struct{} // capacity 1
 	exited chan struct{} // closed when run returns
 
-	mu           sync.Mutex
-	ring         []Event // grows up to cfg.queueSize
-	head, n      int
-	inflight     int           // events taken by the worker and not yet accounted for
-	pushed       uint64        // events ever put in the ring
-	done         uint64        // events ever taken out of the ring and accounted for
-	flushWant    uint64        // Flush calls so far: each asks for a sink flush of its own
-	flushTarget  uint64        // pushed at the latest Flush call
-	flushDone    uint64        // the Flush calls the last sink flush answered
-	flushErr     error         // that sink flush's error
-	progress     chan struct{} // closed and replaced when done or flushDone advance
-	space        chan struct{} // closed and replaced when events leave the ring
-	closing      bool          // Close has begun: no more events are accepted
-	abandoned    bool          // Close's deadline passed: write nothing more
-	lateClose    bool          // Close gave up waiting for a Write: close the sink when it returns
-	finished     bool          // the worker has decided about lateClose and is exiting
-	lastErr      error         // the last reason events were not delivered
-	abandonCause error         // why Close abandoned the queue: its context's error
+	mu              sync.Mutex
+	ring            []Event // grows up to cfg.queueSize
+	head, n         int
+	inflight        int           // events taken by the worker and not yet accounted for
+	inflightBatch   []Event       // those events, while Write has them
+	inflightSpilled bool          // Close dead-lettered them: the Write overran its deadline
+	pushed          uint64        // events ever put in the ring
+	done            uint64        // events ever taken out of the ring and accounted for
+	flushWant       uint64        // Flush calls so far: each asks for a sink flush of its own
+	flushTarget     uint64        // pushed at the latest Flush call
+	flushDone       uint64        // the Flush calls the last sink flush answered
+	flushErr        error         // that sink flush's error
+	flushers        int           // Flush calls waiting now
+	flushCancel     func()        // cancels the sink flush under way, when nobody waits for it any more
+	progress        chan struct{} // closed and replaced when done or flushDone advance
+	space           chan struct{} // closed and replaced when events leave the ring
+	closing         bool          // Close has begun: no more events are accepted
+	abandoned       bool          // Close's deadline passed: write nothing more
+	lateClose       bool          // Close gave up waiting for a Write: close the sink when it returns
+	finished        bool          // the worker has decided about lateClose and is exiting
+	lastErr         error         // the last reason events were not delivered
+	abandonCause    error         // why Close abandoned the queue: its context's error
 }
 
 func newWorker(t *Tracker, spec sinkSpec) *worker {
@@ -200,9 +205,18 @@ func (w *worker) drain(batch *[]Event) bool {
 		}
 		if w.flushWant > w.flushDone && w.done >= w.flushTarget {
 			want := w.flushWant
-			w.mu.Unlock()
-			err := w.flushSink()
-			w.mu.Lock()
+			var err error
+			if w.flushers == 0 { // every caller gave up: do not hold the queue up
+				err = context.Canceled
+			} else {
+				ctx, cancel := w.opCtx()
+				w.flushCancel = cancel
+				w.mu.Unlock()
+				err = w.flushSink(ctx)
+				cancel()
+				w.mu.Lock()
+				w.flushCancel = nil
+			}
 			w.flushDone, w.flushErr = want, err
 			w.progressLocked()
 			w.mu.Unlock()
@@ -210,12 +224,12 @@ func (w *worker) drain(batch *[]Event) bool {
 		}
 		*batch = w.takeLocked((*batch)[:0], w.cfg.batchSize)
 		if n := len(*batch); n > 0 {
-			w.inflight = n
+			w.inflight, w.inflightBatch = n, *batch
 			w.mu.Unlock()
 			w.write(*batch)
-			clear(*batch)
 			w.mu.Lock()
-			w.inflight = 0
+			w.inflight, w.inflightBatch, w.inflightSpilled = 0, nil, false
+			clear(*batch) // under mu: Close may be copying it
 			w.done += uint64(n)
 			w.progressLocked()
 			w.mu.Unlock()
@@ -236,7 +250,7 @@ func (w *worker) opCtx() (context.Context, context.CancelFunc) {
 	if w.cfg.writeTimeout > 0 {
 		return context.WithTimeout(w.ctx, w.cfg.writeTimeout)
 	}
-	return w.ctx, func() {}
+	return context.WithCancel(w.ctx)
 }
 
 // write hands one batch to the sink and accounts for every event in it.
@@ -256,7 +270,12 @@ func (w *worker) write(batch []Event) {
 		w.counters.writeErrors.Add(1)
 	}
 	w.t.logSinkError(w.name, "write", len(batch), err)
-	w.t.spill(w, batch)
+	w.mu.Lock()
+	spilled := w.inflightSpilled // Close dead-lettered it when the Write overran
+	w.mu.Unlock()
+	if !spilled {
+		w.t.spill(w, batch)
+	}
 }
 
 // noteFailure records why events were last not delivered.
@@ -267,13 +286,13 @@ func (w *worker) noteFailure(err error) {
 	w.mu.Unlock()
 }
 
-func (w *worker) flushSink() error {
+// flushSink flushes a sink that is a Flusher. ctx is cancelled when every
+// Flush call waiting for it has given up.
+func (w *worker) flushSink(ctx context.Context) error {
 	f, ok := w.sink.(Flusher)
 	if !ok {
 		return nil
 	}
-	ctx, cancel := w.opCtx()
-	defer cancel()
 	err := w.call("Flush", func() error { return f.Flush(ctx) })
 	if err != nil {
 		w.t.logSinkError(w.name, "flush", 0, err)
@@ -310,18 +329,21 @@ func describePanic(r any) string {
 func (w *worker) flush(ctx context.Context) error {
 	w.mu.Lock()
 	w.flushWant++
+	w.flushers++
 	want := w.flushWant
 	w.flushTarget = w.pushed
 	w.mu.Unlock()
 	w.signal()
 	for {
 		w.mu.Lock()
-		if w.flushDone >= want {
+		switch {
+		case w.flushDone >= want:
 			err := w.flushErr
+			w.flushers--
 			w.mu.Unlock()
 			return err
-		}
-		if w.abandoned || w.finished {
+		case w.abandoned || w.finished:
+			w.flushers--
 			w.mu.Unlock()
 			return ErrClosed
 		}
@@ -330,6 +352,12 @@ func (w *worker) flush(ctx context.Context) error {
 		select {
 		case <-ch:
 		case <-ctx.Done():
+			w.mu.Lock()
+			w.flushers--
+			if w.flushers == 0 && w.flushCancel != nil {
+				w.flushCancel() // nobody waits for the sink's flush any more
+			}
+			w.mu.Unlock()
 			return ctx.Err()
 		}
 	}
@@ -382,6 +410,7 @@ func (w *worker) shutdown(ctx context.Context) error {
 		Count:          int(lost),
 		DeadLettered:   int(c.deadLettered.Load()),
 		DeadLetterPath: w.t.deadLetterPath(),
+		DeadLetterErr:  w.t.deadLetter.lastError(),
 		Err:            reason,
 	}
 	return multierror.Append(ue, errs.WrappedErrors()...)
@@ -399,12 +428,17 @@ func (w *worker) drainAndClose(ctx context.Context) *multierror.Error {
 	w.mu.Unlock()
 	w.signal()
 
-	soft, grace := ctx, closeGrace
+	// With a deadline, writes are cut off two grace periods before it and
+	// the sink's Close is told one before it, so that sinks that honour
+	// their context are done, and Close returns, by the deadline.
+	soft, closeCtx, grace := ctx, ctx, closeGrace
 	if deadline, ok := ctx.Deadline(); ok {
 		grace = min(closeGrace, time.Until(deadline)/10)
-		var cancel context.CancelFunc
-		soft, cancel = context.WithDeadline(ctx, deadline.Add(-grace))
-		defer cancel()
+		var cancel1, cancel2 context.CancelFunc
+		soft, cancel1 = context.WithDeadline(ctx, deadline.Add(-2*grace))
+		closeCtx, cancel2 = context.WithDeadline(ctx, deadline.Add(-grace))
+		defer cancel1()
+		defer cancel2()
 	}
 	select {
 	case <-w.exited:
@@ -432,26 +466,32 @@ func (w *worker) drainAndClose(ctx context.Context) *multierror.Error {
 		}
 		timer.Stop()
 		w.mu.Lock()
-		finished, inflight := w.finished, w.inflight
+		finished, inflight := w.finished, slices.Clone(w.inflightBatch)
 		w.lateClose = !finished
+		w.inflightSpilled = !finished
 		w.mu.Unlock()
 		if !finished {
-			return multierror.Append(errs, fmt.Errorf("sink %q: Write of %d %s still running after the deadline; the sink will be closed when it returns: %w", w.name, inflight, plural(inflight, "event", "events"), cause))
+			// The overrunning Write may never deliver its batch: a copy goes
+			// to the dead letter now (a duplicate, if it does, that the
+			// events' UUIDs let downstream drop).
+			spilled := w.t.spill(w, inflight)
+			return multierror.Append(errs, fmt.Errorf("sink %q: Write of %d %s still running after the deadline (%d written to the dead letter); the sink will be closed when it returns: %w",
+				w.name, len(inflight), plural(len(inflight), "event", "events"), spilled, cause))
 		}
 		<-w.exited
 	}
 	w.cancel()
-	if err := w.closeSink(ctx); err != nil {
+	if err := w.closeSink(closeCtx, ctx); err != nil {
 		errs = multierror.Append(errs, err)
 	}
 	return errs
 }
 
-// closeSink calls the sink's Close, and stops waiting for it when ctx ends
-// (the call goes on and ends when the sink's Close returns).
-func (w *worker) closeSink(ctx context.Context) error {
+// closeSink calls the sink's Close with sinkCtx, and stops waiting for it
+// when ctx ends (the call goes on and ends when the sink's Close returns).
+func (w *worker) closeSink(sinkCtx, ctx context.Context) error {
 	done := make(chan error, 1)
-	go func() { done <- w.call("Close", func() error { return w.sink.Close(ctx) }) }()
+	go func() { done <- w.call("Close", func() error { return w.sink.Close(sinkCtx) }) }()
 	var err error
 	select {
 	case err = <-done:
@@ -478,6 +518,7 @@ type UndeliveredError struct {
 	Count          int    // events not delivered
 	DeadLettered   int    // how many of them were written to the dead-letter file
 	DeadLetterPath string // the dead-letter file, if one is configured
+	DeadLetterErr  error  // the last error writing the dead-letter file, if any
 	Err            error  // why
 }
 
@@ -489,7 +530,11 @@ func (e *UndeliveredError) Error() string {
 	case e.DeadLettered >= e.Count:
 		s += fmt.Sprintf(" (all written to dead letter %s)", e.DeadLetterPath)
 	default:
-		s += fmt.Sprintf(" (%d written to dead letter %s, %d lost)", e.DeadLettered, e.DeadLetterPath, e.Count-e.DeadLettered)
+		s += fmt.Sprintf(" (%d written to dead letter %s, %d lost", e.DeadLettered, e.DeadLetterPath, e.Count-e.DeadLettered)
+		if e.DeadLetterErr != nil {
+			s += ": " + e.DeadLetterErr.Error()
+		}
+		s += ")"
 	}
 	if e.Err != nil {
 		s += ": " + e.Err.Error()

@@ -11,7 +11,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/multitrack/multitrack/registry"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -29,7 +28,6 @@ type demoCommand struct {
 
 func (c *demoCommand) flags() *flag.FlagSet {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(c.main.Stderr)
 	fs.DurationVar(&c.duration, "duration", 3*time.Second, "how long the simulated service runs")
 	fs.IntVar(&c.orgs, "orgs", 3, "number of organizations")
 	fs.Float64Var(&c.rate, "rate", 4, "queries per second per organization")
@@ -51,21 +49,16 @@ Flags:
 }
 
 func (c *demoCommand) Run(ctx context.Context, args []string) error {
-	fs := c.flags()
-	if err := parseFlags(fs, args); err != nil {
-		if err == errHelp {
-			fs.SetOutput(c.main.Stdout)
-			fs.Usage()
-		}
+	if err := parseFlags(c.flags(), args, c.main.Stdout, c.main.Stderr); err != nil {
 		return err
 	}
 	switch {
 	case c.duration <= 0:
 		return usageErrorf("demo: -duration must be positive, got %v", c.duration)
-	case c.orgs <= 0:
-		return usageErrorf("demo: -orgs must be positive, got %d", c.orgs)
-	case !(c.rate > 0):
-		return usageErrorf("demo: -rate must be positive, got %v", c.rate)
+	case c.orgs <= 0 || c.orgs > 10000:
+		return usageErrorf("demo: -orgs must be from 1 to 10000, got %d", c.orgs)
+	case !(c.rate >= 0.001 && c.rate <= 100000):
+		return usageErrorf("demo: -rate must be from 0.001 to 100000 queries a second, got %v", c.rate)
 	case !(c.failRate >= 0 && c.failRate <= 1):
 		return usageErrorf("demo: -fail-rate must be in [0,1], got %v", c.failRate)
 	}
@@ -145,15 +138,15 @@ func (c *demoCommand) summary(s tracker.Stats) {
 		s.Captured, s.Kept, s.SampledOut, s.Rejected.Total(), s.Redacted)
 	for _, name := range slices.Sorted(maps.Keys(s.Sinks)) {
 		ss := s.Sinks[name]
+		// Undelivered events were accepted by Write, then reported lost.
 		fmt.Fprintf(w, "sink %s\tdelivered %d\tfailed %d\tdropped %d\tdead-lettered %d\n",
-			name, ss.Delivered, ss.Failed, ss.Dropped.Total(), ss.DeadLettered)
+			name, ss.Delivered-ss.Undelivered, ss.Failed+ss.Undelivered, ss.Dropped.Total(), ss.DeadLettered)
 	}
 	w.Flush()
 }
 
 // newTracker builds the tracker the CLI's commands use from the
-// environment (registry.Env); with no sinks configured, events go to stdout.
+// environment; with no sinks configured, events go to stdout.
 func (m *Main) newTracker(opts ...tracker.Option) (*tracker.Tracker, error) {
-	env := registry.Env{Lookup: m.Lookup, Stdout: m.Stdout, Stderr: m.Stderr, DefaultSinks: "stdout"}
-	return env.Tracker(opts...)
+	return m.env().Tracker(opts...)
 }

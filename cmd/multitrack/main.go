@@ -1,6 +1,7 @@
-// Command multitrack runs multitrack's tools: a demo of a service emitting
-// events through the configured sinks, and (in later versions) emit, config,
-// replay, lint and gen.
+// Command multitrack runs multitrack's tools: demo (a simulated service
+// emitting events through the configured sinks), emit (one event), config
+// (the configuration the environment gives) and replay (event lines, such as
+// a dead-letter file, into the configured sinks).
 //
 // Usage:
 //
@@ -57,6 +58,12 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "demo":
 		cmd = &demoCommand{main: m}
+	case "emit":
+		cmd = &emitCommand{main: m}
+	case "config":
+		cmd = &configCommand{main: m}
+	case "replay":
+		cmd = &replayCommand{main: m}
 	case "help", "-h", "-help", "--help":
 		m.usage(m.Stdout)
 		return nil
@@ -75,6 +82,9 @@ Usage:
 
 Commands:
 	demo    a simulated service emitting events through the configured sinks
+	emit    one event through the configured sinks; exit 1 if not delivered
+	config  the configuration the environment gives, secrets redacted
+	replay  event lines (a dead-letter file, say) into the configured sinks
 
 Run "multitrack <command> --help" for a command's flags. With no
 configuration (MULTITRACK_SINKS, POSTHOG_API_KEY) events go to stdout.
@@ -90,19 +100,27 @@ func usageErrorf(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
-// parseFlags parses args with fs, mapping -help to a nil error with
-// errHelp, and other mistakes to usage errors.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
+// parseFlags parses args with fs. --help prints the usage on stdout and
+// returns errHelp; a mistake prints the usage on stderr and returns a usage
+// error (printed once, by main).
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
+	fs.SetOutput(io.Discard) // the flag package would print the error and usage itself
+	err := fs.Parse(args)
+	if err == nil && fs.NArg() > 0 {
+		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return errHelp
+	default:
+		fs.SetOutput(stderr)
+		fs.Usage()
 		return usageErrorf("%s: %v", fs.Name(), err)
 	}
-	if fs.NArg() > 0 {
-		return usageErrorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
-	}
-	return nil
 }
 
 // errHelp says --help was answered: exit status 0.
@@ -120,4 +138,11 @@ func exitCode(err error, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "multitrack:", err)
 		return 1
 	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

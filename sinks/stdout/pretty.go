@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -47,7 +48,7 @@ func newPrettyPrinter(w io.Writer, color bool, loc *time.Location) *prettyPrinte
 			}
 			return paint(ansiDarkGray, t.In(loc).Format(DefaultTimeFormat))
 		},
-		FormatMessage: func(v any) string { return paint(ansiBold, fmt.Sprint(v)) },
+		FormatMessage: func(v any) string { return paint(ansiBold, printableName(fmt.Sprint(v))) },
 	}}
 }
 
@@ -103,4 +104,16 @@ func fieldName(prefix, key string) string {
 		return prefix + key
 	}
 	return key
+}
+
+// printableName quotes an event name holding control characters (a
+// newline, an escape sequence), so that one event stays one line and cannot
+// drive the terminal.
+func printableName(s string) string {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }

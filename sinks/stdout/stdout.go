@@ -22,7 +22,7 @@ const (
 	// FormatAuto is FormatPretty when the writer is a terminal, else
 	// FormatJSON. It is the default.
 	FormatAuto Format = iota
-	// FormatJSON writes event lines (DESIGN.md), one JSON object a line: what
+	// FormatJSON writes event lines (tracker.AppendEventLine), one JSON object a line: what
 	// the file sink writes and replay reads.
 	FormatJSON
 	// FormatPretty writes one short coloured line per event for humans, with

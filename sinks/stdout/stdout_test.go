@@ -295,3 +295,18 @@ func TestParseFormat(t *testing.T) {
 		}
 	}
 }
+
+func TestPrettyQuotesANameWithControlCharacters(t *testing.T) {
+	var buf bytes.Buffer
+	s, err := stdout.New(stdout.WithWriter(&buf), stdout.WithFormat(stdout.FormatPretty), stdout.WithColor(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := tracker.Event{Name: "evil\n\x1b[2Jname", DistinctID: "d", UUID: "u", Timestamp: time.Now()}
+	if err := s.Write(context.Background(), []tracker.Event{e}); err != nil {
+		t.Fatal(err)
+	}
+	if out := buf.String(); strings.Count(out, "\n") != 1 || strings.Contains(out, "\x1b") || !strings.Contains(out, `"evil\n\x1b[2Jname"`) {
+		t.Fatalf("pretty line %q", out)
+	}
+}

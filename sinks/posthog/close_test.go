@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -125,5 +126,37 @@ func TestCloseRetriesOnlyWhatPostHogGoWould(t *testing.T) {
 				t.Errorf("Stats = %+v", st)
 			}
 		})
+	}
+}
+
+// Events that fail while Close runs are reported in one UndeliveredFunc
+// call per cause, not one per event: under the tracker each call is a dead
+// letter write and sync, and hundreds of them outlast Close's deadline.
+func TestCloseReportsFailuresInOneCallPerCause(t *testing.T) {
+	f := newFakePostHog(t, always(hang))
+	s, err := New(testKey, fastOptions(f.URL())...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	c := &collector{}
+	s.SetUndelivered(func(events []tracker.Event, reason error) {
+		calls.Add(1)
+		c.report(events, reason)
+	})
+	events := makeEvents(40)
+	writeAll(t, s, events, 10)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := s.Close(ctx); err == nil {
+		t.Error("Close = nil with a hanging endpoint")
+	}
+	if _, und := assertAccounted(t, events, f, c); und != len(events) {
+		t.Errorf("%d undelivered, want %d", und, len(events))
+	}
+	// The aborted requests' failures share one cause; events not reported on
+	// by the deadline are another.
+	if n := calls.Load(); n > 2 {
+		t.Errorf("UndeliveredFunc called %d times for %d events, want one call per cause", n, len(events))
 	}
 }

@@ -61,11 +61,13 @@ type Sink struct {
 	retryDone      bool      // Close has taken retry: no new one
 	retry          ph.Client // nil until needed
 
-	ledger    *ledger
-	reportFn  atomic.Pointer[tracker.UndeliveredFunc]
-	closing   atomic.Bool
-	closed    atomic.Bool
-	reporting sync.RWMutex // read-held by callbacks while they report; Close's fence
+	ledger        *ledger
+	reportFn      atomic.Pointer[tracker.UndeliveredFunc]
+	failedMu      sync.Mutex
+	failedAtClose []failedEvent // reported by Close, in one call per cause
+	closing       atomic.Bool
+	closed        atomic.Bool
+	reporting     sync.RWMutex // read-held by callbacks while they report; Close's fence
 
 	stats counters
 }
@@ -346,7 +348,9 @@ func (s *Sink) Flush(ctx context.Context) error {
 // and reports their events failed; whatever is still not reported on when
 // ctx ends is reported undelivered with ErrUnacknowledged. An event rejected
 // for good (a 4xx answer) is not sent again, and with WithMaxRetries(0)
-// nothing is retried. No UndeliveredFunc call happens after Close returns.
+// nothing is retried. Close does not wait for posthog-go past ctx's end.
+// Events that fail while Close runs are reported when it ends, in one
+// UndeliveredFunc call per cause; none is reported after Close returns.
 // The error counts the events not delivered and wraps ctx's error when the
 // deadline cut delivery short.
 func (s *Sink) Close(ctx context.Context) error {
@@ -358,12 +362,12 @@ func (s *Sink) Close(ctx context.Context) error {
 	closeCtx, cancel := stopEarly(ctx)
 	defer cancel()
 	s.setRetrying()
-	err := s.client.CloseWithContext(closeCtx) // wraps ctx's error when cut short
+	err := stopClient(ctx, closeCtx, s.client) // wraps ctx's error when cut short
 	if retry := s.takeRetry(); retry != nil {
 		// The main client has reported on every batch; what it gave up on to
 		// stop is with retry now. Let it work until closeCtx ends.
 		s.ledger.wait(closeCtx)
-		if retryErr := retry.CloseWithContext(closeCtx); retryErr != nil && err == nil {
+		if retryErr := stopClient(ctx, closeCtx, retry); retryErr != nil && err == nil {
 			err = retryErr
 		}
 	}
@@ -373,17 +377,18 @@ func (s *Sink) Close(ctx context.Context) error {
 		err = waitErr
 	}
 
-	if left := s.ledger.takeAll(); len(left) > 0 {
-		s.stats.unacknowledged.Add(uint64(len(left)))
-		if f := s.undelivered(); f != nil {
-			f(left, ErrUnacknowledged)
-		}
-	}
+	left := s.ledger.takeAll()
+	s.stats.unacknowledged.Add(uint64(len(left)))
 	// Fence: wait for callbacks reporting right now, and stop later ones.
 	s.closed.Store(true)
 	s.reporting.Lock()
 	//lint:ignore SA2001 an empty critical section is the fence
 	s.reporting.Unlock()
+	f := s.undelivered()
+	s.reportFailedAtClose(f)
+	if f != nil && len(left) > 0 {
+		f(left, ErrUnacknowledged)
+	}
 	s.closeTransport()
 
 	if n := s.stats.undelivered() - undeliveredBefore; n > 0 {
@@ -463,6 +468,21 @@ func retryable(err error) bool {
 	return status >= 500 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests
 }
 
+// stopClient stops c with stop's deadline, and returns when c has stopped or
+// when ctx ends, whichever is first. posthog-go, cancelled when stop ends,
+// may take a while longer to wind down on a busy machine; its reports after
+// Close has swept the ledger are ignored.
+func stopClient(ctx, stop context.Context, c ph.Client) error {
+	done := make(chan error, 1)
+	go func() { done <- c.CloseWithContext(stop) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("posthog-go still stopping: %w", ctx.Err())
+	}
+}
+
 // stopEarly derives the context posthog-go's CloseWithContext gets: ctx with
 // its deadline moved earlier by a tenth of the time left (at most
 // closeReportMargin), so that the reports of aborted requests arrive before
@@ -510,8 +530,58 @@ func (s *Sink) acknowledge(u string, failure error, resendAtClose bool) {
 		return // not ours, or reported on already
 	}
 	defer s.ledger.settle(seq)
-	if f := s.undelivered(); failure != nil && f != nil {
-		f([]tracker.Event{ev}, fmt.Errorf("posthog: delivery failed: %w", failure))
+	if failure == nil {
+		return
+	}
+	if s.closing.Load() {
+		// Close reports it, with the others that fail while it runs, in
+		// one call per cause: an UndeliveredFunc call per event (a dead
+		// letter write and sync each) would outlast Close's deadline.
+		s.failedMu.Lock()
+		s.failedAtClose = append(s.failedAtClose, failedEvent{ev, failure})
+		s.failedMu.Unlock()
+		return
+	}
+	if f := s.undelivered(); f != nil {
+		f([]tracker.Event{ev}, deliveryFailed(failure))
+	}
+}
+
+// failedEvent is an event posthog-go reported failed while Close ran.
+type failedEvent struct {
+	ev  tracker.Event
+	err error
+}
+
+func deliveryFailed(err error) error { return fmt.Errorf("posthog: delivery failed: %w", err) }
+
+// reportFailedAtClose reports the events that failed while Close ran, one
+// UndeliveredFunc call per cause (posthog-go gives the events of one batch
+// the same error), in the order they failed.
+func (s *Sink) reportFailedAtClose(f tracker.UndeliveredFunc) {
+	s.failedMu.Lock()
+	failed := s.failedAtClose
+	s.failedAtClose = nil
+	s.failedMu.Unlock()
+	if f == nil {
+		return
+	}
+	var causes []string
+	byCause := make(map[string][]failedEvent)
+	for _, fe := range failed {
+		c := fe.err.Error()
+		if _, ok := byCause[c]; !ok {
+			causes = append(causes, c)
+		}
+		byCause[c] = append(byCause[c], fe)
+	}
+	for _, c := range causes {
+		group := byCause[c]
+		events := make([]tracker.Event, len(group))
+		for i := range group {
+			events[i] = group[i].ev
+		}
+		f(events, deliveryFailed(group[0].err))
 	}
 }
 

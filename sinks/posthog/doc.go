@@ -13,8 +13,10 @@
 // until posthog-go reports it sent or failed; an event refused by posthog-go's
 // queue, reported failed, or not reported on when Close's deadline ends is
 // passed to the tracker's UndeliveredFunc (tracker.UndeliveredReporter), which
-// writes it to the dead-letter file: none is lost silently. Close honours its
-// context's deadline even when the endpoint hangs. Stats counts what happened.
+// writes it to the dead-letter file: none is lost silently. Close sends what
+// posthog-go buffers and keeps retrying failed batches while its context's
+// deadline allows; it honours that deadline even when the endpoint hangs.
+// Stats counts what happened.
 //
 // posthog-go's diagnostics go to the zerolog logger given with WithLogger
 // (silent by default), without its debug lines (they print property values)

@@ -79,7 +79,7 @@ func (g *groupIdentifier) identify(s *Sink, e *tracker.Event) {
 			props[k] = v
 		}
 		s.stats.groupIdentifies.Add(1)
-		err := s.enqueue.Enqueue(ph.GroupIdentify{
+		err := enqueueSafely(s.enqueue, ph.GroupIdentify{
 			Type: typ, Key: key, Uuid: u, Timestamp: e.Timestamp, Properties: props,
 		})
 		if err != nil {

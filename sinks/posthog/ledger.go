@@ -82,6 +82,14 @@ func (l *ledger) take(u string, outcome *atomic.Uint64) (ev tracker.Event, seq u
 	return it.ev, it.seq, true
 }
 
+// peek returns the oldest event tracked under u, leaving it tracked.
+func (l *ledger) peek(u string) (tracker.Event, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.byUUID[u]
+	return e.first.ev, ok
+}
+
 // settle counts the event numbered seq, taken and reported, for the waiters.
 func (l *ledger) settle(seq uint64) {
 	l.mu.Lock()

@@ -307,16 +307,39 @@ func TestQueueFullEventsAreReported(t *testing.T) {
 			t.Errorf("Stats = %+v", st)
 		}
 	})
-	t.Run("without", func(t *testing.T) {
-		s, err := New(testKey, fastOptions(f.URL())...)
+	// Without an UndeliveredFunc, Write's error means the whole batch was
+	// refused (the tracker's contract); part of a batch refused is logged.
+	t.Run("without, part of the batch refused", func(t *testing.T) {
+		var logs lockedBuffer
+		s, err := New(testKey, fastOptions(f.URL(), WithLogger(zerolog.New(&logs)))...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		s.enqueue = full(s.client)
 		defer s.Close(within(t, 10*time.Second))
-		err = s.Write(context.Background(), makeEvents(6))
-		if !errors.Is(err, ph.ErrQueueFull) || !strings.Contains(err.Error(), "2 events not delivered") {
-			t.Errorf("Write = %v, want 2 events refused with ErrQueueFull", err)
+		if err := s.Write(context.Background(), makeEvents(6)); err != nil {
+			t.Errorf("Write = %v, want nil: 4 of 6 events were handed over", err)
+		}
+		if got := logs.String(); !strings.Contains(got, "2 events refused") || !strings.Contains(got, ph.ErrQueueFull.Error()) {
+			t.Errorf("log %q, want the 2 refused events and their cause", got)
+		}
+		if st := s.Stats(); st.Refused != 2 || st.QueueFull != 2 {
+			t.Errorf("Stats = %+v", st)
+		}
+	})
+	t.Run("without, the whole batch refused", func(t *testing.T) {
+		s, err := New(testKey, fastOptions(f.URL())...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.enqueue = &everyNth{next: s.client, n: 1, err: ph.ErrQueueFull}
+		defer s.Close(within(t, 10*time.Second))
+		err = s.Write(context.Background(), makeEvents(3))
+		if !errors.Is(err, ph.ErrQueueFull) || !strings.Contains(err.Error(), "3 events not delivered") {
+			t.Errorf("Write = %v, want 3 events refused with ErrQueueFull", err)
+		}
+		if st := s.Stats(); st.Refused != 3 || st.Pending != 0 {
+			t.Errorf("Stats = %+v", st)
 		}
 	})
 }
@@ -642,5 +665,67 @@ func TestEnqueueLeavesPropertiesAlone(t *testing.T) {
 	}
 	if msgs := f.messages(); len(msgs) != 1 {
 		t.Errorf("server got %d messages", len(msgs))
+	}
+}
+
+// boom is a property value whose encoding panics, inside posthog-go's Enqueue.
+type boom struct{}
+
+func (boom) MarshalJSON() ([]byte, error) { panic("boom") }
+
+// writeOneUnencodable writes events, of which events[bad] cannot be encoded,
+// in one batch and closes s; it checks that Write and Close succeed, and
+// that only events[bad] is reported undelivered, once, the rest accepted.
+func writeOneUnencodable(t *testing.T, s *Sink, c *collector, f *fakePostHog, events []tracker.Event, bad int) {
+	t.Helper()
+	if err := s.Write(context.Background(), events); err != nil {
+		t.Fatalf("Write = %v, want nil: the unencodable event goes to the UndeliveredFunc", err)
+	}
+	if err := s.Close(within(t, 10*time.Second)); err != nil {
+		t.Errorf("Close = %v", err)
+	}
+	acc, und := assertAccounted(t, events, f, c)
+	if acc != len(events)-1 || und != 1 || c.uuids()[events[bad].UUID] != 1 {
+		t.Fatalf("accepted %d, undelivered %v; want all accepted but event %d, undelivered", acc, c.uuids(), bad)
+	}
+}
+
+// An event whose encoding panics in posthog-go is that event's failure only:
+// it is reported undelivered once, naming the property, and the rest of the
+// batch is sent.
+func TestPanickingPropertyFailsOnlyItsEvent(t *testing.T) {
+	f := newFakePostHog(t, always(http.StatusOK))
+	s, c := newTestSink(t, f.URL())
+	events := makeEvents(3)
+	events[1].Properties = map[string]any{"fine": 1, "v": boom{}}
+	writeOneUnencodable(t, s, c, f, events, 1)
+	if r := c.reasons[0]; r == nil || !strings.Contains(r.Error(), `"v"`) || !strings.Contains(r.Error(), "panicked") {
+		t.Errorf("reason %v, want it to name property \"v\" and the panic", r)
+	}
+	if st := s.Stats(); st.Sent != 2 || st.Refused != 1 || st.Undelivered != 1 || st.Pending != 0 {
+		t.Errorf("Stats = %+v", st)
+	}
+}
+
+// A group property whose encoding panics fails the $groupidentify and the
+// event; the group is identified again with the next event carrying it.
+func TestPanickingGroupPropertyIsSentAgainLater(t *testing.T) {
+	f := newFakePostHog(t, always(http.StatusOK))
+	s, c := newTestSink(t, f.URL(), WithGroupProperties(tracker.GroupOrganization, "plan"))
+	events := makeEvents(3) // events 0 and 2 are for org_42
+	events[0].Properties = map[string]any{"plan": boom{}}
+	events[2].Properties = map[string]any{"plan": "pro"}
+	writeOneUnencodable(t, s, c, f, events, 0)
+	var identified []any
+	for _, m := range f.messages() {
+		if m["event"] == "$groupidentify" {
+			identified = append(identified, m["properties"].(map[string]any)["$group_set"])
+		}
+	}
+	if !reflect.DeepEqual(identified, []any{map[string]any{"plan": "pro"}}) {
+		t.Errorf("$groupidentify sent with %v, want one with plan pro", identified)
+	}
+	if st := s.Stats(); st.GroupIdentifies != 2 || st.GroupIdentifyFailures != 1 {
+		t.Errorf("Stats = %+v", st)
 	}
 }

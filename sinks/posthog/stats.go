@@ -12,7 +12,8 @@ type Stats struct {
 	// answer, a request aborted at Close.
 	Failed uint64
 	// Refused counts events Write could not hand to posthog-go: its Enqueue
-	// refused them, or Write's context ended part way through the batch.
+	// refused them or panicked encoding them (a property value's
+	// MarshalJSON), or Write's context ended part way through the batch.
 	Refused uint64
 	// QueueFull counts the refused events that met posthog-go's full queue
 	// (ErrQueueFull).
@@ -23,6 +24,10 @@ type Stats struct {
 	// Undelivered is Failed + Refused + Unacknowledged: the events reported
 	// to the UndeliveredFunc (the dead-letter file).
 	Undelivered uint64
+	// CloseRetried counts the events Close handed to its retry client after
+	// posthog-go gave up on them to stop (see Close). They are still counted
+	// once in the outcome their retries end in.
+	CloseRetried uint64
 	// Retries counts the batch retries posthog-go scheduled (one batch holds
 	// up to the batch size of events).
 	Retries uint64
@@ -38,6 +43,7 @@ type Stats struct {
 
 type counters struct {
 	sent, failed, refused, queueFull, unacknowledged, retries atomic.Uint64
+	closeRetried                                              atomic.Uint64
 	groupIdentifies, groupIdentifyFailures                    atomic.Uint64
 }
 
@@ -54,6 +60,7 @@ func (s *Sink) Stats() Stats {
 		Refused:               s.stats.refused.Load(),
 		QueueFull:             s.stats.queueFull.Load(),
 		Unacknowledged:        s.stats.unacknowledged.Load(),
+		CloseRetried:          s.stats.closeRetried.Load(),
 		Retries:               s.stats.retries.Load(),
 		Pending:               pending,
 		GroupIdentifies:       s.stats.groupIdentifies.Load(),

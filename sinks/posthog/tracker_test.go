@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -165,7 +167,9 @@ func TestSlowServerDoesNotSlowCapture(t *testing.T) {
 	if _, acc, _ := f.snapshot(); len(acc) != 0 {
 		t.Fatalf("the hanging server accepted %d events", len(acc))
 	}
-	closeCtx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	// A deadline the hanging server outlasts, with room for the tracker's
+	// and the sink's margins on a busy machine under -race.
+	closeCtx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	closeErr := tr.Close(closeCtx)
 	if closeErr == nil {
@@ -175,5 +179,49 @@ func TestSlowServerDoesNotSlowCapture(t *testing.T) {
 	st := tr.Stats().Sinks["posthog"]
 	if st.Undelivered+st.Failed+st.Dropped.Total() != 300 {
 		t.Errorf("sink stats %+v do not account for 300 events; posthog sink: %+v", st, s.Stats())
+	}
+}
+
+// laterPanicking encodes the first time, when the tracker checks the event on
+// the caller, and panics after that, inside posthog-go's Enqueue.
+type laterPanicking struct{ calls atomic.Int32 }
+
+func (m *laterPanicking) MarshalJSON() ([]byte, error) {
+	if m.calls.Add(1) == 1 {
+		return []byte(`"ok"`), nil
+	}
+	panic("x")
+}
+
+// The reviewer's repro: good1, an event whose property panics in the sink,
+// good2 in one batch. good1 and good2 are delivered and counted so; only the
+// panicking event is undelivered, once.
+func TestTrackerPanickingPropertyFailsOnlyItsEvent(t *testing.T) {
+	f := newFakePostHog(t, always(http.StatusOK))
+	s, err := New(testKey, fastOptions(f.URL())...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One batch, written when Close drains the queue.
+	tr, err := tracker.New(tracker.WithSink("posthog", s, tracker.WithFlushInterval(time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tr.Capture(ctx, tracker.Event{Name: "good1", DistinctID: "org_42"})
+	tr.Capture(ctx, tracker.Event{Name: "bad", DistinctID: "org_42", Properties: map[string]any{"v": &laterPanicking{}}})
+	tr.Capture(ctx, tracker.Event{Name: "good2", DistinctID: "org_42"})
+	closeErr := tr.Close(within(t, 10*time.Second))
+	_, _, order := f.snapshot()
+	slices.Sort(order)
+	if !slices.Equal(order, []string{"good1", "good2"}) {
+		t.Errorf("server accepted %v, want good1 and good2", order)
+	}
+	ss := tr.Stats().Sinks["posthog"]
+	if ss.Failed != 0 || ss.Undelivered != 1 {
+		t.Errorf("tracker sink stats %+v; want 1 undelivered, none failed (Close: %v)", ss, closeErr)
+	}
+	if st := s.Stats(); st.Sent != 2 || st.Refused != 1 || st.Undelivered != 1 {
+		t.Errorf("sink Stats = %+v", st)
 	}
 }

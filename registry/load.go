@@ -143,6 +143,10 @@ func (l *loader) loadDeadLetter() {
 		l.invalid(varDeadLetter, "", path, "a file path, not a directory")
 		return
 	}
+	if err := tracker.CheckDeadLetter(path); err != nil {
+		l.report("", &VarError{Var: varDeadLetter, Err: fmt.Errorf("%w: %w", ErrInvalid, err)})
+		return
+	}
 	l.opts = append(l.opts, tracker.WithDeadLetter(path))
 }
 

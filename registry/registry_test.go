@@ -374,3 +374,20 @@ func TestSinksOfOnlyCommasIsAnError(t *testing.T) {
 		t.Fatalf("FromLookup = %v", err)
 	}
 }
+
+func TestBadDeadLetterPathNamesItsVariable(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "plain")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := registry.FromLookup(func(k string) (string, bool) {
+		if k == "MULTITRACK_DEAD_LETTER_PATH" {
+			return filepath.Join(file, "dead.jsonl"), true
+		}
+		return "", false
+	})
+	var ve *registry.VarError
+	if !errors.As(err, &ve) || ve.Var != "MULTITRACK_DEAD_LETTER_PATH" || !strings.Contains(err.Error(), "not a directory") {
+		t.Fatalf("FromLookup = %v", err)
+	}
+}

@@ -114,9 +114,11 @@ func (d *deadLetter) lastError() error {
 	return d.lastErr
 }
 
-// checkDeadLetter makes sure the dead-letter file can be created (mode
-// 0600, its directory 0700) and appended to.
-func checkDeadLetter(path string) error {
+// CheckDeadLetter reports whether a dead-letter file can be kept at path: it
+// creates the file (mode 0600, its directory 0700) if need be and opens it
+// for appending. New calls it for WithDeadLetter; configuration code can
+// call it to name the setting at fault.
+func CheckDeadLetter(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("dead letter: %w", err)
 	}

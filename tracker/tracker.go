@@ -66,7 +66,7 @@ func New(opts ...Option) (*Tracker, error) {
 	if c.deadLetter != "" {
 		// Find a dead-letter path that cannot work now, not when the
 		// events that need it are failing.
-		errs = errors.Join(errs, checkDeadLetter(c.deadLetter))
+		errs = errors.Join(errs, CheckDeadLetter(c.deadLetter))
 	}
 	for k, v := range c.properties {
 		if t.redactor.secret(k) {

@@ -28,15 +28,31 @@ type failSink struct{}
 func (failSink) Write(context.Context, []tracker.Event) error { return errors.New("backend down") }
 func (failSink) Close(context.Context) error                  { return nil }
 
-// a value whose MarshalJSON panics passes checkEvent (json.Marshaler: 32
-// bytes, not called); when the sink fails, spill encodes it outside any
-// recover and the worker goroutine panics: the whole process dies.
+// A value whose MarshalJSON panics is rejected on the caller; one that
+// panics only later, when the dead letter encodes it after the sink failed,
+// must not take the worker (and the process) down: it is counted as lost.
 func TestRegressionPanickingMarshalerCrashesProcessViaDeadLetter(t *testing.T) {
 	dl := filepath.Join(t.TempDir(), "dl.jsonl")
 	tr := mustNew(t, tracker.WithSink("s", failSink{}), tracker.WithDeadLetter(dl))
-	tr.Capture(context.Background(), tracker.Event{Name: "e", Properties: map[string]any{"v": panicMarshaler{}}})
+	tr.Capture(context.Background(), tracker.Event{Name: "now", Properties: map[string]any{"v": panicMarshaler{}}})
+	tr.Capture(context.Background(), tracker.Event{Name: "later", Properties: map[string]any{"v": &laterPanicMarshaler{}}})
 	_ = tr.Flush(ctxT(t))
-	_ = tr.Close(ctxT(t))
+	err := tr.Close(ctxT(t))
+	s := tr.Stats()
+	var ue *tracker.UndeliveredError
+	if s.Rejected.Unencodable != 1 || s.DeadLetterErrors != 1 || !errors.As(err, &ue) || ue.Count != 1 || ue.DeadLettered != 0 {
+		t.Fatalf("stats %+v, Close %v", s, err)
+	}
+}
+
+// laterPanicMarshaler encodes on its first call and panics after.
+type laterPanicMarshaler struct{ calls atomic.Int32 }
+
+func (m *laterPanicMarshaler) MarshalJSON() ([]byte, error) {
+	if m.calls.Add(1) == 1 {
+		return []byte(`"ok"`), nil
+	}
+	panic("MarshalJSON bug")
 }
 
 // sink whose Write holds until its ctx is cancelled, then fails.

@@ -429,3 +429,40 @@ func TestRegressionDeadLetterAppendsAfterTornLine(t *testing.T) {
 		t.Errorf("read back %v, warnings %v, err %v", names, warns, err)
 	}
 }
+
+// Secrets nested in typed containers and structs are removed too, and
+// redaction visits each value once: 30 levels of nesting (2^30 visits when
+// it did not) are redacted at once.
+func TestRegressionNestedSecretsEverywhere(t *testing.T) {
+	type creds struct {
+		User     string
+		Password string `json:"password"`
+		Note     string `json:"-"`
+	}
+	deep := map[string]any{"password": "hunter2"}
+	for i := 0; i < 30; i++ {
+		deep = map[string]any{"a": deep}
+	}
+	tr, rec := trackertest.NewTracker(t)
+	tr.Capture(context.Background(), tracker.Event{Name: "e", Properties: map[string]any{
+		"list":    []map[string]any{{"password": "hunter2", "ok": 1}},
+		"headers": map[string]map[string]string{"h": {"Authorization": "hunter2", "Accept": "json"}},
+		"creds":   creds{User: "u", Password: "hunter2"},
+		"deep":    deep,
+		"token":   map[string]any{"password": "x", "api_key": "y"}, // one secret key, its contents go with it
+	}})
+	evs, err := rec.WaitFor(ctxT(t), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line []byte
+	if line, err = tracker.AppendEventLine(nil, &evs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(line), "hunter2") || !strings.Contains(string(line), `"Accept":"json"`) || !strings.Contains(string(line), `"User":"u"`) {
+		t.Fatalf("event line %s", line)
+	}
+	if s := tr.Stats(); s.Redacted != 5 {
+		t.Fatalf("Redacted = %d, want 5 (list, headers, creds, deep, token)", s.Redacted)
+	}
+}

@@ -1,12 +1,13 @@
 package tracker
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
-	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -73,7 +74,7 @@ func New(opts ...Option) (*Tracker, error) {
 			errs = errors.Join(errs, fmt.Errorf("default property %q: the key looks secret and would be redacted", k))
 			continue
 		}
-		n, reason := valueSize(v, 0, nil, nil)
+		n, reason := valueSize(v, 0, nil, nil, false)
 		if reason != "" {
 			errs = errors.Join(errs, fmt.Errorf("default property %q: %s", k, reason))
 			continue
@@ -300,7 +301,7 @@ func (t *Tracker) resolveProperties(e *Event, red *redactor, secrets int, rate f
 		if secrets == 0 {
 			p[k] = v
 		} else if !red.secret(k) {
-			p[k] = redactValue(v, red)
+			p[k], _ = redactValue(v, red)
 		}
 	}
 	if rate < 1 {
@@ -309,28 +310,39 @@ func (t *Tracker) resolveProperties(e *Event, red *redactor, secrets int, rate f
 	e.Properties = p
 }
 
-// redactValue returns v without the secret keys of the maps nested in it,
-// copying only what changes.
-func redactValue(v any, red *redactor) any {
+// redactValue returns v without the secret keys of the maps and structs
+// nested in it, and whether it changed anything; it copies only what
+// changes, and visits each value once. A typed container (a
+// []map[string]any, a struct) that holds a secret is replaced by its JSON
+// form (maps, slices, strings, json.Number), redacted.
+func redactValue(v any, red *redactor) (any, bool) {
 	switch x := v.(type) {
+	case nil, string, bool, float64, int, int64, json.Number, time.Time:
+		return v, false
 	case map[string]any:
+		type entry struct {
+			k string
+			v any
+		}
+		kept := make([]entry, 0, len(x))
 		changed := false
 		for k, e := range x {
-			if red.secret(k) || !sameValue(redactValue(e, red), e) {
+			if red.secret(k) {
 				changed = true
-				break
+				continue
 			}
+			r, ch := redactValue(e, red)
+			changed = changed || ch
+			kept = append(kept, entry{k, r})
 		}
 		if !changed {
-			return v
+			return v, false
 		}
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			if !red.secret(k) {
-				out[k] = redactValue(e, red)
-			}
+		out := make(map[string]any, len(kept))
+		for _, e := range kept {
+			out[e.k] = e.v
 		}
-		return out
+		return out, true
 	case map[string]string:
 		var out map[string]string
 		for k := range x {
@@ -342,12 +354,13 @@ func redactValue(v any, red *redactor) any {
 			}
 		}
 		if out != nil {
-			return out
+			return out, true
 		}
+		return v, false
 	case []any:
 		var out []any
 		for i, e := range x {
-			if r := redactValue(e, red); !sameValue(r, e) {
+			if r, ch := redactValue(e, red); ch {
 				if out == nil {
 					out = slices.Clone(x)
 				}
@@ -355,27 +368,35 @@ func redactValue(v any, red *redactor) any {
 			}
 		}
 		if out != nil {
-			return out
+			return out, true
 		}
+		return v, false
 	}
-	return v
+	// Other containers: only when they hold a secret, through their JSON form.
+	secrets := 0
+	if _, reason := valueSize(v, 0, red, &secrets, false); reason != "" || secrets == 0 {
+		return v, false
+	}
+	generic, err := jsonForm(v)
+	if err != nil {
+		return nil, true // cannot be rewritten without its secret: dropped whole
+	}
+	r, _ := redactValue(generic, red)
+	return r, true
 }
 
-// sameValue reports whether redactValue returned its argument unchanged:
-// the same map or slice, or any other value.
-func sameValue(a, b any) bool {
-	switch x := a.(type) {
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		return ok && reflect.ValueOf(x).UnsafePointer() == reflect.ValueOf(y).UnsafePointer()
-	case map[string]string:
-		y, ok := b.(map[string]string)
-		return ok && reflect.ValueOf(x).UnsafePointer() == reflect.ValueOf(y).UnsafePointer()
-	case []any:
-		y, ok := b.([]any)
-		return ok && len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
+// jsonForm returns v as encoding/json sees it: maps, slices, strings, bools,
+// json.Number and nil.
+func jsonForm(v any) (any, error) {
+	b, err := marshalRecovering(v)
+	if err != nil {
+		return nil, err
 	}
-	return true
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var out any
+	err = dec.Decode(&out)
+	return out, err
 }
 
 // sampleRate returns the rate an event was already sampled at (say, before

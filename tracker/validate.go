@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strings"
 	"time"
 )
 
@@ -31,8 +32,9 @@ type valueError struct {
 func (e *valueError) Error() string { return fmt.Sprintf("property %q: %s", e.key, e.reason) }
 
 // checkEvent validates e cheaply on the caller's goroutine and returns the
-// approximate size of its JSON encoding and how many of its property keys,
-// at any depth of nested maps, are secret. Common value types cost a type switch each; other types are
+// approximate size of its JSON encoding and how many secret keys it holds,
+// at any depth (a secret key's own contents are not counted: it goes
+// whole). Common value types cost a type switch each; other types are
 // walked with reflect, without encoding.
 func checkEvent(e *Event, red *redactor) (size, secrets int, err *valueError) {
 	size = 96 + len(e.Name) + len(e.DistinctID) + len(e.UUID)
@@ -40,12 +42,13 @@ func checkEvent(e *Event, red *redactor) (size, secrets int, err *valueError) {
 		size += len(k) + len(v) + 6
 	}
 	for k, v := range e.Properties {
-		n, reason := valueSize(v, 0, red, &secrets)
+		secret := red.secret(k)
+		n, reason := valueSize(v, 0, red, &secrets, secret)
 		if reason != "" {
 			return 0, 0, &valueError{key: k, reason: reason}
 		}
 		size += len(k) + 4 + n
-		if red.secret(k) {
+		if secret {
 			secrets++
 		}
 	}
@@ -53,11 +56,19 @@ func checkEvent(e *Event, red *redactor) (size, secrets int, err *valueError) {
 }
 
 // valueSize returns the approximate encoded size of v, or why v cannot be
-// encoded as JSON. With a redactor, it adds to *secrets the keys of nested
-// maps (map[string]any, map[string]string) that are secret.
-func valueSize(v any, depth int, red *redactor, secrets *int) (int, string) {
+// encoded as JSON. With a redactor, and unless inSecret (v sits under a key
+// that goes whole), it adds to *secrets the secret keys of the maps and
+// structs nested in v.
+func valueSize(v any, depth int, red *redactor, secrets *int, inSecret bool) (int, string) {
 	if depth > maxDepth {
 		return 0, fmt.Sprintf("nested deeper than %d levels (a cycle?)", maxDepth)
+	}
+	countKey := func(k string) bool { // reports whether k is secret, counting it
+		if red == nil || inSecret || !red.secret(k) {
+			return false
+		}
+		*secrets++
+		return true
 	}
 	switch x := v.(type) {
 	case nil:
@@ -90,15 +101,13 @@ func valueSize(v any, depth int, red *redactor, secrets *int) (int, string) {
 		n := 2
 		for k, s := range x {
 			n += len(k) + len(s) + 6
-			if red != nil && red.secret(k) {
-				*secrets++
-			}
+			countKey(k)
 		}
 		return n, ""
 	case []any:
 		n := 2
 		for _, e := range x {
-			m, r := valueSize(e, depth+1, red, secrets)
+			m, r := valueSize(e, depth+1, red, secrets, inSecret)
 			if r != "" {
 				return 0, r
 			}
@@ -108,20 +117,18 @@ func valueSize(v any, depth int, red *redactor, secrets *int) (int, string) {
 	case map[string]any:
 		n := 2
 		for k, e := range x {
-			m, r := valueSize(e, depth+1, red, secrets)
+			secret := countKey(k)
+			m, r := valueSize(e, depth+1, red, secrets, inSecret || secret)
 			if r != "" {
 				return 0, r
 			}
 			n += len(k) + 4 + m
-			if red != nil && red.secret(k) {
-				*secrets++
-			}
 		}
 		return n, ""
 	case json.Marshaler, encoding.TextMarshaler:
 		return selfEncodedSize(x)
 	}
-	return reflectSize(reflect.ValueOf(v), depth)
+	return reflectSize(reflect.ValueOf(v), depth, red, secrets, inSecret)
 }
 
 // selfEncodedSize encodes a value that encodes itself (MarshalJSON or
@@ -151,7 +158,7 @@ var (
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
-func reflectSize(v reflect.Value, depth int) (int, string) {
+func reflectSize(v reflect.Value, depth int, red *redactor, secrets *int, inSecret bool) (int, string) {
 	if depth > maxDepth {
 		return 0, fmt.Sprintf("nested deeper than %d levels (a cycle?)", maxDepth)
 	}
@@ -161,6 +168,13 @@ func reflectSize(v reflect.Value, depth int) (int, string) {
 	t := v.Type()
 	if (t.Implements(marshalerType) || t.Implements(textMarshalerType)) && v.CanInterface() {
 		return selfEncodedSize(v.Interface())
+	}
+	countKey := func(k string) bool {
+		if red == nil || inSecret || !red.secret(k) {
+			return false
+		}
+		*secrets++
+		return true
 	}
 	switch v.Kind() {
 	case reflect.Bool:
@@ -176,14 +190,14 @@ func reflectSize(v reflect.Value, depth int) (int, string) {
 		if v.IsNil() {
 			return 4, ""
 		}
-		return reflectSize(v.Elem(), depth+1)
+		return reflectSize(v.Elem(), depth+1, red, secrets, inSecret)
 	case reflect.Slice, reflect.Array:
 		if v.Kind() == reflect.Slice && v.IsNil() {
 			return 4, ""
 		}
 		n := 2
 		for i := 0; i < v.Len(); i++ {
-			m, r := reflectSize(v.Index(i), depth+1)
+			m, r := reflectSize(v.Index(i), depth+1, red, secrets, inSecret)
 			if r != "" {
 				return 0, r
 			}
@@ -202,7 +216,8 @@ func reflectSize(v reflect.Value, depth int) (int, string) {
 		n := 2
 		it := v.MapRange()
 		for it.Next() {
-			m, r := reflectSize(it.Value(), depth+1)
+			secret := it.Key().Kind() == reflect.String && countKey(it.Key().String())
+			m, r := reflectSize(it.Value(), depth+1, red, secrets, inSecret || secret)
 			if r != "" {
 				return 0, r
 			}
@@ -213,16 +228,34 @@ func reflectSize(v reflect.Value, depth int) (int, string) {
 		n := 2
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			if !f.IsExported() || f.Tag.Get("json") == "-" {
+			name, ok := jsonFieldName(f)
+			if !ok {
 				continue
 			}
-			m, r := reflectSize(v.Field(i), depth+1)
+			secret := countKey(name)
+			m, r := reflectSize(v.Field(i), depth+1, red, secrets, inSecret || secret)
 			if r != "" {
 				return 0, r
 			}
-			n += len(f.Name) + 4 + m
+			n += len(name) + 4 + m
 		}
 		return n, ""
 	}
 	return 0, fmt.Sprintf("value of type %s cannot be encoded as JSON", t)
+}
+
+// jsonFieldName returns the name encoding/json gives a struct field, and
+// false for a field it leaves out.
+func jsonFieldName(f reflect.StructField) (string, bool) {
+	if !f.IsExported() {
+		return "", false
+	}
+	tag := f.Tag.Get("json")
+	if tag == "-" {
+		return "", false
+	}
+	if name, _, _ := strings.Cut(tag, ","); name != "" {
+		return name, true
+	}
+	return f.Name, true
 }

@@ -3,6 +3,7 @@ package tracker
 import (
 	"bufio"
 	"bytes"
+	"io"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -66,6 +67,12 @@ func (d *deadLetter) write(sink string, events []Event) (int, error) {
 			return 0, err // tried again on the next spill
 		}
 	}
+	// A spill is all in the file or none of it: on an error the file is
+	// cut back to here, so that what is counted lost is not replayed too.
+	start, err := d.f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return 0, d.fail(err, -1)
+	}
 	n := 0
 	var encErr error
 	for i := range events {
@@ -78,16 +85,16 @@ func (d *deadLetter) write(sink string, events []Event) (int, error) {
 		}
 		d.buf = line
 		if _, err := d.w.Write(line); err != nil {
-			return 0, d.fail(err)
+			return 0, d.fail(err, start)
 		}
 		n++
 	}
 	// Flush and sync every spill: these are events that failed once already.
 	if err := d.w.Flush(); err != nil {
-		return 0, d.fail(err)
+		return 0, d.fail(err, start)
 	}
 	if err := d.f.Sync(); err != nil {
-		return 0, d.fail(fmt.Errorf("sync: %w", err))
+		return 0, d.fail(fmt.Errorf("sync: %w", err), start)
 	}
 	if encErr != nil {
 		return n, fmt.Errorf("dead letter %s: %w", d.path, encErr)
@@ -95,9 +102,14 @@ func (d *deadLetter) write(sink string, events []Event) (int, error) {
 	return n, nil
 }
 
-// fail closes the file after a write error, so that the next spill opens it
-// again (a full disk may have room by then), and returns the error.
-func (d *deadLetter) fail(err error) error {
+// fail cuts the file back to size start (unless negative), closes it so
+// that the next spill opens it again (a full disk may have room by then),
+// and returns the error.
+func (d *deadLetter) fail(err error, start int64) error {
+	d.w.Reset(d.f) // drop what bufio still holds
+	if start >= 0 {
+		_ = d.f.Truncate(start)
+	}
 	_ = d.f.Close()
 	d.f, d.w = nil, nil
 	d.lastErr = fmt.Errorf("dead letter %s: %w", d.path, err)

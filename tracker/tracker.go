@@ -466,6 +466,9 @@ func (t *Tracker) Flush(ctx context.Context) error {
 	if t == nil {
 		return nil
 	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if t.closed.Load() {
 		return ErrClosed
 	}
@@ -486,12 +489,17 @@ func (t *Tracker) Flush(ctx context.Context) error {
 // it could not deliver are counted, written to the dead-letter file when one
 // is configured, and named in the error (an *UndeliveredError per sink),
 // together with the events whose delivery failed earlier in the tracker's
-// life, so that a nil error means every event kept was delivered. Errors from several sinks are
+// life: a nil error means that no event handed to a sink failed or was left
+// undelivered. (Events dropped because a queue was full are counted in
+// Stats, as they happen, not in Close's error.) Errors from several sinks are
 // joined; errors.Is finds each. Close is idempotent: later calls wait for
 // the first (until their own ctx ends) and return its result.
 func (t *Tracker) Close(ctx context.Context) error {
 	if t == nil {
 		return nil
+	}
+	if ctx == nil {
+		ctx = context.Background()
 	}
 	if t.closeDone == nil { // the zero Tracker
 		t.closed.Store(true)

@@ -210,7 +210,7 @@ func (w *worker) drain(batch *[]Event) bool {
 				err = context.Canceled
 			} else {
 				ctx, cancel := w.opCtx()
-				w.flushCancel = cancel
+				w.flushCancel = cancel // also says a sink Flush is under way
 				w.mu.Unlock()
 				err = w.flushSink(ctx)
 				cancel()
@@ -258,6 +258,12 @@ func (w *worker) write(batch []Event) {
 	ctx, cancel := w.opCtx()
 	err := w.call("Write", func() error { return w.sink.Write(ctx, batch) })
 	cancel()
+	// In one step with Close: from here on Close does not dead-letter the
+	// batch, or it already has (when the Write overran its deadline).
+	w.mu.Lock()
+	spilled := w.inflightSpilled
+	w.inflightBatch = nil
+	w.mu.Unlock()
 	w.counters.batches.Add(1)
 	n := uint64(len(batch))
 	if err == nil {
@@ -270,9 +276,6 @@ func (w *worker) write(batch []Event) {
 		w.counters.writeErrors.Add(1)
 	}
 	w.t.logSinkError(w.name, "write", len(batch), err)
-	w.mu.Lock()
-	spilled := w.inflightSpilled // Close dead-lettered it when the Write overran
-	w.mu.Unlock()
 	if !spilled {
 		w.t.spill(w, batch)
 	}
@@ -466,16 +469,19 @@ func (w *worker) drainAndClose(ctx context.Context) *multierror.Error {
 		}
 		timer.Stop()
 		w.mu.Lock()
-		finished, inflight := w.finished, slices.Clone(w.inflightBatch)
-		w.lateClose = !finished
-		w.inflightSpilled = !finished
+		// The worker is still in the sink's code only while a Write has
+		// inflightBatch or a Flush has flushCancel; otherwise it is finishing
+		// its accounting and exits at once.
+		overran := !w.finished && (w.inflightBatch != nil || w.flushCancel != nil)
+		inflight := slices.Clone(w.inflightBatch)
+		w.lateClose, w.inflightSpilled = overran, overran
 		w.mu.Unlock()
-		if !finished {
+		if overran {
 			// The overrunning Write may never deliver its batch: a copy goes
 			// to the dead letter now (a duplicate, if it does, that the
 			// events' UUIDs let downstream drop).
 			spilled := w.t.spill(w, inflight)
-			return multierror.Append(errs, fmt.Errorf("sink %q: Write of %d %s still running after the deadline (%d written to the dead letter); the sink will be closed when it returns: %w",
+			return multierror.Append(errs, fmt.Errorf("sink %q: a Write or Flush (%d %s) still running after the deadline (%d written to the dead letter); the sink will be closed when it returns: %w",
 				w.name, len(inflight), plural(len(inflight), "event", "events"), spilled, cause))
 		}
 		<-w.exited

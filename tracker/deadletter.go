@@ -3,8 +3,8 @@ package tracker
 import (
 	"bufio"
 	"bytes"
-	"io"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"

@@ -41,7 +41,8 @@ func (e *LineError) Unwrap() error { return e.Err }
 // EventReader reads event lines (as AppendEventLine writes them) one event at
 // a time.
 //
-// Numbers decode as int64 when they are integers that fit, else as float64;
+// Numbers decode as int64 when they are integers that fit, as uint64 when they
+// fit only that, else as float64;
 // objects as map[string]any, arrays as []any. Blank lines are skipped. A last
 // line that has no trailing newline and is not valid JSON is torn: Next skips
 // it and Warnings reports it. Every other bad line is an error.
@@ -214,7 +215,7 @@ func decodeEventLine(line []byte) (Event, error) {
 }
 
 // lineNumbers replaces the json.Numbers in v: integers that fit become
-// int64, other numbers float64.
+// int64 (uint64 above its range), other numbers float64.
 func lineNumbers(v any) (any, error) {
 	switch x := v.(type) {
 	case json.Number:
@@ -242,6 +243,9 @@ func lineNumbers(v any) (any, error) {
 func lineNumber(s string) (any, error) {
 	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return i, nil
+	}
+	if u, err := strconv.ParseUint(s, 10, 64); err == nil {
+		return u, nil // above MaxInt64: a uint64 round-trips as one
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {

@@ -122,7 +122,7 @@ func WithSink(name string, s Sink, opts ...SinkOption) Option {
 }
 
 // WithSampler sets the sampler every event goes through before fan-out.
-// The default keeps every event.
+// The default, and WithSampler(nil), keeps every event.
 func WithSampler(s Sampler) Option { return func(c *config) { c.sampler = s } }
 
 // WithLogger sets the logger for the tracker's own diagnostics (rejected

@@ -466,3 +466,25 @@ func TestRegressionNestedSecretsEverywhere(t *testing.T) {
 		t.Fatalf("Redacted = %d, want 5 (list, headers, creds, deep, token)", s.Redacted)
 	}
 }
+
+func TestRegressionNilContextAndLargeUnsigned(t *testing.T) {
+	tr, rec := trackertest.NewTracker(t)
+	tr.Capture(context.Background(), tracker.Event{Name: "e", Properties: map[string]any{"big": uint64(1<<64 - 1)}})
+	//lint:ignore SA1012 Flush and Close must tolerate a nil context
+	if err := tr.Flush(nil); err != nil {
+		t.Fatal(err)
+	}
+	evs := rec.Events()
+	line, err := tracker.AppendEventLine(nil, &evs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := tracker.ParseEventLine(line[:len(line)-1])
+	if err != nil || back.Properties["big"] != uint64(1<<64-1) {
+		t.Fatalf("%s read back as %#v (%v)", line, back.Properties["big"], err)
+	}
+	//lint:ignore SA1012 Flush and Close must tolerate a nil context
+	if err := tr.Close(nil); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -111,3 +111,23 @@ func TestReplay(t *testing.T) {
 		t.Fatalf("missing file: exit %d, %q", code, errOut)
 	}
 }
+
+// Replayed events were sampled when first captured: replay keeps them and
+// their $sample_rate as they are, whatever MULTITRACK_SAMPLE says.
+func TestReplayDoesNotSampleAgain(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	line := `{"uuid":"0190f3c4-0000-7000-8000-000000000009","event":"q","distinct_id":"d","timestamp":"2026-11-28T10:15:03Z","properties":{"$sample_rate":0.5}}`
+	if err := os.WriteFile(in, []byte(line+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.jsonl")
+	env := map[string]string{"MULTITRACK_SINKS": "file", "MULTITRACK_FILE_PATH": out, "MULTITRACK_SAMPLE": "q=0.0001"}
+	if _, errOut, code := runEnv(t, env, "replay", "-q", in); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	got, _, err := tracker.ReadEventFile(out)
+	if err != nil || len(got) != 1 || got[0].Properties[tracker.PropSampleRate] != 0.5 {
+		t.Fatalf("replayed %+v, %v", got, err)
+	}
+}

@@ -24,6 +24,9 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal asks the command to stop and deliver what it has; a
+	// second one kills the process, as without the handler.
+	context.AfterFunc(ctx, stop)
 	err := NewMain(os.Stdout, os.Stderr).Run(ctx, os.Args[1:])
 	stop()
 	os.Exit(exitCode(err, os.Stderr))

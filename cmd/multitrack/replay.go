@@ -39,7 +39,7 @@ func (c *replayCommand) Run(ctx context.Context, args []string) error {
 Reads event lines (one JSON object a line, as the file sink and the dead-letter
 file write them) and sends them through the sinks the environment configures,
 with their UUIDs and timestamps kept, so that PostHog drops any it already
-has. The "$multitrack_sink" property a dead-letter file adds is removed. A torn
+has, and without sampling them again (MULTITRACK_SAMPLE is not applied). The "$multitrack_sink" property a dead-letter file adds is removed. A torn
 last line is skipped with a warning; a bad line elsewhere is reported with its
 file and line, and the rest is still replayed. Exits 1 when a line was bad or
 an event was not delivered.
@@ -76,7 +76,9 @@ Flags:
 		total += fi.Size()
 	}
 
-	tr, err := c.main.newTracker()
+	// The events were sampled when they were first captured (a kept one
+	// carries its $sample_rate): replaying them must not sample them again.
+	tr, err := c.main.newTracker(tracker.WithSampler(nil))
 	if err != nil {
 		return err
 	}

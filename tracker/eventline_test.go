@@ -367,13 +367,13 @@ func randomString(rng *rand.Rand) string {
 }
 
 func TestParseEventLineNumbers(t *testing.T) {
-	line := `{"event":"n","properties":{"i":42,"neg":-1,"big":9223372036854775808,"f":1.0,"e":1e3,"max":9223372036854775807,"nested":{"a":[1,2.5]}}}`
+	line := `{"event":"n","properties":{"i":42,"neg":-1,"big":9223372036854775808,"huge":18446744073709551616,"f":1.0,"e":1e3,"max":9223372036854775807,"nested":{"a":[1,2.5]}}}`
 	e, err := ParseEventLine([]byte(line))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]any{
-		"i": int64(42), "neg": int64(-1), "big": 9223372036854775808.0, "f": 1.0, "e": 1000.0,
+		"i": int64(42), "neg": int64(-1), "big": uint64(9223372036854775808), "huge": 18446744073709551616.0, "f": 1.0, "e": 1000.0,
 		"max": int64(math.MaxInt64), "nested": map[string]any{"a": []any{int64(1), 2.5}},
 	}
 	if !reflect.DeepEqual(e.Properties, want) {

@@ -491,7 +491,9 @@ func (t *Tracker) Flush(ctx context.Context) error {
 // together with the events whose delivery failed earlier in the tracker's
 // life: a nil error means that no event handed to a sink failed or was left
 // undelivered. (Events dropped because a queue was full are counted in
-// Stats, as they happen, not in Close's error.) Errors from several sinks are
+// Stats, as they happen, not in Close's error.) Appending the undelivered
+// events to the dead-letter file is not cut short by the deadline: Close
+// overruns it by the time that local append takes, rather than lose them. Errors from several sinks are
 // joined; errors.Is finds each. Close is idempotent: later calls wait for
 // the first (until their own ctx ends) and return its result.
 func (t *Tracker) Close(ctx context.Context) error {

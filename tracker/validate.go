@@ -63,13 +63,6 @@ func valueSize(v any, depth int, red *redactor, secrets *int, inSecret bool) (in
 	if depth > maxDepth {
 		return 0, fmt.Sprintf("nested deeper than %d levels (a cycle?)", maxDepth)
 	}
-	countKey := func(k string) bool { // reports whether k is secret, counting it
-		if red == nil || inSecret || !red.secret(k) {
-			return false
-		}
-		*secrets++
-		return true
-	}
 	switch x := v.(type) {
 	case nil:
 		return 4, ""
@@ -101,7 +94,7 @@ func valueSize(v any, depth int, red *redactor, secrets *int, inSecret bool) (in
 		n := 2
 		for k, s := range x {
 			n += len(k) + len(s) + 6
-			countKey(k)
+			countSecret(red, secrets, inSecret, k)
 		}
 		return n, ""
 	case []any:
@@ -117,7 +110,7 @@ func valueSize(v any, depth int, red *redactor, secrets *int, inSecret bool) (in
 	case map[string]any:
 		n := 2
 		for k, e := range x {
-			secret := countKey(k)
+			secret := countSecret(red, secrets, inSecret, k)
 			m, r := valueSize(e, depth+1, red, secrets, inSecret || secret)
 			if r != "" {
 				return 0, r
@@ -129,6 +122,17 @@ func valueSize(v any, depth int, red *redactor, secrets *int, inSecret bool) (in
 		return selfEncodedSize(x)
 	}
 	return reflectSize(reflect.ValueOf(v), depth, red, secrets, inSecret)
+}
+
+// countSecret reports whether the map key or field name k is secret, and
+// counts it in *secrets, unless there is no redactor or k sits under a
+// secret key already (it goes whole).
+func countSecret(red *redactor, secrets *int, inSecret bool, k string) bool {
+	if red == nil || inSecret || !red.secret(k) {
+		return false
+	}
+	*secrets++
+	return true
 }
 
 // selfEncodedSize encodes a value that encodes itself (MarshalJSON or
@@ -168,13 +172,6 @@ func reflectSize(v reflect.Value, depth int, red *redactor, secrets *int, inSecr
 	t := v.Type()
 	if (t.Implements(marshalerType) || t.Implements(textMarshalerType)) && v.CanInterface() {
 		return selfEncodedSize(v.Interface())
-	}
-	countKey := func(k string) bool {
-		if red == nil || inSecret || !red.secret(k) {
-			return false
-		}
-		*secrets++
-		return true
 	}
 	switch v.Kind() {
 	case reflect.Bool:
@@ -216,7 +213,7 @@ func reflectSize(v reflect.Value, depth int, red *redactor, secrets *int, inSecr
 		n := 2
 		it := v.MapRange()
 		for it.Next() {
-			secret := it.Key().Kind() == reflect.String && countKey(it.Key().String())
+			secret := it.Key().Kind() == reflect.String && countSecret(red, secrets, inSecret, it.Key().String())
 			m, r := reflectSize(it.Value(), depth+1, red, secrets, inSecret || secret)
 			if r != "" {
 				return 0, r
@@ -232,7 +229,7 @@ func reflectSize(v reflect.Value, depth int, red *redactor, secrets *int, inSecr
 			if !ok {
 				continue
 			}
-			secret := countKey(name)
+			secret := countSecret(red, secrets, inSecret, name)
 			m, r := reflectSize(v.Field(i), depth+1, red, secrets, inSecret || secret)
 			if r != "" {
 				return 0, r

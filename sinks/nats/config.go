@@ -67,11 +67,11 @@ type Config struct {
 	ReconnectWait time.Duration
 }
 
-func (c Config) url() string           { return or(c.URL, DefaultURL) }
-func (c Config) stream() string        { return or(c.Stream, DefaultStream) }
-func (c Config) subject() string       { return or(c.Subject, DefaultSubject) }
-func (c Config) replicas() int         { return max(c.Replicas, DefaultReplicas) }
-func (c Config) name() string          { return or(c.Name, "multitrack") }
+func (c Config) url() string            { return or(c.URL, DefaultURL) }
+func (c Config) stream() string         { return or(c.Stream, DefaultStream) }
+func (c Config) subject() string        { return or(c.Subject, DefaultSubject) }
+func (c Config) replicas() int          { return max(c.Replicas, DefaultReplicas) }
+func (c Config) name() string           { return or(c.Name, "multitrack") }
 func (c Config) timeout() time.Duration { return orDuration(c.ConnectTimeout, DefaultConnectTimeout) }
 func (c Config) duplicateWindow() time.Duration {
 	return orDuration(c.DuplicateWindow, DefaultDuplicateWindow)

@@ -15,6 +15,7 @@ import (
 // sinks never import the registry.
 func init() {
 	Register("file", newFile)
+	Register("nats", newNATS)
 	Register("noop", newNoop)
 	Register("posthog", newPostHog)
 	Register("stdout", newStdout)

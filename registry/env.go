@@ -38,7 +38,7 @@ const (
 var globalVars = []struct{ name string }{
 	{varSinks}, {varAPIKey}, {varSample}, {varQueueSize}, {varOverflow}, {varDeadLetter},
 	{varProperties}, {varFallbackID}, {varMaxEvent}, {varLogLevel},
-	{varPlanPath}, {varPlanMode},
+	{varPlanPath}, {varPlanMode}, {varRelayConsumer}, {varRelayMaxDeliver},
 }
 
 // CloseTimeout bounds how long FromLookup waits for the sinks it already
@@ -159,6 +159,23 @@ type loader struct {
 }
 
 func (e Env) load() *loader {
+	l := e.newLoader()
+	l.loadLogger()
+	l.loadSinkNames(e.DefaultSinks)
+	l.loadSampler()
+	l.loadQueue()
+	l.loadDeadLetter()
+	l.loadProperties()
+	l.loadIdentity()
+	l.loadPlan()
+	// Sinks are built even when a global variable is wrong, so that their
+	// own problems are reported too; they are closed if anything failed.
+	l.buildSinks()
+	return l
+}
+
+// newLoader returns a loader over e's variables that has read none yet.
+func (e Env) newLoader() *loader {
 	l := &loader{
 		lookup: e.Lookup,
 		stdout: e.Stdout,
@@ -175,17 +192,6 @@ func (e Env) load() *loader {
 	if l.stderr == nil {
 		l.stderr = os.Stderr
 	}
-	l.loadLogger()
-	l.loadSinkNames(e.DefaultSinks)
-	l.loadSampler()
-	l.loadQueue()
-	l.loadDeadLetter()
-	l.loadProperties()
-	l.loadIdentity()
-	l.loadPlan()
-	// Sinks are built even when a global variable is wrong, so that their
-	// own problems are reported too; they are closed if anything failed.
-	l.buildSinks()
 	return l
 }
 

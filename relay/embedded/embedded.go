@@ -41,6 +41,14 @@ func Start(c Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The server would wait out its start timeout on a port in use: say so
+	// at once.
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("embedded nats: cannot listen on %s: %w", addr, err)
+	}
+	ln.Close()
 	dir := c.StoreDir
 	if dir == "" {
 		dir = DefaultStoreDir
@@ -66,7 +74,7 @@ func Start(c Config) (*Server, error) {
 	if !s.ReadyForConnections(10 * time.Second) {
 		s.Shutdown()
 		s.WaitForShutdown()
-		return nil, fmt.Errorf("embedded nats: not listening on %s after 10s (is the port in use?)", net.JoinHostPort(host, strconv.Itoa(port)))
+		return nil, fmt.Errorf("embedded nats: not listening on %s after 10s (is the port in use?)", addr)
 	}
 	return &Server{s: s}, nil
 }

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	natsgo "github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/multitrack/multitrack/internal/natstest"
 	"github.com/multitrack/multitrack/relay"
@@ -98,19 +96,7 @@ func TestClusterLeaderStoppedMidPublishEveryAcknowledgedEventIsRelayed(t *testin
 // streamLeader returns the server leading the stream.
 func streamLeader(t *testing.T, urls string, servers []*server.Server) *server.Server {
 	t.Helper()
-	nc, err := natsgo.Connect(urls)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := js.Stream(ctx, natssink.DefaultStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info := s.CachedInfo()
+	info := natstest.Stream(t, urls, natssink.DefaultStream).CachedInfo()
 	if info.Cluster == nil || len(info.Cluster.Replicas) != 2 {
 		t.Fatalf("stream is not replicated 3 times: %+v", info.Cluster)
 	}

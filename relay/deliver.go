@@ -6,7 +6,6 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -206,23 +205,9 @@ func (r *Relay) deadLetter(it *item) {
 // messages are still being worked on, so that a slow sink does not get
 // them redelivered to another relay. The returned function stops it.
 func (r *Relay) keepAlive(items []*item) func() {
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(r.cfg.ackWait / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				for _, it := range items {
-					_ = it.msg.InProgress() // a failure shows as a redelivery, counted
-				}
-			}
+	return every(r.cfg.ackWait/3, func() {
+		for _, it := range items {
+			_ = it.msg.InProgress() // a failure shows as a redelivery, counted
 		}
-	}()
-	return func() { close(stop); wg.Wait() }
+	})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 
+	"github.com/multitrack/multitrack/internal/natstest"
 	"github.com/multitrack/multitrack/relay"
 	natssink "github.com/multitrack/multitrack/sinks/nats"
 	"github.com/multitrack/multitrack/tracker"
@@ -116,15 +117,9 @@ func startRelay(t testing.TB, url string, sink tracker.Sink, opts ...relay.Optio
 // consumerInfo returns the relay consumer's state.
 func consumerInfo(t testing.TB, url string) *jetstream.ConsumerInfo {
 	t.Helper()
-	nc, err := natsgo.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := js.Consumer(ctx, natssink.DefaultStream, relay.DefaultConsumer)
+	c, err := natstest.JetStream(t, url).Consumer(ctx, natssink.DefaultStream, relay.DefaultConsumer)
 	if err != nil {
 		t.Fatal(err)
 	}

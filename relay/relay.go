@@ -244,6 +244,28 @@ func (r *Relay) consumer(ctx context.Context) (jetstream.Consumer, error) {
 	return cons, nil
 }
 
+// every calls f every d on a goroutine of its own, until the returned
+// function is called; that function returns once the goroutine has ended.
+func every(d time.Duration, f func()) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				f()
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
 func sleep(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()

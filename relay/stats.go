@@ -2,9 +2,7 @@ package relay
 
 import (
 	"fmt"
-	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // Stats are a relay's counters.
@@ -62,25 +60,9 @@ func (r *Relay) startProgress() func() {
 	if r.cfg.progress == nil {
 		return func() {}
 	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(r.cfg.progressEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				fmt.Fprintf(r.cfg.progress, "relay: %v\n", r.Stats())
-			}
-		}
-	}()
+	stop := every(r.cfg.progressEvery, func() { fmt.Fprintf(r.cfg.progress, "relay: %v\n", r.Stats()) })
 	return func() {
-		close(stop)
-		wg.Wait()
+		stop()
 		fmt.Fprintf(r.cfg.progress, "relay: %v\n", r.Stats())
 	}
 }

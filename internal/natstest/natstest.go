@@ -176,3 +176,31 @@ func URLs(servers []*server.Server) string {
 	}
 	return s
 }
+
+// JetStream connects to url and returns a JetStream context on the
+// connection, which is closed when the test ends.
+func JetStream(tb testing.TB, url string) jetstream.JetStream {
+	tb.Helper()
+	nc, err := natsgo.Connect(url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return js
+}
+
+// Stream returns the named stream on the servers at url.
+func Stream(tb testing.TB, url, name string) jetstream.Stream {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := JetStream(tb, url).Stream(ctx, name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}

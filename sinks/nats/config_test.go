@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/multitrack/multitrack/internal/natstest"
@@ -32,7 +31,7 @@ func TestUnreachableServerIsAnErrorNamingTheURLWithoutCredentials(t *testing.T) 
 
 func TestExistingStreamWithOtherSubjectsIsAnErrorNamingBoth(t *testing.T) {
 	srv := natstest.Run(t)
-	js := jsClient(t, srv.ClientURL())
+	js := natstest.JetStream(t, srv.ClientURL())
 	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: "MULTITRACK", Subjects: []string{"orders.>"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +48,7 @@ func TestExistingStreamWithOtherSubjectsIsAnErrorNamingBoth(t *testing.T) {
 
 func TestExistingStreamIsUsedAsIs(t *testing.T) {
 	srv := natstest.Run(t)
-	js := jsClient(t, srv.ClientURL())
+	js := natstest.JetStream(t, srv.ClientURL())
 	ctx := context.Background()
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "EVENTS", Subjects: []string{"app.*.*"}, MaxAge: time.Hour}); err != nil {
 		t.Fatal(err)
@@ -71,7 +70,7 @@ func TestExistingStreamIsUsedAsIs(t *testing.T) {
 func TestMissingStreamIsCreatedWithTheConfiguredLimits(t *testing.T) {
 	srv := natstest.Run(t)
 	newSink(t, natssink.Config{URL: srv.ClientURL(), Stream: "ANALYTICS", Subject: "a.b", MaxAge: 48 * time.Hour, MaxBytes: 1 << 30, DuplicateWindow: 10 * time.Minute})
-	st, err := jsClient(t, srv.ClientURL()).Stream(context.Background(), "ANALYTICS")
+	st, err := natstest.JetStream(t, srv.ClientURL()).Stream(context.Background(), "ANALYTICS")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,18 +128,5 @@ func TestParseURLAcceptsListsAndHidesCredentials(t *testing.T) {
 	}
 }
 
-func jsClient(t *testing.T, url string) jetstream.JetStream {
-	t.Helper()
-	nc, err := natsgo.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return js
-}
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -128,5 +128,4 @@ func TestParseURLAcceptsListsAndHidesCredentials(t *testing.T) {
 	}
 }
 
-
 func itoa(n int) string { return strconv.Itoa(n) }

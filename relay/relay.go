@@ -179,6 +179,9 @@ func (r *Relay) closeDeadLetter() error {
 func (r *Relay) loop(ctx, hard context.Context) error {
 	cons, err := r.consumer(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it started: nothing fetched, nothing to settle
+		}
 		return err
 	}
 	for ctx.Err() == nil {

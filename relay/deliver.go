@@ -66,7 +66,7 @@ func (r *Relay) deliver(ctx context.Context, msgs []jetstream.Msg) {
 	r.mu.Lock()
 	r.inflight = byUUID
 	r.mu.Unlock()
-	before := failures(r.tracker.Stats())
+	statsBefore := r.tracker.Stats()
 	for _, it := range items {
 		r.tracker.Capture(context.Background(), it.event)
 	}
@@ -76,8 +76,14 @@ func (r *Relay) deliver(ctx context.Context, msgs []jetstream.Msg) {
 	r.mu.Lock()
 	r.inflight = nil
 	r.mu.Unlock()
+	statsAfter := r.tracker.Stats()
+	if rejected := statsAfter.Rejected.Total() - statsBefore.Rejected.Total(); rejected > 0 {
+		// Retrying would be rejected again: they are acknowledged, and the
+		// tracker has logged each with its reason.
+		r.c.rejected.Add(rejected)
+	}
 	if !hasUndeliveredHook {
-		r.markFailedByStats(items, before, failures(r.tracker.Stats()))
+		r.markFailedByStats(items, failures(statsBefore), failures(statsAfter))
 	}
 
 	for _, it := range items {

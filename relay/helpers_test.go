@@ -94,8 +94,13 @@ func startRelay(t testing.TB, url string, sink tracker.Sink, opts ...relay.Optio
 	log := &syncBuffer{}
 	base := []relay.Option{relay.WithFetchWait(200 * time.Millisecond), relay.WithBackoff(10*time.Millisecond, 50*time.Millisecond),
 		relay.WithShutdownTimeout(5 * time.Second), relay.WithLogger(zerolog.New(log))}
+	sinkOpts := []tracker.SinkOption{tracker.WithFlushInterval(10 * time.Millisecond)}
+	var trackerOpts []tracker.Option
+	if w, ok := sink.(*configured); ok {
+		sink, trackerOpts, sinkOpts = w.Sink, w.opts, append(sinkOpts, w.sinkOpts...)
+	}
 	newTracker := func(o ...tracker.Option) (*tracker.Tracker, error) {
-		return tracker.New(append(o, tracker.WithSink("rec", sink, tracker.WithFlushInterval(10*time.Millisecond)))...)
+		return tracker.New(append(append(o, trackerOpts...), tracker.WithSink("rec", sink, sinkOpts...))...)
 	}
 	r, err := relay.New(js, natssink.Config{URL: url}, newTracker, append(base, opts...)...)
 	if err != nil {
@@ -112,6 +117,14 @@ func startRelay(t testing.TB, url string, sink tracker.Sink, opts ...relay.Optio
 		<-run.done
 	})
 	return run
+}
+
+// configured is a sink that startRelay adds with options of its own, to a
+// tracker with options of its own.
+type configured struct {
+	tracker.Sink
+	opts     []tracker.Option
+	sinkOpts []tracker.SinkOption
 }
 
 // consumerInfo returns the relay consumer's state.

@@ -249,3 +249,22 @@ func TestShutdownDeliversAndAcksTheBatchInFlight(t *testing.T) {
 		t.Errorf("consumer: %d ack pending, ack floor %d, relay delivered %d", info.NumAckPending, info.AckFloor.Stream, st.Delivered)
 	}
 }
+
+func TestEventsTheRelaysTrackerRejectsAreAcknowledgedAndCounted(t *testing.T) {
+	srv := natstest.Run(t)
+	rec := trackertest.NewRecorder()
+	big := testEvents(3, "big")
+	big[1].Properties = map[string]any{"blob": strings.Repeat("x", 2000)}
+	r := startRelay(t, srv.ClientURL(), &configured{Sink: rec, opts: []tracker.Option{tracker.WithMaxEventSize(1024)}})
+	publish(t, srv.ClientURL(), big)
+	waitFor(t, "the batch", func() bool { return r.Stats().Delivered == 3 })
+	if err := r.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Stats(); st.Rejected != 1 || rec.Len() != 2 {
+		t.Errorf("relay stats %+v, sink got %d events, want 1 rejected and 2 delivered", st, rec.Len())
+	}
+	if info := consumerInfo(t, srv.ClientURL()); info.NumAckPending != 0 || info.NumRedelivered != 0 {
+		t.Errorf("rejected event left pending: %+v", info)
+	}
+}

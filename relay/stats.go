@@ -23,6 +23,10 @@ type Stats struct {
 	DeadLettered uint64
 	// Terminated counts messages that were not event lines.
 	Terminated uint64
+	// Rejected counts events the relay's tracker refused (too large for its
+	// MULTITRACK_MAX_EVENT_SIZE, say); their messages are acknowledged, as a
+	// retry would be refused again, and the tracker logs each.
+	Rejected uint64
 	// AckErrors counts acks, naks and terms that could not be sent (the
 	// message is then redelivered after the ack wait).
 	AckErrors uint64
@@ -34,8 +38,8 @@ type Stats struct {
 }
 
 type counters struct {
-	fetched, redelivered, delivered, nacked, deadLettered, terminated atomic.Uint64
-	ackErrors, fetchErrors, lag                                       atomic.Uint64
+	fetched, redelivered, delivered, nacked, deadLettered, terminated, rejected atomic.Uint64
+	ackErrors, fetchErrors, lag                                                 atomic.Uint64
 }
 
 // Stats returns the relay's counters.
@@ -43,7 +47,7 @@ func (r *Relay) Stats() Stats {
 	c := &r.c
 	return Stats{
 		Fetched: c.fetched.Load(), Redelivered: c.redelivered.Load(), Delivered: c.delivered.Load(),
-		Nacked: c.nacked.Load(), DeadLettered: c.deadLettered.Load(), Terminated: c.terminated.Load(),
+		Nacked: c.nacked.Load(), DeadLettered: c.deadLettered.Load(), Terminated: c.terminated.Load(), Rejected: c.rejected.Load(),
 		AckErrors: c.ackErrors.Load(), FetchErrors: c.fetchErrors.Load(), Lag: c.lag.Load(),
 	}
 }

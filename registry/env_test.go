@@ -235,6 +235,10 @@ func TestTypedGetters(t *testing.T) {
 		{map[string]string{"BUF": "10MB", "ON": "off"}, probe{buf: 10_000_000, wait: time.Second, count: 3}, nil},
 		{map[string]string{"BUF": "1.5KiB", "ON": "1"}, probe{buf: 1536, on: true, wait: time.Second, count: 3}, nil},
 		{map[string]string{"BUF": "2 GiB", "ON": "n"}, probe{buf: 2 << 30, wait: time.Second, count: 3}, nil},
+		// Sizes are exact: no rounding through float64.
+		{map[string]string{"BUF": "9007199254740993"}, probe{buf: 9007199254740993, wait: time.Second, count: 3}, nil},
+		{map[string]string{"BUF": "0.5KiB"}, probe{buf: 512, wait: time.Second, count: 3}, nil},
+		{map[string]string{"BUF": "9223372036854775808", "WAIT": "3000000h"}, probe{}, []string{"WAIT", "BUF"}},
 		{map[string]string{"BUF": "1.3B", "COUNT": "1e3", "WAIT": "-1s", "ON": "2"}, probe{}, []string{"COUNT", "WAIT", "ON", "BUF"}},
 		{map[string]string{"BUF": "-1", "COUNT": "99999999999999999999", "WAIT": "0s"}, probe{}, []string{"COUNT", "WAIT", "BUF"}},
 		{map[string]string{"BUF": "1TB", "WAIT": "5"}, probe{}, []string{"WAIT", "BUF"}},

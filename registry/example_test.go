@@ -107,7 +107,7 @@ func ExampleFromLookup_errors() {
 	// Output:
 	// multitrack configuration: 4 problems:
 	//   - MULTITRACK_SINKS: unknown sink "kafka": want a comma list of …, or none
-	//   - MULTITRACK_QUEUE_SIZE: invalid value "lots": want a whole number ≥ 1
+	//   - MULTITRACK_QUEUE_SIZE: invalid value "lots": want a whole number from 1 to 1048576
 	//   - MULTITRACK_WEBHOOK_TIMEOUT: invalid value "[redacted]": want a positive duration such as 500ms, 5s or 1m
 	//   - MULTITRACK_WEBHOOK_URL: invalid value: want an https:// URL
 }

@@ -7,7 +7,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/hashicorp/go-multierror"
@@ -119,7 +118,7 @@ func splitErrors(err error) []error {
 // loadQueue reads the queue size and overflow policy of every sink built from
 // the environment.
 func (l *loader) loadQueue() {
-	if n := l.intVar(varQueueSize, "", tracker.DefaultQueueSize, 1); n != tracker.DefaultQueueSize {
+	if n := l.intVar(varQueueSize, "", tracker.DefaultQueueSize, 1, maxQueueSize); n != tracker.DefaultQueueSize {
 		l.sinkOpts = append(l.sinkOpts, tracker.WithQueueSize(n))
 	}
 	v, ok := l.read(varOverflow, "", tracker.DropNewest.String(), false)
@@ -178,11 +177,8 @@ func (l *loader) loadIdentity() {
 	if id, ok := l.read(varFallbackID, "", tracker.DefaultFallbackDistinctID, false); ok {
 		l.opts = append(l.opts, tracker.WithFallbackDistinctID(id))
 	}
-	if n := l.sizeVar(varMaxEvent, "", tracker.DefaultMaxEventSize); n != tracker.DefaultMaxEventSize {
-		if n <= 0 {
-			l.invalid(varMaxEvent, "", strconv.FormatInt(n, 10), "a positive size such as 32KiB")
-			return
-		}
+	// An event line longer than tracker.MaxEventLine cannot be read back.
+	if n := l.sizeVar(varMaxEvent, "", tracker.DefaultMaxEventSize, 1, tracker.MaxEventLine); n != tracker.DefaultMaxEventSize {
 		l.opts = append(l.opts, tracker.WithMaxEventSize(int(n)))
 	}
 }
@@ -261,30 +257,4 @@ func (l *loader) runFactory(name string, f Factory) (s tracker.Sink, err error) 
 		}
 	}()
 	return f(Config{l: l, name: name})
-}
-
-func (l *loader) intVar(name, sink string, def, min int) int {
-	v, ok := l.read(name, sink, strconv.Itoa(def), false)
-	if !ok {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < min {
-		l.invalid(name, sink, v, fmt.Sprintf("a whole number ≥ %d", min))
-		return def
-	}
-	return n
-}
-
-func (l *loader) sizeVar(name, sink string, def int64) int64 {
-	v, ok := l.read(name, sink, formatSize(def), false)
-	if !ok {
-		return def
-	}
-	n, valid := parseSize(v)
-	if !valid {
-		l.invalid(name, sink, v, "a size in bytes such as 4096, 64KiB or 10MB")
-		return def
-	}
-	return n
 }

@@ -15,10 +15,10 @@ import (
 // The built-in sinks register themselves here, not in their own packages:
 // sinks never import the registry.
 func init() {
-	Register("file", newFile)
+	Register("file", newFile, "PATH", "MAX_SIZE_MB", "MAX_BACKUPS", "SYNC")
 	Register("noop", newNoop)
-	Register("posthog", newPostHog)
-	Register("stdout", newStdout)
+	Register("posthog", newPostHog, "BATCH_SIZE", "INTERVAL", "PERSON_PROFILES", "HISTORICAL", "GROUP_PROPERTIES")
+	Register("stdout", newStdout, "FORMAT")
 }
 
 // newNoop builds a sink that discards every event. It has no settings.

@@ -184,11 +184,17 @@ func Parse[T any](c Config, key string, def T, parse func(string) (T, error)) T 
 		return def
 	}
 	t, err := parse(v)
-	if err != nil {
+	switch {
+	case err == nil:
+		return t
+	case c.l.isSecret(name):
+		// A parse error may quote the value: say only what failed.
+		msg := ErrInvalid.Error() + " (not shown: the variable is secret)"
+		c.report(&VarError{Var: name, Err: &redactedError{msg: msg, err: fmt.Errorf("%w: %w", ErrInvalid, err)}})
+	default:
 		c.Invalid(name, err)
-		return def
 	}
-	return t
+	return def
 }
 
 func (c Config) read(name, def string, secret bool) (string, bool) {

@@ -17,7 +17,7 @@ import (
 
 func TestSecretsAreNeverEchoed(t *testing.T) {
 	h := loadFixture(t, "secret_echo")
-	secrets := []string{h.env["POSTHOG_API_KEY"], h.env["MULTITRACK_LEAKY_API_KEY"]}
+	secrets := []string{h.env["POSTHOG_API_KEY"], h.env["MULTITRACK_LEAKY_API_KEY"], h.env["MULTITRACK_LEAKY_TOKEN"]}
 	_, err := h.build(t)
 	if err == nil {
 		t.Fatal("leaky built")
@@ -50,6 +50,18 @@ func TestSecretsAreNeverEchoed(t *testing.T) {
 	text, _ = h.registryEnv().Describe()
 	if strings.Contains(err.Error(), "hunter22") || strings.Contains(text, "hunter22") {
 		t.Errorf("a secret property's value is shown:\n%v\n%s", err, text)
+	}
+
+	// A value that does not parse: where a secret starts is unknown, so
+	// none of it is shown (Describe once echoed it whole).
+	h = loadFixture(t, "secret_properties")
+	_, err = h.build(t)
+	text, _ = h.registryEnv().Describe()
+	if err == nil || strings.Contains(err.Error()+text, "hunter2") {
+		t.Errorf("an unparsed MULTITRACK_PROPERTIES is shown:\n%v\n%s", err, text)
+	}
+	if got := lineOf(text, "MULTITRACK_PROPERTIES"); got != "MULTITRACK_PROPERTIES "+registry.Redacted+" (does not parse)" {
+		t.Errorf("Describe shows %q", got)
 	}
 }
 

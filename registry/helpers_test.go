@@ -99,10 +99,14 @@ func init() {
 		panic("boom")
 	})
 	// leaky misbehaves with secrets: it quotes the PostHog key in its error,
-	// and reads a secret-looking variable as an integer.
+	// reads a secret-looking variable as an integer, and parses another
+	// with a parser whose error quotes it.
 	registry.Register("leaky", func(cfg registry.Config) (tracker.Sink, error) {
 		key, _ := cfg.Lookup("POSTHOG_API_KEY")
 		cfg.Int("API_KEY", 0, 0)
+		// A parser that quotes the value it refuses, of a secret too short
+		// to be searched for in messages.
+		registry.Parse(cfg, "TOKEN", "", func(s string) (string, error) { return "", fmt.Errorf("bad token %q", s) })
 		return nil, fmt.Errorf("key %s rejected", key)
 	})
 }

@@ -59,24 +59,39 @@ func (l *loader) loadSinkNames(fallback string) {
 		v = def
 	}
 	registered := Sinks()
-	seen := make(map[string]bool)
-	var names []string
+	seen := make(map[string]int)
+	var order, names []string
 	for item := range strings.SplitSeq(v, ",") {
 		name := strings.ToLower(strings.TrimSpace(item))
-		switch {
-		case name == "":
+		if name == "" {
 			continue // "stdout," is forgiven
-		case seen[name]:
-			l.invalid(varSinks, "", v, fmt.Sprintf("each sink once (%s is listed twice)", quote(name)))
+		}
+		if seen[name]++; seen[name] == 1 {
+			order = append(order, name)
+		}
+	}
+	for _, name := range order {
+		switch {
+		case seen[name] > 1:
+			times := fmt.Sprintf("%d times", seen[name])
+			if seen[name] == 2 {
+				times = "twice"
+			}
+			l.report("", &VarError{Var: varSinks, Err: fmt.Errorf("%w: %s is listed %s: want each sink once", ErrInvalid, quote(name), times)})
+		}
+		switch {
 		case name == None:
 		case !slices.Contains(registered, name):
-			l.report("", &VarError{Var: varSinks, Err: fmt.Errorf("%w %s: want a comma list of %s, or none", ErrUnknownSink, quote(name), strings.Join(registered, ", "))})
+			hint := ""
+			if s := closest(name, registered, nameDistance); s != "" {
+				hint = "did you mean " + s + "? "
+			}
+			l.report("", &VarError{Var: varSinks, Err: fmt.Errorf("%w %s: %swant a comma list of %s, or none", ErrUnknownSink, quote(name), hint, strings.Join(registered, ", "))})
 		default:
 			names = append(names, name)
 		}
-		seen[name] = true
 	}
-	if seen[None] && len(seen) > 1 {
+	if seen[None] > 0 && len(seen) > 1 {
 		l.invalid(varSinks, "", v, "none alone, or a list of sinks without none")
 		names = nil
 	}
@@ -154,7 +169,7 @@ func (l *loader) loadProperties() {
 	if !ok {
 		return
 	}
-	props, errs := parseProperties(v)
+	props, errs := parseProperties(v, l.lead(varProperties))
 	keys := make([]string, 0, len(props))
 	for k := range props {
 		keys = append(keys, k)

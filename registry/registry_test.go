@@ -246,9 +246,9 @@ func TestBadEnvironmentsReportEveryProblem(t *testing.T) {
 			{"MULTITRACK_QUEUE_SIZE", registry.ErrInvalid, `"abc": want a whole number from 1 to 1048576`},
 			{"MULTITRACK_OVERFLOW", registry.ErrInvalid, `"sideways": want drop_newest, drop_oldest or block`},
 			{"MULTITRACK_DEAD_LETTER_PATH", registry.ErrInvalid, "not a directory"},
-			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, "item 1: want key=value"},
-			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, "item 2: empty key"},
-			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, `item 4: key "a" given twice`},
+			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, "byte 0 (item 1): want key=value"},
+			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, "byte 8 (item 2): empty key"},
+			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, `byte 15 (item 4): key "a" given twice`},
 			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, `property "db_password": the key looks secret`},
 			{"MULTITRACK_MAX_EVENT_SIZE", registry.ErrInvalid, `"12parsecs": want a size from 1B to 1MiB`},
 			{"MULTITRACK_PLAN_MODE", registry.ErrInvalid, `"enforce": want warn, strip or drop`},
@@ -256,13 +256,14 @@ func TestBadEnvironmentsReportEveryProblem(t *testing.T) {
 		},
 		"bad_numbers": {
 			{"MULTITRACK_QUEUE_SIZE", registry.ErrInvalid, `"0": want a whole number from 1 to 1048576`},
-			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, "lone backslash"},
+			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, "byte 18: ends with a lone backslash"},
 			{"MULTITRACK_MAX_EVENT_SIZE", registry.ErrInvalid, `"0": want a size from 1B to 1MiB`},
 			{"MULTITRACK_PLAN_PATH", registry.ErrInvalid, "want a readable tracking-plan file"},
 		},
 		"unknown_sinks": {
+			{"MULTITRACK_SINKS", registry.ErrInvalid, `"stdout" is listed 3 times: want each sink once`},
 			{"MULTITRACK_SINKS", registry.ErrUnknownSink, `unknown sink "kafka": want a comma list of `},
-			{"MULTITRACK_SINKS", registry.ErrInvalid, `"stdout" is listed twice`},
+			{"MULTITRACK_SINKS", registry.ErrUnknownSink, `unknown sink "nop": did you mean noop? want a comma list of `},
 			{"MULTITRACK_SINKS", registry.ErrInvalid, "want none alone"},
 		},
 		"bad_sink_settings": {
@@ -303,8 +304,14 @@ func TestBadEnvironmentsReportEveryProblem(t *testing.T) {
 			{"failing", nil, "sink failing: cannot connect"},
 			{"panicky", nil, "sink panicky: factory panicked: boom"},
 		},
+		// The parse error names the byte (counted in the value as set,
+		// before its leading space is trimmed), never the value.
+		"secret_properties": {
+			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, "invalid value: byte 21: ends with a lone backslash"},
+		},
 		"secret_echo": {
 			{"MULTITRACK_LEAKY_API_KEY", registry.ErrInvalid, "invalid value: want a whole number ≥ 0"},
+			{"MULTITRACK_LEAKY_TOKEN", registry.ErrInvalid, "invalid value (not shown: the variable is secret)"},
 			{"leaky", nil, "key [redacted] rejected"},
 		},
 	}

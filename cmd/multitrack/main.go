@@ -38,12 +38,15 @@ type Main struct {
 	Stdout, Stderr io.Writer
 	// Lookup reads the environment (os.LookupEnv by default).
 	Lookup func(string) (string, bool)
+	// Environ lists the environment, as os.Environ, to find misspelt
+	// variables; nil checks only the settings sinks declare.
+	Environ func() []string
 }
 
 // NewMain returns a Main writing to the given streams and reading the
 // process environment.
 func NewMain(stdout, stderr io.Writer) *Main {
-	return &Main{Stdout: stdout, Stderr: stderr, Lookup: os.LookupEnv}
+	return &Main{Stdout: stdout, Stderr: stderr, Lookup: os.LookupEnv, Environ: os.Environ}
 }
 
 // command is one subcommand.

@@ -127,15 +127,30 @@ func (h *harness) lookup(name string) (string, bool) {
 	return v, ok
 }
 
+// environ lists the fixture's variables, as os.Environ.
+func (h *harness) environ() []string {
+	var kv []string
+	for k, v := range h.env {
+		kv = append(kv, k+"="+v)
+	}
+	return kv
+}
+
 func (h *harness) registryEnv() registry.Env {
-	return registry.Env{Lookup: h.lookup, Stdout: h.stdout, Stderr: h.stderr}
+	return registry.Env{Lookup: h.lookup, Environ: h.environ, Stdout: h.stdout, Stderr: h.stderr}
 }
 
 // build builds a tracker from the harness and closes it at the end of the
 // test.
 func (h *harness) build(t *testing.T, opts ...tracker.Option) (*tracker.Tracker, error) {
 	t.Helper()
-	tr, err := h.registryEnv().Tracker(opts...)
+	return h.buildEnv(t, h.registryEnv(), opts...)
+}
+
+// buildEnv is build from env, the harness's with changes.
+func (h *harness) buildEnv(t *testing.T, env registry.Env, opts ...tracker.Option) (*tracker.Tracker, error) {
+	t.Helper()
+	tr, err := env.Tracker(opts...)
 	if err != nil {
 		if tr != nil {
 			t.Fatal("a tracker returned with an error")

@@ -125,8 +125,10 @@ func TestDeclaredKeysOfASelectedSink(t *testing.T) {
 	}
 	var got []string
 	e := registry.Env{
-		Lookup:    func(k string) (string, bool) { v, ok := env[k]; return v, ok },
-		Environ:   func() []string { return []string{"MULTITRACK_SINKS=keyed", "MULTITRACK_KEYED_TIMEOUT=5s", "MULTITRACK_KEYED_URI=x"} },
+		Lookup: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Environ: func() []string {
+			return []string{"MULTITRACK_SINKS=keyed", "MULTITRACK_KEYED_TIMEOUT=5s", "MULTITRACK_KEYED_URI=x"}
+		},
 		OnWarning: func(err error) { got = append(got, err.Error()) },
 	}
 	tr, err := e.Tracker()

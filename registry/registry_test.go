@@ -374,10 +374,17 @@ func checkProblem(t *testing.T, got error, w wantProblem) {
 }
 
 func TestDescribeHidesAPasswordInAURL(t *testing.T) {
-	env := map[string]string{"MULTITRACK_SINKS": "posthog", "POSTHOG_API_KEY": "phc_k", "POSTHOG_HOST": "https://bob:HOSTPASS123@ph.example"}
-	text, _ := registry.Describe(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	if strings.Contains(text, "HOSTPASS123") || !strings.Contains(text, "https://bob:"+registry.Redacted+"@ph.example") {
-		t.Fatalf("Describe shows:\n%s", text)
+	for _, host := range []string{
+		"https://bob:HOSTPASS123@ph.example",
+		"https://bob:HOSTPASS123%zz@ph.example",  // does not parse
+		"https://bob:HOSTPASS123%40x@ph.example", // percent-encoded
+		"https://bob:HOST/PASS123@ph.example",    // not encoded
+	} {
+		env := map[string]string{"MULTITRACK_SINKS": "posthog", "POSTHOG_API_KEY": "phc_k", "POSTHOG_HOST": host}
+		text, _ := registry.Describe(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		if strings.Contains(text, "PASS123") || !strings.Contains(text, "https://bob:"+registry.Redacted+"@ph.example") {
+			t.Errorf("POSTHOG_HOST=%s: Describe shows:\n%s", host, text)
+		}
 	}
 }
 

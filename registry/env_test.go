@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multitrack/multitrack/internal/terminal/ptytest"
 	"github.com/multitrack/multitrack/registry"
 	"github.com/multitrack/multitrack/sinks/noop"
 	"github.com/multitrack/multitrack/tracker"
@@ -374,5 +375,28 @@ func TestFromEnvReadsTheProcessEnvironment(t *testing.T) {
 	t.Setenv("MULTITRACK_QUEUE_SIZE", "one")
 	if _, err := registry.FromEnv(); !errors.Is(err, registry.ErrInvalid) {
 		t.Errorf("MULTITRACK_QUEUE_SIZE=one: error %v, want ErrInvalid", err)
+	}
+}
+
+// Diagnostics on a terminal are readable lines, coloured unless NO_COLOR is
+// set or TERM is dumb (read through the Env's lookup, as every variable).
+func TestLogLinesOnATerminalFollowTheColorEnvironment(t *testing.T) {
+	for _, c := range []struct {
+		term, noColor string
+		color         bool
+	}{{"xterm-256color", "", true}, {"xterm-256color", "1", false}, {"dumb", "", false}} {
+		t.Run(c.term+"/"+c.noColor, func(t *testing.T) {
+			tty, master := ptytest.Open(t)
+			env := map[string]string{"MULTITRACK_SINKS": "noop", "MULTITRACK_LOG_LEVEL": "info", "TERM": c.term, "NO_COLOR": c.noColor}
+			tr, err := registry.Env{Lookup: func(k string) (string, bool) { v, ok := env[k]; return v, ok }, Stderr: tty}.Tracker()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tr.Close(context.Background())
+			line := ptytest.ReadLine(t, master)
+			if !strings.Contains(line, "configured from the environment") || strings.Contains(line, "\x1b[") != c.color {
+				t.Errorf("TERM=%s NO_COLOR=%s: log line %q, want colour %v", c.term, c.noColor, line, c.color)
+			}
+		})
 	}
 }

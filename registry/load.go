@@ -12,8 +12,7 @@ import (
 	"github.com/hashicorp/go-multierror"
 	"github.com/rs/zerolog"
 
-	"github.com/mattn/go-isatty"
-
+	"github.com/multitrack/multitrack/internal/terminal"
 	"github.com/multitrack/multitrack/sampling"
 	"github.com/multitrack/multitrack/tracker"
 )
@@ -37,8 +36,9 @@ func (l *loader) loadLogger() {
 		return
 	}
 	out := l.stderr
-	if f, ok := out.(interface{ Fd() uintptr }); ok && isatty.IsTerminal(f.Fd()) {
-		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05"} // readable on a terminal; JSON lines elsewhere
+	if terminal.Is(out) { // readable on a terminal; JSON lines elsewhere
+		getenv := func(name string) string { v, _ := l.lookup(name); return v }
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05", NoColor: !terminal.ColorAllowed(getenv)}
 	}
 	l.logger = zerolog.New(out).Level(lvl).With().Timestamp().Logger()
 	l.opts = append(l.opts, tracker.WithLogger(l.logger))

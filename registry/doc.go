@@ -68,6 +68,24 @@
 // name looks secret (…_KEY, …_TOKEN, …_SECRET, …_PASSWORD, …), never
 // appears in an error, a log line or Describe's text.
 //
-// Describe shows the resolved configuration and its problems, secrets as
-// [redacted], for the `multitrack config` command.
+// Numbers are range-checked: a value outside its range is a problem naming
+// the variable and the range. At most MaxProblems problems are listed, then
+// "and N more"; identical ones are listed once, with a count. A
+// MULTITRACK_PROPERTIES value that does not parse is never shown (its
+// errors name the byte offset), nor is a URL's password.
+//
+// # Warnings
+//
+// A MULTITRACK_* or POSTHOG_* variable that is set but has no effect is a
+// warning, not a problem: an unknown one (ErrUnknownVariable, with a "did
+// you mean" by edit distance: MULTITRACK_SINK for MULTITRACK_SINKS), or a
+// setting of a registered sink that MULTITRACK_SINKS does not select
+// (ErrSinkNotSelected). Warnings are logged on the MULTITRACK_LOG_LEVEL
+// logger, or given to Env.OnWarning, and listed by Describe. FromEnv lists
+// the process environment to find them; FromLookup cannot list variables
+// and checks only the settings registered sinks declare (Register's keys),
+// unless Env.Environ is set.
+//
+// Describe shows the resolved configuration, its warnings and its
+// problems, secrets as [redacted], for the `multitrack config` command.
 package registry

@@ -229,12 +229,13 @@ func (e Env) names() []string {
 // warn gives every warning to onWarning, or logs it.
 func (l *loader) warn(onWarning func(error)) {
 	for _, w := range capProblems(dedupeProblems(l.warnings)) {
-		switch ve := (*VarError)(nil); {
+		var ve *VarError
+		switch {
 		case onWarning != nil:
 			onWarning(w)
 		case errors.As(w, &ve):
 			l.logger.Warn().Str("variable", ve.Var).Msg("multitrack: " + ve.Err.Error())
-		default:
+		default: // the count of those beyond MaxProblems
 			l.logger.Warn().Msg("multitrack: " + w.Error() + " warnings")
 		}
 	}

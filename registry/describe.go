@@ -143,7 +143,7 @@ func redactProperties(v string) string {
 }
 
 // maxShown is the most bytes of a value Describe shows.
-const maxShown = 160
+const maxShown = 100
 
 // clip cuts a long value to maxShown bytes (on a character boundary),
 // saying how long it was.

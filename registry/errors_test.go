@@ -58,7 +58,9 @@ func TestProblemsAreDeduplicatedAndCapped(t *testing.T) {
 		}
 		msg := err.Error()
 		lines := strings.Split(msg, "\n")
-		if len(lines) != 1+registry.MaxProblems+1 || len(msg) > 8<<10 {
+		// Before: 11,612 lines, 1.2 MB. Each line names the registered sinks,
+		// more of them with -count > 1: the bound is loose.
+		if len(lines) != 1+registry.MaxProblems+1 || len(msg) > 32<<10 {
 			t.Errorf("%d lines, %d bytes; want %d lines, a few KB:\n%.3000s", len(lines), len(msg), registry.MaxProblems+2, msg)
 		}
 		if want := fmt.Sprintf("multitrack configuration: %d problems:", n); lines[0] != want {
@@ -79,7 +81,8 @@ func TestProblemsAreDeduplicatedAndCapped(t *testing.T) {
 		}
 
 		text, derr := registry.Describe(sinksLookup(v))
-		if derr == nil || len(text) > 8<<10 || !strings.Contains(text, fmt.Sprintf("\n  - and %d more\n", n-registry.MaxProblems)) {
+		_, listed, _ := strings.Cut(text, fmt.Sprintf("\n%d problems:\n", n))
+		if derr == nil || len(text) > 32<<10 || strings.Count(listed, "\n") != registry.MaxProblems+1 || !strings.HasSuffix(listed, fmt.Sprintf("\n  - and %d more\n", n-registry.MaxProblems)) {
 			t.Errorf("Describe gave %d bytes:\n%.3000s", len(text), text)
 		}
 	})

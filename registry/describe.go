@@ -6,13 +6,17 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
+
+	"github.com/multitrack/multitrack/tracker"
 )
 
 // Describe returns the configuration that FromLookup would build from
 // lookup, as text for people (the `multitrack config` command): the sinks,
 // then every variable read, with its value, or its default when unset, and
-// the value of a secret shown as [redacted]; then every problem. The error
-// is the one FromLookup would return.
+// the value of a secret shown as [redacted]; then every warning (variables
+// that have no effect, see Env.OnWarning) and every problem. The error is
+// the one FromLookup would return: warnings are not in it.
 //
 // To check the sinks' settings completely, Describe builds the sinks and the
 // tracker as FromLookup does and closes them at once (within CloseTimeout):
@@ -71,19 +75,27 @@ func (l *loader) describe(err error) string {
 		if r.name == varProperties && r.set {
 			value = redactProperties(value)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.name, value, origin)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.name, clip(value), origin)
 	}
 	tw.Flush()
 	for line := range strings.Lines(table.String()) {
 		b.WriteString(strings.TrimRight(line, " \n"))
 		b.WriteByte('\n')
 	}
+	if len(l.warnings) > 0 {
+		ws := capProblems(dedupeProblems(l.warnings))
+		n := countProblems(ws)
+		fmt.Fprintf(&b, "\n%d warning%s (variables that have no effect):\n", n, plural(n))
+		for _, w := range ws {
+			fmt.Fprintf(&b, "  - %s\n", w)
+		}
+	}
 	if err != nil {
-		n := len(l.problems)
+		errs := capProblems(dedupeProblems(l.scrubbed()))
+		n := countProblems(errs)
 		fmt.Fprintf(&b, "\n%d problem%s:\n", n, plural(n))
-		for _, p := range l.problems {
-			msg := scrub(p.err, l.secrets).Error()
-			fmt.Fprintf(&b, "  - %s\n", strings.ReplaceAll(msg, "\n", "\n    "))
+		for _, e := range errs {
+			fmt.Fprintf(&b, "  - %s\n", strings.ReplaceAll(e.Error(), "\n", "\n    "))
 		}
 	}
 	// A secret pasted into a variable that is not secret is cut out too.
@@ -111,19 +123,39 @@ func (l *loader) describedVars() []varRecord {
 
 // redactProperties shows MULTITRACK_PROPERTIES with the values of
 // secret-looking keys replaced (FromLookup refuses the keys that the
-// tracker would redact).
+// tracker would redact). A value that does not parse is not shown at all:
+// where a secret's value starts cannot be known.
 func redactProperties(v string) string {
-	items, err := splitEscaped(v, ',')
+	items, _, err := splitEscaped(v, ',')
 	if err != nil {
-		return v
+		return Redacted + " (does not parse)"
 	}
 	for i, item := range items {
-		kv, _ := splitEscaped(item, '=')
-		if len(kv) >= 2 && looksSecret(kv[0]) {
+		kv, _, _ := splitEscaped(item, '=')
+		key := strings.TrimSpace(kv[0])
+		if len(kv) < 2 {
+			items[i] = Redacted // not key=value: it may be a value alone
+		} else if looksSecret(key) || tracker.IsSecretKey(unescape(key)) {
 			items[i] = kv[0] + "=" + Redacted
 		}
 	}
 	return strings.Join(items, ",")
+}
+
+// maxShown is the most bytes of a value Describe shows.
+const maxShown = 100
+
+// clip cuts a long value to maxShown bytes (on a character boundary),
+// saying how long it was.
+func clip(v string) string {
+	if len(v) <= maxShown {
+		return v
+	}
+	cut := maxShown
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes)", v[:cut], len(v))
 }
 
 func plural(n int) string {

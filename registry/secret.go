@@ -1,9 +1,6 @@
 package registry
 
-import (
-	"net/url"
-	"strings"
-)
+import "strings"
 
 // Redacted is shown in place of a secret's value.
 const Redacted = "[redacted]"
@@ -28,16 +25,20 @@ func looksSecret(name string) bool {
 	return false
 }
 
-// urlPassword returns the password of a URL's user information, if v is a
-// URL that has one.
+// urlPassword returns the password of a URL's user information, if v is
+// a URL that has one, as it is written in v (percent-encoded or not, and
+// whether or not the URL parses): the text to cut out. It errs on the side
+// of hiding: everything between the first ':' and the last '@' after the
+// scheme.
 func urlPassword(v string) string {
-	if !strings.Contains(v, "@") {
+	_, rest, ok := strings.Cut(v, "://")
+	if !ok {
 		return ""
 	}
-	u, err := url.Parse(v)
-	if err != nil || u.User == nil {
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
 		return ""
 	}
-	pw, _ := u.User.Password()
+	_, pw, _ := strings.Cut(rest[:at], ":")
 	return pw
 }

@@ -1,14 +1,14 @@
 // Command multitrack runs multitrack's tools: demo (a simulated service
 // emitting events through the configured sinks), emit (one event), config
-// (the configuration the environment gives) and replay (event lines, such as
-// a dead-letter file, into the configured sinks).
+// (the configuration the environment gives), replay (event lines, such as
+// a dead-letter file, into the configured sinks) and version.
 //
 // Usage:
 //
 //	multitrack <command> [flags]
 //
-// Every command answers --help. Exit status: 0 on success, 1 on failure,
-// 2 on a usage error.
+// Every command answers --help, as "multitrack help <command>" does. Exit
+// status: 0 on success, 1 on failure, 2 on a usage error.
 package main
 
 import (
@@ -19,6 +19,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strings"
 	"syscall"
 )
 
@@ -38,12 +40,17 @@ type Main struct {
 	Stdout, Stderr io.Writer
 	// Lookup reads the environment (os.LookupEnv by default).
 	Lookup func(string) (string, bool)
+	// Environ lists the environment, as os.Environ, to find misspelt
+	// variables; nil checks only the settings sinks declare.
+	Environ func() []string
+
+	readBuildInfo func() (*debug.BuildInfo, bool) // debug.ReadBuildInfo; replaced in tests
 }
 
 // NewMain returns a Main writing to the given streams and reading the
 // process environment.
 func NewMain(stdout, stderr io.Writer) *Main {
-	return &Main{Stdout: stdout, Stderr: stderr, Lookup: os.LookupEnv}
+	return &Main{Stdout: stdout, Stderr: stderr, Lookup: os.LookupEnv, Environ: os.Environ}
 }
 
 // command is one subcommand.
@@ -67,7 +74,12 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		cmd = &configCommand{main: m}
 	case "replay":
 		cmd = &replayCommand{main: m}
+	case "version":
+		cmd = &versionCommand{main: m}
 	case "help", "-h", "-help", "--help":
+		if len(args) > 1 && args[0] == "help" && !strings.HasPrefix(args[1], "-") {
+			return m.Run(ctx, []string{args[1], "--help"}) // help CMD is CMD --help
+		}
 		m.usage(m.Stdout)
 		return nil
 	default:
@@ -88,8 +100,9 @@ Commands:
 	emit    one event through the configured sinks; exit 1 if not delivered
 	config  the configuration the environment gives, secrets redacted
 	replay  event lines (a dead-letter file, say) into the configured sinks
+	version the version of multitrack this program was built from
 
-Run "multitrack <command> --help" for a command's flags. With no
+Run "multitrack help <command>" for a command's flags. With no
 configuration (MULTITRACK_SINKS, POSTHOG_API_KEY) events go to stdout.
 `)
 }

@@ -303,6 +303,10 @@ func TestOpenErrorsNameThePath(t *testing.T) {
 		{"path is a directory", dir, nil, "file sink " + dir + ": open " + dir + ": is a directory"},
 		{"bad options", filepath.Join(dir, "x"), []file.Option{file.WithMaxSizeMB(-1), file.WithMaxBackups(-2), file.WithSync(9)},
 			"file sink " + filepath.Join(dir, "x") + ": unknown Sync(9): want SyncAlways, SyncInterval or SyncNever; max size -1 MB is negative (0 turns rotation off); max backups -2 is negative (0 keeps every backup)"},
+		// 2^44+1 MiB once wrapped to 1 MiB in bytes: rotation then deleted
+		// events that Stats counted delivered.
+		{"sizes out of range", filepath.Join(dir, "y"), []file.Option{file.WithMaxSizeMB(17592186044417), file.WithMaxBackups(file.MaxBackupsLimit + 1)},
+			"file sink " + filepath.Join(dir, "y") + ": max size 17592186044417 MB is too large: want 0 to 1048576 (0 turns rotation off); max backups 100001 is too many: want 0 to 100000 (0 keeps every backup)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

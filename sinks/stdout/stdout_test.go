@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/multitrack/multitrack/internal/terminal/ptytest"
 	"github.com/multitrack/multitrack/sinks/stdout"
 	"github.com/multitrack/multitrack/tracker"
 )
@@ -243,11 +244,38 @@ func TestAutoFormat(t *testing.T) {
 }
 
 func TestAutoFormatOnTerminal(t *testing.T) {
-	tty := openPTY(t)
+	tty, _ := ptytest.Open(t)
 	t.Setenv("NO_COLOR", "")
 	s := newSink(t, stdout.WithWriter(tty))
 	if s.Format() != stdout.FormatPretty {
 		t.Fatalf("auto on a terminal: %v, want pretty", s.Format())
+	}
+}
+
+// Colours on a terminal unless NO_COLOR is set or TERM is dumb.
+func TestColorOnATerminalFollowsTheEnvironment(t *testing.T) {
+	cases := []struct {
+		term, noColor string
+		color         bool
+	}{
+		{"xterm-256color", "", true},
+		{"xterm-256color", "1", false},
+		{"dumb", "", false},
+	}
+	for _, c := range cases {
+		t.Run(c.term+"/"+c.noColor, func(t *testing.T) {
+			t.Setenv("TERM", c.term)
+			t.Setenv("NO_COLOR", c.noColor)
+			tty, master := ptytest.Open(t)
+			s := newSink(t, stdout.WithWriter(tty))
+			if err := s.Write(context.Background(), []tracker.Event{event("a", map[string]any{"k": "v"})}); err != nil {
+				t.Fatal(err)
+			}
+			out := ptytest.ReadLine(t, master)
+			if !strings.Contains(out, "org_42") || strings.Contains(out, "\x1b[") != c.color {
+				t.Errorf("TERM=%s NO_COLOR=%s: got %q, want colour %v", c.term, c.noColor, out, c.color)
+			}
+		})
 	}
 }
 

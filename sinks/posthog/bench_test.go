@@ -2,9 +2,7 @@ package posthog
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"slices"
 	"sync/atomic"
@@ -14,6 +12,7 @@ import (
 	ph "github.com/posthog/posthog-go"
 	"github.com/rs/zerolog"
 
+	"github.com/multitrack/multitrack/internal/posthogtest"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -23,16 +22,6 @@ var (
 	benchProps  = map[string]any{"user": "alice", "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "rows": 42, "cached": true}
 	benchGroups = map[string]string{tracker.GroupOrganization: "org_42"}
 )
-
-// newDiscardServer is a local PostHog that reads each batch and answers 200.
-func newDiscardServer(b *testing.B) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		w.WriteHeader(http.StatusOK)
-	}))
-	b.Cleanup(srv.Close)
-	return srv
-}
 
 // countingCallback counts posthog-go's reports for the bare client.
 type countingCallback struct{ sent, failed atomic.Int64 }
@@ -82,7 +71,7 @@ const deliveredRound = 5000
 // round, which a machine's load changing between rounds affects least.
 // Run with -benchtime=20x or more: ns/op is per round.
 func BenchmarkDelivered(b *testing.B) {
-	srv := newDiscardServer(b)
+	srv := posthogtest.NewDiscardServer(b)
 	var bare, tracked time.Duration
 	ratios := make([]float64, 0, b.N)
 	b.ReportAllocs()
@@ -162,7 +151,7 @@ const benchQueueMax = 1 << 18
 // drops do not make it cheaper.)
 func BenchmarkCaller(b *testing.B) {
 	b.Run("tracker.Capture", func(b *testing.B) {
-		srv := newDiscardServer(b)
+		srv := posthogtest.NewDiscardServer(b)
 		s, err := New(testKey, WithEndpoint(srv.URL))
 		if err != nil {
 			b.Fatal(err)
@@ -190,7 +179,7 @@ func BenchmarkCaller(b *testing.B) {
 		tr.Close(closeCtx)
 	})
 	b.Run("posthog-go.Enqueue", func(b *testing.B) {
-		srv := newDiscardServer(b)
+		srv := posthogtest.NewDiscardServer(b)
 		cb := &countingCallback{}
 		c := newBareClient(b, srv.URL, cb)
 		var full atomic.Int64
@@ -222,7 +211,7 @@ func BenchmarkCloseHealthy(b *testing.B) {
 		interval time.Duration
 	}{{"buffered", time.Hour}, {"nothing-left", 5 * time.Millisecond}} {
 		b.Run(tc.name, func(b *testing.B) {
-			srv := newDiscardServer(b)
+			srv := posthogtest.NewDiscardServer(b)
 			events := makeEvents(closeBatch)
 			b.ReportAllocs()
 			for range b.N {

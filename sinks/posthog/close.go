@@ -38,7 +38,7 @@ func (s *Sink) Close(ctx context.Context) error {
 	retryCtx, reportCtx := ctx, ctx
 	var until time.Time
 	if d, ok := ctx.Deadline(); ok {
-		m := min(closeMargin, time.Until(d)/10)
+		m := max(min(closeMargin, time.Until(d)/10), 0)
 		until = d.Add(-2 * m)
 		var cancel1, cancel2 context.CancelFunc
 		retryCtx, cancel1 = context.WithDeadline(ctx, until)
@@ -60,6 +60,9 @@ func (s *Sink) Close(ctx context.Context) error {
 	s.rt.stop()
 	s.retry.stop(reportCtx.Done())
 	s.cancel() // posthog-go's clients stop waiting for their requests
+	s.relMu.Lock()
+	s.unwaited = true
+	s.relMu.Unlock()
 	waitFor(&s.sending, reportCtx.Done())
 
 	left := s.ledger.takeAll()

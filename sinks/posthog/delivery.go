@@ -3,6 +3,7 @@ package posthog
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	ph "github.com/posthog/posthog-go"
@@ -20,14 +21,14 @@ import (
 // it over.
 type generation struct {
 	client ph.Client
-	enq    enqueuer // client, or a test's wrapper around it
-	used   bool     // something was handed to it (guarded by Sink.mu)
+	enq    enqueuer    // client, or a test's wrapper around it
+	used   atomic.Bool // something was handed to it
 }
 
 // send hands m to posthog-go; a panic while it encodes m (a property value's
 // MarshalJSON) is returned as errEncodePanic.
 func (g *generation) send(m ph.Message) error {
-	g.used = true
+	g.used.Store(true)
 	return enqueueSafely(g.enq, m)
 }
 
@@ -96,7 +97,7 @@ func (s *Sink) newGeneration() (*generation, error) {
 func (s *Sink) handOver(next bool) {
 	s.mu.Lock()
 	old := s.gen
-	if old == nil || (next && !old.used) {
+	if old == nil || (next && !old.used.Load()) {
 		s.mu.Unlock()
 		return
 	}
@@ -118,8 +119,15 @@ func (s *Sink) handOver(next bool) {
 
 // release closes c in the background: posthog-go sends its buffer, then
 // waits for its requests, until Close lets it go (letGo). Close waits for
-// every client released.
+// every client released before it stops waiting.
 func (s *Sink) release(c ph.Client) {
+	s.relMu.Lock()
+	defer s.relMu.Unlock()
+	if s.unwaited {
+		// Close has stopped waiting (and letGo has ended): c stops at once.
+		go c.CloseWithContext(s.letGo)
+		return
+	}
 	s.sending.Add(1)
 	go func() {
 		defer s.sending.Done()
@@ -128,16 +136,13 @@ func (s *Sink) release(c ph.Client) {
 }
 
 // enqueueAll hands events to the current client, tracking each under the
-// UUID sent, and returns those it refused.
-func (s *Sink) enqueueAll(ctx context.Context, sent []string, kept []pending, events []tracker.Event) refusals {
+// UUID sent, and returns those it refused; ErrClosed when Close has begun.
+func (s *Sink) enqueueAll(ctx context.Context, sent []string, kept []pending, events []tracker.Event) (refusals, error) {
 	var refused refusals
 	s.mu.RLock()
 	defer func() { s.mu.RUnlock() }()
 	if s.gen == nil {
-		for _, u := range sent {
-			refused.add(u, ErrClosed)
-		}
-		return refused
+		return refused, ErrClosed
 	}
 	s.ledger.add(sent, kept)
 	done := ctx.Done()
@@ -148,7 +153,7 @@ func (s *Sink) enqueueAll(ctx context.Context, sent []string, kept []pending, ev
 			for _, u := range sent[i:] {
 				refused.add(u, ctx.Err())
 			}
-			return refused
+			return refused, nil
 		default:
 		}
 		e := &events[i]
@@ -180,10 +185,10 @@ func (s *Sink) enqueueAll(ctx context.Context, sent []string, kept []pending, ev
 			for _, u := range sent[i+1:] {
 				refused.add(u, ErrClosed)
 			}
-			return refused
+			return refused, nil
 		}
 	}
-	return refused
+	return refused, nil
 }
 
 // resend sends again, at once, the messages tracked under uuids: the

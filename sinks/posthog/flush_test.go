@@ -85,8 +85,9 @@ func TestFlushWaitsForRetries(t *testing.T) {
 	if acc, und := assertAccounted(t, events, f, c); acc != len(events) || und != 0 {
 		t.Errorf("accepted %d, undelivered %d; want all %d accepted", acc, und, len(events))
 	}
-	if st := s.Stats(); st.Retries != 2*uint64(len(events)) || st.Sent != uint64(len(events)) {
-		t.Errorf("Stats = %+v; want every event retried twice, then sent", st)
+	// The first request held every event: each was retried at least once.
+	if st := s.Stats(); st.Retries < uint64(len(events)) || st.Sent != uint64(len(events)) {
+		t.Errorf("Stats = %+v; want every event retried, then sent", st)
 	}
 }
 

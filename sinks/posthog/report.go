@@ -151,12 +151,10 @@ func (s *Sink) refuse(r *refusals, n int) error {
 	}()
 	for i, u := range r.uuids {
 		p, ok := s.ledger.take(u, &s.stats.refused)
-		if !ok { // not tracked: refused before it was (Close had begun)
-			p.ev = tracker.Event{UUID: u}
-			s.stats.refused.Add(1)
-		} else {
-			seqs = append(seqs, p.seq)
+		if !ok { // Close, racing this Write, has reported it
+			continue
 		}
+		seqs = append(seqs, p.seq)
 		if errors.Is(r.errs[i], ph.ErrQueueFull) {
 			s.stats.queueFull.Add(1)
 		}

@@ -72,6 +72,11 @@ type retrier struct {
 	done     chan struct{} // closed when run returns
 }
 
+// retrySlack lets messages due within it of each other go in one retry: the
+// failures of one request reach the retrier a few at a time. (A message due
+// to a Retry-After is still held back by the transport until then.)
+const retrySlack = 5 * time.Millisecond
+
 type scheduled struct {
 	uuid string
 	at   time.Time
@@ -178,7 +183,7 @@ func (r *retrier) round() (next time.Time, quit bool) {
 		switch {
 		case r.endCause != nil:
 			finals = append(finals, failure{uuid: s.uuid, reason: r.endReason(nil)})
-		case !s.at.After(now):
+		case !s.at.After(now.Add(retrySlack)):
 			send = append(send, s.uuid)
 		default:
 			kept = append(kept, s)

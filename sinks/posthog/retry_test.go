@@ -42,7 +42,12 @@ func TestRetryAfterHoldsEveryRequestBack(t *testing.T) {
 			first, second := makeEvents(5), makeEvents(5)
 			writeAll(t, s, first, 5)
 			s.handOver(true) // send the first batch now, without waiting for it
-			waitForRequests(t, f, 1)
+			// Until the 429 is answered, and seen by the transport.
+			for ctx := within(t, 10*time.Second); s.rt.heldUntil().IsZero(); time.Sleep(time.Millisecond) {
+				if ctx.Err() != nil {
+					t.Fatal("no 429 seen")
+				}
+			}
 			writeAll(t, s, second, 5)
 			if err := s.Flush(within(t, 10*time.Second)); err != nil {
 				t.Fatal(err)

@@ -46,11 +46,13 @@ type Sink struct {
 	stats   counters
 	wrap    func(enqueuer) enqueuer // tests: in front of each client
 
-	mu      sync.RWMutex
-	gen     *generation        // takes Writes; nil once Close has begun
-	sending sync.WaitGroup     // clients handed over, still sending (see release)
-	letGo   context.Context    // ends when Close stops waiting for posthog-go's clients
-	cancel  context.CancelFunc // ends letGo
+	mu       sync.RWMutex
+	gen      *generation // takes Writes; nil once Close has begun
+	relMu    sync.Mutex
+	sending  sync.WaitGroup     // clients handed over, still sending (see release)
+	unwaited bool               // Close no longer waits for sending (guarded by relMu)
+	letGo    context.Context    // ends when Close stops waiting for posthog-go's clients
+	cancel   context.CancelFunc // ends letGo
 
 	closing atomic.Bool  // Close has begun
 	closed  atomic.Bool  // Close has reported everything: later reports are ignored
@@ -160,7 +162,10 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 		}
 	}
 
-	refused := s.enqueueAll(ctx, sent, kept, events)
+	refused, err := s.enqueueAll(ctx, sent, kept, events)
+	if err != nil {
+		return err
+	}
 	if len(refused.uuids) == 0 {
 		return nil
 	}

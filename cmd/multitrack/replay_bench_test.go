@@ -5,8 +5,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,49 +18,26 @@ import (
 const replayBenchEvents = 20000
 
 // BenchmarkReplay measures replay's throughput into a local PostHog at
-// default settings, side by side with a bare posthog-go client sending the
-// same events from the same file to the same endpoint: it reads the file
-// with the same reader, enqueues each event (retrying on ErrQueueFull), and
-// closes, which sends what it buffers. Each of the b.N rounds times both,
-// in alternating order; replay/bare is the median over rounds of the two
-// rates' ratio. Run with -benchtime=10x or more: ns/op is per round.
+// default settings, side by side (posthogtest.Compare) with a bare
+// posthog-go client sending the same events from the same file to the same
+// endpoint: it reads the file with the same reader, enqueues each event
+// (retrying on ErrQueueFull), and closes, which sends what it buffers. Run
+// with -benchtime=10x or more: ns/op is per round.
 func BenchmarkReplay(b *testing.B) {
 	srv := posthogtest.NewDiscardServer(b)
 	in, _ := writeEventFile(b, b.TempDir(), replayBenchEvents)
 	env := map[string]string{"POSTHOG_API_KEY": "phc_bench", "POSTHOG_HOST": srv.URL}
-	var bare, replayed time.Duration
-	ratios := make([]float64, 0, b.N)
 	b.ReportAllocs()
-	for i := range b.N {
-		var tb, tr time.Duration
-		if i%2 == 0 {
-			tb = replayBare(b, srv.URL, in)
-			tr = replayCommandOnce(b, env, in)
-		} else {
-			tr = replayCommandOnce(b, env, in)
-			tb = replayBare(b, srv.URL, in)
-		}
-		bare, replayed = bare+tb, replayed+tr
-		ratios = append(ratios, tb.Seconds()/tr.Seconds())
-	}
-	slices.Sort(ratios)
-	n := float64(b.N * replayBenchEvents)
-	b.ReportMetric(n/bare.Seconds(), "bare-events/s")
-	b.ReportMetric(n/replayed.Seconds(), "replay-events/s")
-	b.ReportMetric(ratios[len(ratios)/2], "replay/bare")
+	posthogtest.Compare(b, replayBenchEvents,
+		"bare", func() time.Duration { return replayBare(b, srv.URL, in) },
+		"replay", func() time.Duration { return replayCommandOnce(b, env, in) })
 }
-
-// countingCallback counts posthog-go's reports for the bare client.
-type countingCallback struct{ sent, failed atomic.Int64 }
-
-func (c *countingCallback) Success(ph.APIMessage)        { c.sent.Add(1) }
-func (c *countingCallback) Failure(ph.APIMessage, error) { c.failed.Add(1) }
 
 // replayBare sends the events of the file at path through a bare posthog-go
 // client, configured as the sink configures it by default.
 func replayBare(b *testing.B, endpoint, path string) time.Duration {
 	start := time.Now()
-	cb := &countingCallback{}
+	cb := &posthogtest.Counter{}
 	c, err := ph.NewWithConfig("phc_bench", ph.Config{Endpoint: endpoint, Compression: ph.CompressionGzip, Callback: cb, Logger: quietLogger{}})
 	if err != nil {
 		b.Fatal(err)
@@ -93,8 +68,8 @@ func replayBare(b *testing.B, endpoint, path string) time.Duration {
 		b.Fatal(err)
 	}
 	elapsed := time.Since(start)
-	if got := cb.sent.Load(); got != replayBenchEvents {
-		b.Fatalf("bare client delivered %d of %d (%d failed)", got, replayBenchEvents, cb.failed.Load())
+	if got := cb.Sent.Load(); got != replayBenchEvents {
+		b.Fatalf("bare client delivered %d of %d (%d failed)", got, replayBenchEvents, cb.Failed.Load())
 	}
 	return elapsed
 }

@@ -100,6 +100,7 @@ func New(apiKey string, opts ...Option) (*Sink, error) {
 	gen, err := s.newGeneration()
 	if err != nil {
 		// posthog-go's ConfigError names a field and value, never the key.
+		s.cancel()
 		s.closeTransport()
 		return nil, fmt.Errorf("posthog: %w", err)
 	}

@@ -60,6 +60,7 @@ type retrier struct {
 	resend func(uuids []string)  // sends these again now
 	giveUp func(fails []failure) // reports these given up on
 	logf   func(format string, args ...any)
+	held   func() time.Time // until when the transport holds requests back
 
 	mu       sync.Mutex
 	inbox    []failure
@@ -78,13 +79,14 @@ type retrier struct {
 const retrySlack = 5 * time.Millisecond
 
 type scheduled struct {
-	uuid string
-	at   time.Time
+	uuid  string
+	at    time.Time
+	cause error // of the last failed attempt
 }
 
-func newRetrier(p retryPolicy, l *ledger, resend func([]string), giveUp func([]failure), logf func(string, ...any)) *retrier {
+func newRetrier(p retryPolicy, l *ledger, resend func([]string), giveUp func([]failure), logf func(string, ...any), held func() time.Time) *retrier {
 	return &retrier{
-		policy: p, ledger: l, now: time.Now, resend: resend, giveUp: giveUp, logf: logf,
+		policy: p, ledger: l, now: time.Now, resend: resend, giveUp: giveUp, logf: logf, held: held,
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
 	}
 }
@@ -110,6 +112,7 @@ func (r *retrier) startClosing(until time.Time) {
 	r.mu.Lock()
 	r.inClose, r.until = true, until
 	r.mu.Unlock()
+	r.signal() // what waits past until is given up on now
 }
 
 // end gives up on every message waiting for a retry, and on every failure
@@ -179,10 +182,16 @@ func (r *retrier) round() (next time.Time, quit bool) {
 	}
 	var send []string
 	kept := r.due[:0]
+	held := r.held() // a Retry-After in force: what is due waits for it, unsent
 	for _, s := range r.due {
+		if held.After(now) && s.at.Before(held) {
+			s.at = held
+		}
 		switch {
 		case r.endCause != nil:
-			finals = append(finals, failure{uuid: s.uuid, reason: r.endReason(nil)})
+			finals = append(finals, failure{uuid: s.uuid, reason: r.endReason(s.cause)})
+		case r.inClose && !r.until.IsZero() && s.at.After(r.until):
+			finals = append(finals, failure{uuid: s.uuid, reason: tooLate(s.cause)})
 		case !s.at.After(now.Add(retrySlack)):
 			send = append(send, s.uuid)
 		default:
@@ -228,7 +237,7 @@ func (r *retrier) decide(f failure, now time.Time) (failure, bool) {
 		f.reason = fmt.Errorf("posthog: delivery failed: %w", f.cause)
 	case r.inClose && !r.until.IsZero():
 		if at.After(r.until) {
-			f.reason = fmt.Errorf("posthog: no time to try again before Close's deadline: %w", f.cause)
+			f.reason = tooLate(f.cause)
 		}
 	case attempts > r.policy.maxRetries:
 		f.reason = fmt.Errorf("posthog: delivery failed after %d attempts: %w", attempts, f.cause)
@@ -236,8 +245,14 @@ func (r *retrier) decide(f failure, now time.Time) (failure, bool) {
 	if f.reason != nil {
 		return f, false
 	}
-	r.due = append(r.due, scheduled{uuid: f.uuid, at: at})
+	r.due = append(r.due, scheduled{uuid: f.uuid, at: at, cause: f.cause})
 	return f, true
+}
+
+// tooLate is the reason given for a message whose next attempt would come
+// after Close's deadline.
+func tooLate(cause error) error {
+	return fmt.Errorf("posthog: no time to try again before Close's deadline: %w", cause)
 }
 
 // endReason is the reason given for what Close gives up on at its end.

@@ -1,6 +1,7 @@
 package posthog
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -68,6 +69,44 @@ func TestRetryAfterHoldsEveryRequestBack(t *testing.T) {
 			t.Logf("%d requests; the last %v after the 429", len(reqs), reqs[len(reqs)-1].At.Sub(reqs[0].At))
 		})
 	}
+}
+
+// The repro: an endpoint answering every request 429 with
+// Retry-After got 42 requests in 2.8 s. Now no request goes before the
+// Retry-After has passed, however many events are written meanwhile: what
+// waits goes at once when it has (one attempt, in as many batches as it
+// takes), then waits again.
+func TestRetryAfterBoundsTheRequestRate(t *testing.T) {
+	f := posthogtest.NewServer(t, func(int) posthogtest.Answer {
+		return posthogtest.Answer{Status: http.StatusTooManyRequests, RetryAfter: "1"}
+	})
+	s, _ := newTestSink(t, f.URL, WithMaxRetries(9), WithBatchSize(100))
+	ctx := within(t, 2500*time.Millisecond)
+	start := time.Now()
+	for ctx.Err() == nil {
+		writeAll(t, s, makeEvents(20), 20)
+		flushCtx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		s.Flush(flushCtx) // ends with its context: the events wait for the Retry-After
+		cancel()
+	}
+	elapsed := time.Since(start)
+	reqs := f.Requests()
+	// Requests sent together (within 100 ms) are one attempt.
+	attempts := []time.Time{reqs[0].At}
+	for i := 1; i < len(reqs); i++ {
+		gap := reqs[i].At.Sub(attempts[len(attempts)-1])
+		switch {
+		case gap > 100*time.Millisecond && gap < time.Second:
+			t.Errorf("request %d came %v after a 429 asking for 1 s", i, gap)
+		case gap >= time.Second:
+			attempts = append(attempts, reqs[i].At)
+		}
+	}
+	if max := 1 + int(elapsed/time.Second); len(attempts) > max {
+		t.Errorf("%d attempts in %v, want at most %d", len(attempts), elapsed, max)
+	}
+	t.Logf("%d requests in %d attempts in %v; Stats %+v", len(reqs), len(attempts), elapsed, s.Stats())
+	closeBy(t, s, 500*time.Millisecond) // the next attempt would be after the deadline: none
 }
 
 // A Retry-After reaching past Close's deadline is honoured: Close does not

@@ -106,7 +106,7 @@ func New(apiKey string, opts ...Option) (*Sink, error) {
 	}
 	s.gen = gen
 	policy := retryPolicy{maxRetries: cfg.maxRetries, backoff: ph.NewBackoff(cfg.backoff, 2, 0, cfg.backoffMax)}
-	s.retry = newRetrier(policy, s.ledger, s.resend, s.giveUp, s.log.Logf)
+	s.retry = newRetrier(policy, s.ledger, s.resend, s.giveUp, s.log.Logf, s.rt.heldUntil)
 	go s.retry.run()
 	return s, nil
 }

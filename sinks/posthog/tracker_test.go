@@ -247,12 +247,16 @@ func TestTrackerCloseOutlastsAnOutage(t *testing.T) {
 	for _, e := range events {
 		tr.Capture(context.Background(), e)
 	}
+	start := time.Now()
 	if err := tr.Close(within(t, 10*time.Second)); err != nil {
 		t.Errorf("Close = %v, want nil", err)
 	}
-	if acc, und := assertAccounted(t, events, f, readDeadLetter(t, dl)); acc != len(events) || und != 0 {
+	elapsed := time.Since(start)
+	acc, und := assertAccounted(t, events, f, readDeadLetter(t, dl))
+	if acc != len(events) || und != 0 {
 		t.Errorf("delivered %d, dead-lettered %d; want all %d delivered", acc, und, len(events))
 	}
+	t.Logf("a 1 s outage: %d of %d delivered, %d dead-lettered, Close took %v, %d requests", acc, len(events), und, elapsed, len(f.Requests()))
 }
 
 // Close's error names each undelivered event once: the tracker's

@@ -61,7 +61,7 @@ func Outage(d time.Duration, status int) Script {
 
 // Request is one POST /batch/ as the server decoded it.
 type Request struct {
-	At              time.Time
+	At              time.Time // when it arrived
 	Status          int  // the status answered (0 when it hung)
 	Hung            bool // no answer was given
 	ContentEncoding string
@@ -102,6 +102,7 @@ func NewServer(t testing.TB, script Script) *Server {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	at := time.Now()
 	if r.Method != http.MethodPost || r.URL.Path != "/batch/" {
 		s.t.Errorf("posthogtest: unexpected request %s %s", r.Method, r.URL.Path)
 		http.NotFound(w, r)
@@ -120,7 +121,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the client went away
 	}
-	req := Request{At: time.Now()}
+	req := Request{At: at}
 	if err := json.Unmarshal(raw, &req); err != nil {
 		s.t.Errorf("posthogtest: batch body is not JSON: %v: %.200s", err, raw)
 		return

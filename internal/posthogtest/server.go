@@ -62,8 +62,8 @@ func Outage(d time.Duration, status int) Script {
 // Request is one POST /batch/ as the server decoded it.
 type Request struct {
 	At              time.Time // when it arrived
-	Status          int  // the status answered (0 when it hung)
-	Hung            bool // no answer was given
+	Status          int       // the status answered (0 when it hung)
+	Hung            bool      // no answer was given
 	ContentEncoding string
 	Compression     string           // the compression query parameter
 	APIKey          string           `json:"api_key"`

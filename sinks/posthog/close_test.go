@@ -24,7 +24,9 @@ func closeBy(t *testing.T, s *Sink, d time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
+	start := time.Now()
 	err := s.Close(ctx)
+	t.Logf("Close took %v of its %v", time.Since(start).Round(time.Millisecond), d)
 	if late := time.Since(deadline); late > lateTolerance {
 		t.Errorf("Close returned %v after its deadline", late)
 	} else if late > 0 {

@@ -2,9 +2,7 @@ package registry
 
 import (
 	"errors"
-	"maps"
 	"net/url"
-	"slices"
 
 	"github.com/multitrack/multitrack/sinks/file"
 	"github.com/multitrack/multitrack/sinks/noop"
@@ -47,11 +45,8 @@ func sinkOrNil[S tracker.Sink](s S, err error) (tracker.Sink, error) {
 
 // newPostHog builds a PostHog sink. POSTHOG_API_KEY (required, secret),
 // POSTHOG_HOST (default PostHog cloud), MULTITRACK_POSTHOG_BATCH_SIZE and
-// MULTITRACK_POSTHOG_INTERVAL (default posthog-go's),
-// MULTITRACK_POSTHOG_PERSON_PROFILES (always or never; default always),
-// MULTITRACK_POSTHOG_HISTORICAL (default false) and
-// MULTITRACK_POSTHOG_GROUP_PROPERTIES (e.g. organization:plan,region; default
-// none). Its diagnostics go to the MULTITRACK_LOG_LEVEL logger.
+// MULTITRACK_POSTHOG_INTERVAL (default posthog-go's). Its diagnostics go to
+// the MULTITRACK_LOG_LEVEL logger.
 func newPostHog(cfg Config) (tracker.Sink, error) {
 	key, ok := cfg.Lookup(varAPIKey)
 	if !ok {
@@ -67,22 +62,34 @@ func newPostHog(cfg Config) (tracker.Sink, error) {
 	opts = append(opts,
 		posthog.WithBatchSize(cfg.Int("BATCH_SIZE", posthog.DefaultBatchSize, 1)),
 		posthog.WithInterval(cfg.Duration("INTERVAL", posthog.DefaultInterval)),
+	)
+	opts = append(opts, postHogOptions(cfg)...)
+	if err := cfg.Err(); err != nil {
+		return nil, err
+	}
+	return sinkOrNil(posthog.New(key, opts...))
+}
+
+// postHogOptions reads the PostHog sink's other settings:
+// MULTITRACK_POSTHOG_PERSON_PROFILES (always or never; default always),
+// MULTITRACK_POSTHOG_HISTORICAL (default false) and
+// MULTITRACK_POSTHOG_GROUP_PROPERTIES (e.g. organization:plan,region; default
+// none).
+func postHogOptions(cfg Config) []posthog.Option {
+	opts := []posthog.Option{
 		posthog.WithPersonProfiles(Parse(cfg, "PERSON_PROFILES", posthog.PersonProfilesAlways, posthog.ParsePersonProfiles)),
 		posthog.WithHistorical(cfg.Bool("HISTORICAL", false)),
-	)
+	}
 	if spec := cfg.Get("GROUP_PROPERTIES"); spec != "" {
 		groups, err := posthog.ParseGroupProperties(spec)
 		if err != nil {
 			cfg.Invalid(cfg.Var("GROUP_PROPERTIES"), err)
 		}
-		for _, typ := range slices.Sorted(maps.Keys(groups)) {
-			opts = append(opts, posthog.WithGroupProperties(typ, groups[typ]...))
+		for typ, keys := range groups { // one option a group type: the order does not matter
+			opts = append(opts, posthog.WithGroupProperties(typ, keys...))
 		}
 	}
-	if err := cfg.Err(); err != nil {
-		return nil, err
-	}
-	return sinkOrNil(posthog.New(key, opts...))
+	return opts
 }
 
 // newFile builds a file sink. MULTITRACK_FILE_PATH (required),

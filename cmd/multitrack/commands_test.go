@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -71,5 +73,61 @@ func TestConfig(t *testing.T) {
 	out, errOut, code := runEnv(t, map[string]string{"MULTITRACK_SINKS": "bogus", "POSTHOG_API_KEY": "phc_verysecret"}, "config")
 	if code != 1 || !strings.Contains(out, `unknown sink "bogus"`) || strings.Contains(out+errOut, "verysecret") {
 		t.Fatalf("exit %d:\n%s\n%s", code, out, errOut)
+	}
+}
+
+func TestReplay(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "dead.jsonl")
+	lines := []string{
+		`{"uuid":"0190f3c4-0000-7000-8000-000000000001","event":"query_failed","distinct_id":"org_1","timestamp":"2026-11-28T10:15:03.123456Z","groups":{"organization":"org_1"},"properties":{"$multitrack_sink":"posthog","sqlstate":"42P01"}}`,
+		`not json`,
+		`{"uuid":"0190f3c4-0000-7000-8000-000000000002","event":"query_initiated","distinct_id":"org_1","timestamp":"2026-11-28T10:15:04Z","properties":{"$multitrack_sink":"file"}}`,
+		`{"uuid":"0190f3c4-0000-7000-8000-000000000003","event":"warehouse_provisioned","distinct_id":"org_2","timestamp":"2026-11-28T10:15:05Z","properties":{}}`,
+	}
+	if err := os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.jsonl")
+	env := map[string]string{"MULTITRACK_SINKS": "file", "MULTITRACK_FILE_PATH": out}
+	_, errOut, code := runEnv(t, env, "replay", "-q", "-sink", "posthog", in)
+	// The bad line is reported with its place, and the rest still replayed.
+	if code != 1 || !strings.Contains(errOut, in+":2:") || !strings.Contains(errOut, "replayed 2 events") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	got, warnings, err := tracker.ReadEventFile(out)
+	if err != nil || len(warnings) > 0 {
+		t.Fatal(err, warnings)
+	}
+	// The event for the file sink is filtered out; UUIDs and timestamps are
+	// kept; the dead-letter marker is gone.
+	if len(got) != 2 || got[0].UUID != "0190f3c4-0000-7000-8000-000000000001" || got[1].UUID != "0190f3c4-0000-7000-8000-000000000003" {
+		t.Fatalf("replayed %+v", got)
+	}
+	if _, ok := got[0].Properties[tracker.PropSink]; ok || got[0].Properties["sqlstate"] != "42P01" || got[0].Timestamp.Nanosecond() != 123456000 {
+		t.Fatalf("replayed %+v", got[0])
+	}
+	if _, errOut, code := runEnv(t, env, "replay", filepath.Join(dir, "missing.jsonl")); code != 1 || !strings.Contains(errOut, "missing.jsonl") {
+		t.Fatalf("missing file: exit %d, %q", code, errOut)
+	}
+}
+
+// Replayed events were sampled when first captured: replay keeps them and
+// their $sample_rate as they are, whatever MULTITRACK_SAMPLE says.
+func TestReplayDoesNotSampleAgain(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	line := `{"uuid":"0190f3c4-0000-7000-8000-000000000009","event":"q","distinct_id":"d","timestamp":"2026-11-28T10:15:03Z","properties":{"$sample_rate":0.5}}`
+	if err := os.WriteFile(in, []byte(line+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.jsonl")
+	env := map[string]string{"MULTITRACK_SINKS": "file", "MULTITRACK_FILE_PATH": out, "MULTITRACK_SAMPLE": "q=0.0001"}
+	if _, errOut, code := runEnv(t, env, "replay", "-q", in); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	got, _, err := tracker.ReadEventFile(out)
+	if err != nil || len(got) != 1 || got[0].Properties[tracker.PropSampleRate] != 0.5 {
+		t.Fatalf("replayed %+v, %v", got, err)
 	}
 }

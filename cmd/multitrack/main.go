@@ -32,8 +32,8 @@ func main() {
 	os.Exit(exitCode(err, os.Stderr))
 }
 
-// Main holds the CLI's streams and environment, so that tests can call Run
-// directly.
+// Main holds the CLI's output streams and environment, so that tests can
+// call Run directly.
 type Main struct {
 	Stdout, Stderr io.Writer
 	// Stdin is what "multitrack replay -" reads (os.Stdin when nil).
@@ -45,7 +45,7 @@ type Main struct {
 // NewMain returns a Main writing to the given streams and reading the
 // process environment.
 func NewMain(stdout, stderr io.Writer) *Main {
-	return &Main{Stdout: stdout, Stderr: stderr, Stdin: os.Stdin, Lookup: os.LookupEnv}
+	return &Main{Stdout: stdout, Stderr: stderr, Lookup: os.LookupEnv}
 }
 
 // command is one subcommand.

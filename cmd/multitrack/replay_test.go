@@ -57,40 +57,29 @@ func runReplay(t *testing.T, ctx context.Context, env map[string]string, stdin i
 	return errOut.String(), code
 }
 
-func TestReplay(t *testing.T) {
+// Flags may follow the files ("replay FILE -q"), and "--" ends them.
+func TestReplayFlagsAfterTheFiles(t *testing.T) {
 	dir := t.TempDir()
-	in := filepath.Join(dir, "dead.jsonl")
-	lines := []string{
-		`{"uuid":"0190f3c4-0000-7000-8000-000000000001","event":"query_failed","distinct_id":"org_1","timestamp":"2026-11-28T10:15:03.123456Z","groups":{"organization":"org_1"},"properties":{"$multitrack_sink":"posthog","sqlstate":"42P01"}}`,
-		`not json`,
-		`{"uuid":"0190f3c4-0000-7000-8000-000000000002","event":"query_initiated","distinct_id":"org_1","timestamp":"2026-11-28T10:15:04Z","properties":{"$multitrack_sink":"file"}}`,
-		`{"uuid":"0190f3c4-0000-7000-8000-000000000003","event":"warehouse_provisioned","distinct_id":"org_2","timestamp":"2026-11-28T10:15:05Z","properties":{}}`,
-	}
-	if err := os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+	in, events := writeEventFile(t, dir, 3)
+	dashed := filepath.Join(dir, "-dashed.jsonl")
+	if err := os.Rename(in, dashed); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out.jsonl")
 	env := map[string]string{"MULTITRACK_SINKS": "file", "MULTITRACK_FILE_PATH": out}
-	// Flags after the file.
-	errOut, code := runReplay(t, context.Background(), env, nil, in, "-q", "-sink", "posthog")
-	// The bad line is reported with its place, and the rest still replayed.
-	if code != 1 || !strings.Contains(errOut, in+":2:") || !strings.Contains(errOut, "replayed 2 events") {
-		t.Fatalf("exit %d, stderr %q", code, errOut)
+	errOut, code := runReplay(t, context.Background(), env, nil, "-sink", "posthog", "--", dashed)
+	if code != 0 || !strings.Contains(errOut, "replayed 3 events") {
+		t.Fatalf("replay -- FILE: exit %d, stderr %q", code, errOut)
 	}
-	got, warnings, err := readEvents(out)
-	if err != nil || len(warnings) > 0 {
-		t.Fatal(err, warnings)
+	if err := os.Rename(dashed, in); err != nil {
+		t.Fatal(err)
 	}
-	// The event for the file sink is filtered out; UUIDs and timestamps are
-	// kept; the dead-letter marker is gone.
-	if len(got) != 2 || got[0].UUID != "0190f3c4-0000-7000-8000-000000000001" || got[1].UUID != "0190f3c4-0000-7000-8000-000000000003" {
-		t.Fatalf("replayed %+v", got)
+	errOut, code = runReplay(t, context.Background(), env, nil, in, "-q", "-sink", "file")
+	if code != 0 || !strings.Contains(errOut, "replayed 0 events") {
+		t.Fatalf("replay FILE -q -sink file: exit %d, stderr %q; want the flags applied", code, errOut)
 	}
-	if _, ok := got[0].Properties[tracker.PropSink]; ok || got[0].Properties["sqlstate"] != "42P01" || got[0].Timestamp.Nanosecond() != 123456000 {
-		t.Fatalf("replayed %+v", got[0])
-	}
-	if errOut, code := runReplay(t, context.Background(), env, nil, filepath.Join(dir, "missing.jsonl")); code != 1 || !strings.Contains(errOut, "missing.jsonl") {
-		t.Fatalf("missing file: exit %d, %q", code, errOut)
+	if got, _, err := readEvents(out); err != nil || len(got) != len(events) {
+		t.Fatalf("replayed %d events, %v", len(got), err)
 	}
 }
 
@@ -106,26 +95,6 @@ func TestReplayUsage(t *testing.T) {
 		if errOut, code := runReplay(t, context.Background(), nil, nil, tc.args...); code != 2 || !strings.Contains(errOut, tc.want) {
 			t.Errorf("replay %v: exit %d, stderr %q; want 2 and %q", tc.args, code, errOut, tc.want)
 		}
-	}
-}
-
-// Replayed events were sampled when first captured: replay keeps them and
-// their $sample_rate as they are, whatever MULTITRACK_SAMPLE says.
-func TestReplayDoesNotSampleAgain(t *testing.T) {
-	dir := t.TempDir()
-	in := filepath.Join(dir, "in.jsonl")
-	line := `{"uuid":"0190f3c4-0000-7000-8000-000000000009","event":"q","distinct_id":"d","timestamp":"2026-11-28T10:15:03Z","properties":{"$sample_rate":0.5}}`
-	if err := os.WriteFile(in, []byte(line+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "out.jsonl")
-	env := map[string]string{"MULTITRACK_SINKS": "file", "MULTITRACK_FILE_PATH": out, "MULTITRACK_SAMPLE": "q=0.0001"}
-	if errOut, code := runReplay(t, context.Background(), env, nil, "-q", in); code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	got, _, err := readEvents(out)
-	if err != nil || len(got) != 1 || got[0].Properties[tracker.PropSampleRate] != 0.5 {
-		t.Fatalf("replayed %+v, %v", got, err)
 	}
 }
 

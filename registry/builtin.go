@@ -68,10 +68,33 @@ func newPostHog(cfg Config) (tracker.Sink, error) {
 		posthog.WithBatchSize(cfg.IntRange("BATCH_SIZE", posthog.DefaultBatchSize, 1, maxPostHogBatch)),
 		posthog.WithInterval(cfg.DurationRange("INTERVAL", posthog.DefaultInterval, time.Millisecond, time.Hour)),
 	)
+	opts = append(opts, postHogOptions(cfg)...)
 	if err := cfg.Err(); err != nil {
 		return nil, err
 	}
 	return sinkOrNil(posthog.New(key, opts...))
+}
+
+// postHogOptions reads the PostHog sink's other settings:
+// MULTITRACK_POSTHOG_PERSON_PROFILES (always or never; default always),
+// MULTITRACK_POSTHOG_HISTORICAL (default false) and
+// MULTITRACK_POSTHOG_GROUP_PROPERTIES (e.g. organization:plan,region; default
+// none).
+func postHogOptions(cfg Config) []posthog.Option {
+	opts := []posthog.Option{
+		posthog.WithPersonProfiles(Parse(cfg, "PERSON_PROFILES", posthog.PersonProfilesAlways, posthog.ParsePersonProfiles)),
+		posthog.WithHistorical(cfg.Bool("HISTORICAL", false)),
+	}
+	if spec := cfg.Get("GROUP_PROPERTIES"); spec != "" {
+		groups, err := posthog.ParseGroupProperties(spec)
+		if err != nil {
+			cfg.Invalid(cfg.Var("GROUP_PROPERTIES"), err)
+		}
+		for typ, keys := range groups { // one option a group type: the order does not matter
+			opts = append(opts, posthog.WithGroupProperties(typ, keys...))
+		}
+	}
+	return opts
 }
 
 // newFile builds a file sink. MULTITRACK_FILE_PATH (required),

@@ -27,6 +27,9 @@
 //	POSTHOG_HOST                     PostHog endpoint. Default: PostHog cloud.
 //	MULTITRACK_POSTHOG_BATCH_SIZE    events per PostHog request, 1 to 10000. Default: posthog-go's.
 //	MULTITRACK_POSTHOG_INTERVAL      PostHog send interval (Go duration), 1ms to 1h. Default: posthog-go's.
+//	MULTITRACK_POSTHOG_PERSON_PROFILES always or never ($process_person_profile: false). Default: always.
+//	MULTITRACK_POSTHOG_HISTORICAL    true: batches carry historical_migration (backfills). Default: false.
+//	MULTITRACK_POSTHOG_GROUP_PROPERTIES group properties from events, e.g. organization:plan,region;team:tier. Default: none.
 //	MULTITRACK_STDOUT_FORMAT         json, pretty or auto. Default: auto (pretty on a terminal, else json).
 //	MULTITRACK_FILE_PATH             file sink path; required with the file sink.
 //	MULTITRACK_FILE_MAX_SIZE_MB      rotate after this many MiB, 0 (never) to 1048576. Default: 100.

@@ -38,6 +38,8 @@ func main() {
 // call Run directly.
 type Main struct {
 	Stdout, Stderr io.Writer
+	// Stdin is what "multitrack replay -" reads (os.Stdin when nil).
+	Stdin io.Reader
 	// Lookup reads the environment (os.LookupEnv by default).
 	Lookup func(string) (string, bool)
 	// Environ lists the environment, as os.Environ, to find misspelt
@@ -116,27 +118,49 @@ func usageErrorf(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
-// parseFlags parses args with fs. --help prints the usage on stdout and
-// returns errHelp; a mistake prints the usage on stderr and returns a usage
-// error (printed once, by main).
+// parseFlags parses args with fs, which must hold flags only. --help prints
+// the usage on stdout and returns errHelp; a mistake prints the usage on
+// stderr and returns a usage error (printed once, by main).
 func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
+	rest, err := parseArgs(fs, args, stdout, stderr)
+	if err == nil && len(rest) > 0 {
+		err = usageFailed(fs, stderr, fmt.Errorf("unexpected argument %q", rest[0]))
+	}
+	return err
+}
+
+// parseArgs is parseFlags for commands that take arguments: flags may come
+// before or after them ("replay FILE -q"); "--" ends the flags, and "-" is an
+// argument. It returns the arguments.
+func parseArgs(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) ([]string, error) {
 	fs.SetOutput(io.Discard) // the flag package would print the error and usage itself
-	err := fs.Parse(args)
-	if err == nil && fs.NArg() > 0 {
-		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	var rest []string
+	for {
+		err := fs.Parse(args)
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return nil, errHelp
+		case err != nil:
+			return nil, usageFailed(fs, stderr, err)
+		}
+		left := fs.Args()
+		if len(left) == 0 {
+			return rest, nil
+		}
+		if used := len(args) - len(left); used > 0 && args[used-1] == "--" {
+			return append(rest, left...), nil
+		}
+		rest, args = append(rest, left[0]), left[1:]
 	}
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, flag.ErrHelp):
-		fs.SetOutput(stdout)
-		fs.Usage()
-		return errHelp
-	default:
-		fs.SetOutput(stderr)
-		fs.Usage()
-		return usageErrorf("%s: %v", fs.Name(), err)
-	}
+}
+
+// usageFailed prints fs's usage on stderr and returns err as a usage error.
+func usageFailed(fs *flag.FlagSet, stderr io.Writer, err error) error {
+	fs.SetOutput(stderr)
+	fs.Usage()
+	return usageErrorf("%s: %v", fs.Name(), err)
 }
 
 // errHelp says --help was answered: exit status 0.

@@ -70,3 +70,13 @@ func ReadLine(t testing.TB, master *os.File) string {
 	}
 	return string(out)
 }
+
+// SetSize sets the terminal's size in columns and rows; it skips the test
+// where the terminal refuses.
+func SetSize(t testing.TB, tty *os.File, cols, rows int) {
+	t.Helper()
+	ws := &unix.Winsize{Col: uint16(cols), Row: uint16(rows)}
+	if err := unix.IoctlSetWinsize(int(tty.Fd()), unix.TIOCSWINSZ, ws); err != nil {
+		t.Skipf("set the terminal's size: %v", err)
+	}
+}

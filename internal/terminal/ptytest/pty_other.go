@@ -17,3 +17,6 @@ func Open(t testing.TB) (tty, master *os.File) {
 
 // ReadLine is never reached: Open skips.
 func ReadLine(t testing.TB, master *os.File) string { return "" }
+
+// SetSize is never reached: Open skips.
+func SetSize(t testing.TB, tty *os.File, cols, rows int) {}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/multitrack/multitrack/internal/secret"
 	"github.com/multitrack/multitrack/sampling"
 	"github.com/multitrack/multitrack/tracker"
 )
@@ -162,7 +163,7 @@ func (l *loader) loadProperties() {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if tracker.IsSecretKey(k) {
+		if secret.Default().Match(k) {
 			errs = append(errs, fmt.Errorf("property %q: the key looks secret and would be redacted from every event", k))
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/registry"
 	"github.com/multitrack/multitrack/sampling"
 	"github.com/multitrack/multitrack/tracker"
@@ -35,7 +36,7 @@ func TestGoodEnvironments(t *testing.T) {
 				if err := tr.Flush(ctx); err != nil {
 					t.Fatal(err)
 				}
-				e, err := tracker.ParseEventLine([]byte(strings.TrimSuffix(contents(t, h.stdout), "\n")))
+				e, err := eventline.Parse([]byte(strings.TrimSuffix(contents(t, h.stdout), "\n")))
 				if err != nil {
 					t.Fatalf("stdout is not one event line: %v\n%s", err, contents(t, h.stdout))
 				}
@@ -102,7 +103,7 @@ func TestGoodEnvironments(t *testing.T) {
 				if err := tr.Flush(ctx); err != nil {
 					t.Fatal(err)
 				}
-				events, bad, err := tracker.ReadEventFile(filepath.Join(h.dir, "dead", "letters.jsonl"))
+				events, bad, err := eventline.ReadFile(filepath.Join(h.dir, "dead", "letters.jsonl"))
 				if err != nil || len(bad) > 0 {
 					t.Fatalf("dead-letter file: %v %v", err, bad)
 				}
@@ -120,7 +121,7 @@ func TestGoodEnvironments(t *testing.T) {
 					t.Fatal(err)
 				}
 				path := filepath.Join(h.dir, "events", "app.jsonl")
-				events, bad, err := tracker.ReadEventFile(path)
+				events, bad, err := eventline.ReadFile(path)
 				if err != nil || len(bad) > 0 || len(events) != 1 || events[0].Name != "warehouse_provisioned" {
 					t.Fatalf("event file: %v %v %+v", err, bad, events)
 				}

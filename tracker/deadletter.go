@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/multitrack/multitrack/internal/line"
 )
 
 // deadLetter appends undeliverable events to a file as event lines. It is
@@ -78,13 +80,13 @@ func (d *deadLetter) write(sink string, events []Event) (int, error) {
 	for i := range events {
 		e := events[i]
 		e.Properties = withProperty(e.Properties, PropSink, sink)
-		line, err := AppendEventLine(d.buf[:0], &e)
+		b, err := line.Append(d.buf[:0], &line.Fields{UUID: e.UUID, Name: e.Name, DistinctID: e.DistinctID, Timestamp: e.Timestamp, Groups: e.Groups, Properties: e.Properties})
 		if err != nil {
 			encErr = err // an event no encoder can write is lost, and counted
 			continue
 		}
-		d.buf = line
-		if _, err := d.w.Write(line); err != nil {
+		d.buf = b
+		if _, err := d.w.Write(b); err != nil {
 			return 0, d.fail(err, start)
 		}
 		n++
@@ -187,7 +189,7 @@ func cutTornTail(f *os.File) error {
 		return err
 	}
 	size := fi.Size()
-	tail := make([]byte, min(size, MaxEventLine+1))
+	tail := make([]byte, min(size, line.Max+1))
 	if _, err := f.ReadAt(tail, size-int64(len(tail))); err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rs/zerolog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -15,6 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"github.com/multitrack/multitrack/eventline"
+	"github.com/multitrack/multitrack/internal/secret"
 	"github.com/multitrack/multitrack/tracker"
 	"github.com/multitrack/multitrack/tracker/trackertest"
 )
@@ -201,7 +204,7 @@ func TestRegressionSinkCloseIgnoringCtxOverrunsDeadline(t *testing.T) {
 // redaction misses plural/digit-suffixed keys and nested maps.
 func TestRegressionRedactionGaps(t *testing.T) {
 	for _, k := range []string{"password2", "passwords", "secrets", "tokens", "apiKeys", "api_keys", "dbPassword1", "cookies"} {
-		if !tracker.IsSecretKey(k) {
+		if !secret.Default().Match(k) {
 			t.Errorf("IsSecretKey(%q) = false", k)
 		}
 	}
@@ -275,7 +278,7 @@ func TestRegressionRawMessageBypassesMaxEventSize(t *testing.T) {
 	s := tr.Stats()
 	if s.Rejected.TooLarge != 1 {
 		evs := rec.Events()
-		_, err := tracker.AppendEventLine(nil, &evs[0])
+		_, err := eventline.Append(nil, &evs[0])
 		t.Errorf("2 MiB event kept (too_large=%d); AppendEventLine on it: %v", s.Rejected.TooLarge, err)
 	}
 }
@@ -420,7 +423,7 @@ func TestRegressionDeadLetterAppendsAfterTornLine(t *testing.T) {
 	_ = tr.Flush(ctxT(t))
 	tr.Capture(context.Background(), tracker.Event{Name: "new2"})
 	_ = tr.Close(ctxT(t))
-	evs, warns, err := tracker.ReadEventFile(dl)
+	evs, warns, err := eventline.ReadFile(dl)
 	names := []string{}
 	for _, e := range evs {
 		names = append(names, e.Name)
@@ -456,7 +459,7 @@ func TestRegressionNestedSecretsEverywhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	var line []byte
-	if line, err = tracker.AppendEventLine(nil, &evs[0]); err != nil {
+	if line, err = eventline.Append(nil, &evs[0]); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(string(line), "hunter2") || !strings.Contains(string(line), `"Accept":"json"`) || !strings.Contains(string(line), `"User":"u"`) {
@@ -475,11 +478,11 @@ func TestRegressionNilContextAndLargeUnsigned(t *testing.T) {
 		t.Fatal(err)
 	}
 	evs := rec.Events()
-	line, err := tracker.AppendEventLine(nil, &evs[0])
+	line, err := eventline.Append(nil, &evs[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := tracker.ParseEventLine(line[:len(line)-1])
+	back, err := eventline.Parse(line[:len(line)-1])
 	if err != nil || back.Properties["big"] != uint64(1<<64-1) {
 		t.Fatalf("%s read back as %#v (%v)", line, back.Properties["big"], err)
 	}

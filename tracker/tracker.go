@@ -1,20 +1,19 @@
 package tracker
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math/rand/v2"
-	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-multierror"
 	"github.com/rs/zerolog"
+
+	"github.com/multitrack/multitrack/internal/json"
+	"github.com/multitrack/multitrack/internal/keycache"
+	"github.com/multitrack/multitrack/internal/secret"
 )
 
 // ErrClosed is returned by Flush on a closed tracker.
@@ -28,11 +27,11 @@ type Tracker struct {
 	log          zerolog.Logger
 	props        map[string]any
 	propsSize    int
-	redactor     *redactor
+	secrets      *secret.Rule // nil: the default
 	fallbackID   string
 	maxEventSize int
 	workers      []*worker
-	orgGroups    keyCache[map[string]string]
+	orgGroups    keycache.Map[map[string]string]
 	deadLetter   *deadLetter
 	logLimit     logLimiter
 
@@ -57,7 +56,7 @@ func New(opts ...Option) (*Tracker, error) {
 	t := &Tracker{
 		sampler:      c.sampler,
 		log:          c.logger,
-		redactor:     newRedactor(c.redact),
+		secrets:      secret.NewRule(c.redact),
 		fallbackID:   c.fallbackID,
 		maxEventSize: c.maxEventSize,
 		closeDone:    make(chan struct{}),
@@ -70,13 +69,14 @@ func New(opts ...Option) (*Tracker, error) {
 		errs = errors.Join(errs, CheckDeadLetter(c.deadLetter))
 	}
 	for k, v := range c.properties {
-		if t.redactor.secret(k) {
+		if t.secrets.Match(k) {
 			errs = errors.Join(errs, fmt.Errorf("default property %q: the key looks secret and would be redacted", k))
 			continue
 		}
-		n, reason := valueSize(v, 0, nil, nil, false)
-		if reason != "" {
-			errs = errors.Join(errs, fmt.Errorf("default property %q: %s", k, reason))
+		var w json.Walker
+		n, err := w.Measure(v, false)
+		if err != nil {
+			errs = errors.Join(errs, fmt.Errorf("default property %q: %w", k, err))
 			continue
 		}
 		t.propsSize += len(k) + 4 + n
@@ -128,7 +128,7 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 	}
 	defer t.recoverCapture()
 	if e.Name == "" {
-		t.reject(ReasonEmptyName, &e, nil)
+		t.reject(reasonEmptyName, &e, nil)
 		return
 	}
 
@@ -162,21 +162,21 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 		rate = t.checkRate(r)
 	}
 
-	red := t.redactor
-	if red == nil {
-		red = defaultRedactor()
+	rule := t.secrets
+	if rule == nil {
+		rule = secret.Default()
 	}
-	size, secrets, verr := checkEvent(&e, red)
+	size, secrets, verr := checkEvent(&e, rule)
 	if verr != nil {
-		t.reject(ReasonUnencodable, &e, verr)
+		t.reject(reasonUnencodable, &e, verr)
 		return
 	}
 	if size+t.propsSize > t.maxSize() {
-		t.reject(ReasonTooLarge, &e, fmt.Errorf("about %d bytes, limit %d", size+t.propsSize, t.maxSize()))
+		t.reject(reasonTooLarge, &e, fmt.Errorf("about %d bytes, limit %d", size+t.propsSize, t.maxSize()))
 		return
 	}
 	if secrets > 0 || rate < 1 || len(t.props) > 0 {
-		t.resolveProperties(&e, red, secrets, rate)
+		t.resolveProperties(&e, rule, secrets, rate)
 	}
 	if e.Timestamp.IsZero() {
 		e.Timestamp = time.Now()
@@ -273,11 +273,11 @@ func (t *Tracker) fallback() string {
 // per organization, so the common case allocates nothing.
 func (t *Tracker) withOrg(groups map[string]string, org string) map[string]string {
 	if len(groups) == 0 {
-		if g, ok := t.orgGroups.get(org); ok {
+		if g, ok := t.orgGroups.Get(org); ok {
 			return g
 		}
 		g := map[string]string{GroupOrganization: org}
-		t.orgGroups.put(org, g)
+		t.orgGroups.Put(org, g)
 		return g
 	}
 	g := make(map[string]string, len(groups)+1)
@@ -291,7 +291,7 @@ func (t *Tracker) withOrg(groups map[string]string, org string) map[string]strin
 // resolveProperties replaces e's properties with a copy that has no secret
 // keys (nested maps included) and has the default properties and the sample
 // rate added.
-func (t *Tracker) resolveProperties(e *Event, red *redactor, secrets int, rate float64) {
+func (t *Tracker) resolveProperties(e *Event, rule *secret.Rule, secrets int, rate float64) {
 	t.counters.redacted.Add(uint64(secrets))
 	p := make(map[string]any, len(t.props)+len(e.Properties)+1)
 	for k, v := range t.props {
@@ -300,103 +300,14 @@ func (t *Tracker) resolveProperties(e *Event, red *redactor, secrets int, rate f
 	for k, v := range e.Properties {
 		if secrets == 0 {
 			p[k] = v
-		} else if !red.secret(k) {
-			p[k], _ = redactValue(v, red)
+		} else if !rule.Match(k) {
+			p[k], _ = redactValue(v, rule)
 		}
 	}
 	if rate < 1 {
 		p[PropSampleRate] = rate * sampleRate(e.Properties)
 	}
 	e.Properties = p
-}
-
-// redactValue returns v without the secret keys of the maps and structs
-// nested in it, and whether it changed anything; it copies only what
-// changes, and visits each value once. A typed container (a
-// []map[string]any, a struct) that holds a secret is replaced by its JSON
-// form (maps, slices, strings, json.Number), redacted.
-func redactValue(v any, red *redactor) (any, bool) {
-	switch x := v.(type) {
-	case nil, string, bool, float64, int, int64, json.Number, time.Time:
-		return v, false
-	case map[string]any:
-		type entry struct {
-			k string
-			v any
-		}
-		kept := make([]entry, 0, len(x))
-		changed := false
-		for k, e := range x {
-			if red.secret(k) {
-				changed = true
-				continue
-			}
-			r, ch := redactValue(e, red)
-			changed = changed || ch
-			kept = append(kept, entry{k, r})
-		}
-		if !changed {
-			return v, false
-		}
-		out := make(map[string]any, len(kept))
-		for _, e := range kept {
-			out[e.k] = e.v
-		}
-		return out, true
-	case map[string]string:
-		var out map[string]string
-		for k := range x {
-			if red.secret(k) {
-				if out == nil {
-					out = maps.Clone(x)
-				}
-				delete(out, k)
-			}
-		}
-		if out != nil {
-			return out, true
-		}
-		return v, false
-	case []any:
-		var out []any
-		for i, e := range x {
-			if r, ch := redactValue(e, red); ch {
-				if out == nil {
-					out = slices.Clone(x)
-				}
-				out[i] = r
-			}
-		}
-		if out != nil {
-			return out, true
-		}
-		return v, false
-	}
-	// Other containers: only when they hold a secret, through their JSON form.
-	secrets := 0
-	if _, reason := valueSize(v, 0, red, &secrets, false); reason != "" || secrets == 0 {
-		return v, false
-	}
-	generic, err := jsonForm(v)
-	if err != nil {
-		return nil, true // cannot be rewritten without its secret: dropped whole
-	}
-	r, _ := redactValue(generic, red)
-	return r, true
-}
-
-// jsonForm returns v as encoding/json sees it: maps, slices, strings, bools,
-// json.Number and nil.
-func jsonForm(v any) (any, error) {
-	b, err := marshalRecovering(v)
-	if err != nil {
-		return nil, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var out any
-	err = dec.Decode(&out)
-	return out, err
 }
 
 // sampleRate returns the rate an event was already sampled at (say, before
@@ -415,8 +326,6 @@ func sampleRate(props map[string]any) float64 {
 	}
 	return validRate(r)
 }
-
-var defaultRedactor = sync.OnceValue(func() *redactor { return newRedactor(DefaultRedactedKeys()) })
 
 // sinkKeyed returns e with its per-event random key re-mixed for the i-th
 // sink, so that a sink's sampler decides independently of the tracker's
@@ -439,10 +348,10 @@ func withProperty(props map[string]any, key string, v any) map[string]any {
 func (t *Tracker) reject(reason string, e *Event, err error) {
 	var kind limitKind
 	switch reason {
-	case ReasonEmptyName:
+	case reasonEmptyName:
 		t.counters.emptyName.Add(1)
 		kind = limitEmptyName
-	case ReasonUnencodable:
+	case reasonUnencodable:
 		t.counters.unencodable.Add(1)
 		kind = limitUnencodable
 	default:

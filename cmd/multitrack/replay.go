@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -117,7 +118,7 @@ func (c *replayCommand) replayFile(ctx context.Context, tr *tracker.Tracker, nam
 		return 0, []error{err}
 	}
 	defer f.Close()
-	r := tracker.NewEventReader(f, name)
+	r := eventline.NewReader(f, name)
 	var problems []error
 	n := 0
 	base := p.read
@@ -126,7 +127,7 @@ func (c *replayCommand) replayFile(ctx context.Context, tr *tracker.Tracker, nam
 		if err == io.EOF {
 			break
 		}
-		var le *tracker.LineError
+		var le *eventline.LineError
 		if errors.As(err, &le) {
 			problems = append(problems, err) // a bad line: go on with the next
 			continue

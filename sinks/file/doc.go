@@ -1,6 +1,6 @@
 // Package file provides a sink that appends events to a file as event lines
-// (one JSON object a line, see tracker.AppendEventLine), the format that
-// tracker.EventReader and `multitrack replay` read back.
+// (one JSON object a line, see eventline.Append), the format that
+// eventline.Reader and `multitrack replay` read back.
 //
 // The file is created with mode 0600 and its missing directories with 0700:
 // it says who did what. Every Write hands its batch to the OS before it

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -29,7 +30,7 @@ var openPaths sync.Map
 // maxRetained bounds the encoding buffer a Sink keeps between batches.
 const maxRetained = 4 << 20
 
-// Sink appends event lines (tracker.AppendEventLine) to a file.
+// Sink appends event lines (eventline.Append) to a file.
 //
 // It is safe for concurrent use, and several Sinks in one process can write
 // different files. Each Write encodes its whole batch into a buffer and
@@ -163,7 +164,7 @@ func (s *Sink) SetUndelivered(f tracker.UndeliveredFunc) {
 //
 // An event that cannot be encoded is skipped: it is reported to the
 // tracker's UndeliveredFunc (SetUndelivered) when there is one, else named
-// in the returned error (matching tracker.ErrUnencodable); the others are
+// in the returned error (matching eventline.ErrUnencodable); the others are
 // written. When the file cannot be written (disk full, a directory gone),
 // the file is cut back to where it was, so that none of the batch is in it,
 // and the error, naming the path, stands for the whole batch (nothing of it
@@ -183,7 +184,7 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	s.pending = s.pending[:0]
 	for i := range events {
 		var err error
-		if s.pending, err = tracker.AppendEventLine(s.pending, &events[i]); err != nil {
+		if s.pending, err = eventline.Append(s.pending, &events[i]); err != nil {
 			bad = append(bad, fmt.Errorf("file sink %s: event %q not written: %w", s.path, events[i].Name, err))
 			badAt = append(badAt, i)
 			continue

@@ -15,6 +15,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/sinks/file"
 	"github.com/multitrack/multitrack/tracker"
 )
@@ -78,7 +79,7 @@ func readIDs(t *testing.T, paths ...string) []string {
 	t.Helper()
 	var ids []string
 	for _, p := range paths {
-		events, warnings, err := tracker.ReadEventFile(p)
+		events, warnings, err := eventline.ReadFile(p)
 		if err != nil || len(warnings) > 0 {
 			t.Fatalf("%s: %v %v", p, err, warnings)
 		}
@@ -100,7 +101,7 @@ func TestWriteThenReadBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Every Write reaches the OS before it returns: readable without Flush.
-	got, warnings, err := tracker.ReadEventFile(path)
+	got, warnings, err := eventline.ReadFile(path)
 	if err != nil || len(warnings) > 0 || len(got) != len(want) {
 		t.Fatalf("read %d events, %v %v", len(got), err, warnings)
 	}
@@ -240,7 +241,7 @@ func TestRotationKeepsMaxBackups(t *testing.T) {
 
 func TestTornTailIsRotatedAway(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "events.jsonl")
-	line, err := tracker.AppendEventLine(nil, &tracker.Event{Name: "before_crash", Timestamp: ts})
+	line, err := eventline.Append(nil, &tracker.Event{Name: "before_crash", Timestamp: ts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,8 +259,8 @@ func TestTornTailIsRotatedAway(t *testing.T) {
 	if err != nil || len(backups) != 1 {
 		t.Fatalf("backups %v %v", backups, err)
 	}
-	events, warnings, err := tracker.ReadEventFile(backups[0])
-	if err != nil || len(events) != 1 || events[0].Name != "before_crash" || len(warnings) != 1 || !errors.Is(warnings[0], tracker.ErrTornLine) {
+	events, warnings, err := eventline.ReadFile(backups[0])
+	if err != nil || len(events) != 1 || events[0].Name != "before_crash" || len(warnings) != 1 || !errors.Is(warnings[0], eventline.ErrTornLine) {
 		t.Fatalf("backup: %v events, warnings %v, %v", len(events), warnings, err)
 	}
 }
@@ -352,7 +353,7 @@ func TestUnencodableEventIsSkippedAndNamed(t *testing.T) {
 	b := batch(0, 3)
 	b[1].Properties = map[string]any{"ratio": math.Inf(1)}
 	err := s.Write(ctx, b)
-	if !errors.Is(err, tracker.ErrUnencodable) || err.Error() != `file sink `+path+`: event "query_initiated" not written: property "ratio": +Inf: not JSON-encodable` {
+	if !errors.Is(err, eventline.ErrUnencodable) || err.Error() != `file sink `+path+`: event "query_initiated" not written: property "ratio": +Inf: not JSON-encodable` {
 		t.Fatalf("got %v", err)
 	}
 	if ids := readIDs(t, path); len(ids) != 2 || ids[1] != "event-00000002" {
@@ -380,7 +381,7 @@ func TestUnencodableEventGoesToUndelivered(t *testing.T) {
 	if err := s.Write(ctx, b); err != nil {
 		t.Fatalf("Write: %v (the bad event goes to the reporter)", err)
 	}
-	if len(reported) != 1 || reported[0].UUID != "event-00000001" || !errors.Is(reasons[0], tracker.ErrUnencodable) {
+	if len(reported) != 1 || reported[0].UUID != "event-00000001" || !errors.Is(reasons[0], eventline.ErrUnencodable) {
 		t.Fatalf("reported %v, %v", reported, reasons)
 	}
 	if ids := readIDs(t, path); len(ids) != 2 || ids[1] != "event-00000002" {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -100,7 +101,7 @@ func TestFailedFsyncLeavesNoPartOfTheBatch(t *testing.T) {
 	if err := write("after"); err != nil {
 		t.Fatal(err)
 	}
-	events, warnings, err := tracker.ReadEventFile(path)
+	events, warnings, err := eventline.ReadFile(path)
 	if err != nil || len(warnings) > 0 {
 		t.Fatal(err, warnings)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -42,7 +43,7 @@ func TestTrackerCloseRetriesWhileTheDeadlineAllows(t *testing.T) {
 	if acc[ev.UUID] != 1 || len(reqs) != 3 {
 		t.Errorf("server got %d requests and accepted the event %d times; want 3 requests, accepted once", len(reqs), acc[ev.UUID])
 	}
-	if dead, _, err := tracker.ReadEventFile(dl); len(dead) != 0 || (err != nil && !errors.Is(err, fs.ErrNotExist)) {
+	if dead, _, err := eventline.ReadFile(dl); len(dead) != 0 || (err != nil && !errors.Is(err, fs.ErrNotExist)) {
 		t.Errorf("dead letter holds %d events (%v)", len(dead), err)
 	}
 	if st := s.Stats(); st.Sent != 1 || st.CloseRetried != 1 || st.Undelivered != 0 || st.Pending != 0 {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -108,7 +109,7 @@ func TestTrackerDeadLettersWhatPostHogDoesNotTake(t *testing.T) {
 			defer cancel()
 			closeErr := tr.Close(ctx)
 
-			dead, warnings, err := tracker.ReadEventFile(dl)
+			dead, warnings, err := eventline.ReadFile(dl)
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				t.Fatalf("dead letter: %v", err)
 			}

@@ -1,9 +1,9 @@
-package tracker
+package secret
 
 import "testing"
 
-func TestRedactorMatchesWholeWords(t *testing.T) {
-	r := newRedactor(DefaultRedactedKeys())
+func TestRuleMatchesWholeWordsAndPlurals(t *testing.T) {
+	r := Default()
 	cases := []struct {
 		key    string
 		secret bool
@@ -45,7 +45,7 @@ func TestRedactorMatchesWholeWords(t *testing.T) {
 		t.Run(c.key, func(t *testing.T) {
 			// twice: computed, then cached
 			for i := 0; i < 2; i++ {
-				if got := r.secret(c.key); got != c.secret {
+				if got := r.Match(c.key); got != c.secret {
 					t.Fatalf("secret(%q) = %v, want %v (pass %d)", c.key, got, c.secret, i)
 				}
 			}
@@ -53,19 +53,19 @@ func TestRedactorMatchesWholeWords(t *testing.T) {
 	}
 }
 
-func TestRedactorCustomList(t *testing.T) {
-	r := newRedactor([]string{"ssn", "credit_card"})
+func TestRuleOfOtherWords(t *testing.T) {
+	r := NewRule([]string{"ssn", "credit_card"})
 	for key, want := range map[string]bool{"ssn": true, "user_ssn": true, "creditCard": true, "password": false} {
-		if got := r.secret(key); got != want {
+		if got := r.Match(key); got != want {
 			t.Errorf("secret(%q) = %v, want %v", key, got, want)
 		}
 	}
-	if newRedactor(nil).secret("password") {
+	if NewRule(nil).Match("password") {
 		t.Error("an empty list redacts nothing")
 	}
 }
 
-func TestSplitWords(t *testing.T) {
+func TestSplitWordsAtCaseDigitsAndPunctuation(t *testing.T) {
 	for in, want := range map[string]string{
 		"userAPIKey":  "user api key",
 		"HTTPServer":  "http server",

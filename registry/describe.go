@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/multitrack/multitrack/internal/plural"
 )
 
 // Describe returns the configuration that FromLookup would build from
@@ -80,7 +82,7 @@ func (l *loader) describe(err error) string {
 	}
 	if err != nil {
 		n := len(l.problems)
-		fmt.Fprintf(&b, "\n%d problem%s:\n", n, plural(n))
+		fmt.Fprintf(&b, "\n%d %s:\n", n, plural.Of(n, "problem", "problems"))
 		for _, p := range l.problems {
 			msg := scrub(p.err, l.secrets).Error()
 			fmt.Fprintf(&b, "  - %s\n", strings.ReplaceAll(msg, "\n", "\n    "))
@@ -124,11 +126,4 @@ func redactProperties(v string) string {
 		}
 	}
 	return strings.Join(items, ",")
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }

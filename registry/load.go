@@ -15,6 +15,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/multitrack/multitrack/internal/deadletter"
 	"github.com/multitrack/multitrack/internal/secret"
 	"github.com/multitrack/multitrack/sampling"
 	"github.com/multitrack/multitrack/tracker"
@@ -144,7 +145,7 @@ func (l *loader) loadDeadLetter() {
 		l.invalid(varDeadLetter, "", path, "a file path, not a directory")
 		return
 	}
-	if err := tracker.CheckDeadLetter(path); err != nil {
+	if err := deadletter.Check(path); err != nil {
 		l.report("", &VarError{Var: varDeadLetter, Err: fmt.Errorf("%w: %w", ErrInvalid, err)})
 		return
 	}

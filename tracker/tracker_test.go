@@ -693,6 +693,8 @@ func TestPanickingSamplerIsRecovered(t *testing.T) {
 	checkStatsAddUp(t, s)
 }
 
+var errHTTP400 = errors.New("HTTP 400")
+
 // reportingSink accepts every batch, then reports every other event as
 // undelivered, as an asynchronous client does.
 type reportingSink struct {
@@ -709,7 +711,7 @@ func (s *reportingSink) Write(ctx context.Context, evs []tracker.Event) error {
 			bad = append(bad, e)
 		}
 	}
-	s.report(bad, errors.New("HTTP 400"))
+	s.report(bad, errHTTP400)
 	return s.Recorder.Write(ctx, evs)
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/multitrack/multitrack/eventline"
+	"github.com/multitrack/multitrack/internal/plural"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -103,7 +104,7 @@ Flags:
 	if err := notDelivered(tr.Stats()); err != nil && replayed > 0 {
 		problems = append(problems, fmt.Errorf("not every event was delivered: %w", err))
 	}
-	fmt.Fprintf(c.main.Stderr, "replayed %d %s from %d %s\n", replayed, plural(replayed, "event", "events"), len(files), plural(len(files), "file", "files"))
+	fmt.Fprintf(c.main.Stderr, "replayed %d %s from %d %s\n", replayed, plural.Of(replayed, "event", "events"), len(files), plural.Of(len(files), "file", "files"))
 	if len(problems) > 0 {
 		return fmt.Errorf("replay: %w", errors.Join(problems...))
 	}

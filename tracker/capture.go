@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/multitrack/multitrack/internal/secret"
+	"github.com/multitrack/multitrack/internal/uuidv7"
 )
 
 // Capture records e. It never blocks (but under a sink's Block overflow
@@ -47,7 +48,7 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 		}
 	}
 	if e.UUID == "" {
-		e.rnd, e.hasRnd = newUUIDRandom(), true
+		e.rnd, e.hasRnd = uuidv7.NewRandom(), true
 	}
 
 	rate := 1.0
@@ -81,7 +82,7 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 		e.Timestamp = time.Now()
 	}
 	if e.UUID == "" {
-		e.UUID = formatUUIDv7(e.Timestamp, uint16(rand.Uint32()), e.rnd)
+		e.UUID = uuidv7.Format(e.Timestamp, uint16(rand.Uint32()), e.rnd)
 	}
 	t.counters.kept.Add(1)
 
@@ -224,7 +225,7 @@ func sampleRate(props map[string]any) float64 {
 // sink, so that a sink's sampler decides independently of the tracker's
 // and the rates multiply exactly.
 func sinkKeyed(e Event, i int) Event {
-	e.rnd, e.hasRnd = mixRandom(e.UUIDRandom()^(uint64(i+1)*0x9e3779b97f4a7c15)), true
+	e.rnd, e.hasRnd = uuidv7.Mix(e.UUIDRandom()^(uint64(i+1)*0x9e3779b97f4a7c15)), true
 	return e
 }
 

@@ -3,6 +3,8 @@ package tracker
 import (
 	"context"
 	"time"
+
+	"github.com/multitrack/multitrack/internal/uuidv7"
 )
 
 // Event is one product-analytics event.
@@ -34,9 +36,6 @@ type Event struct {
 	hasRnd bool
 }
 
-// UUIDRandomBits is the number of significant bits in Event.UUIDRandom.
-const UUIDRandomBits = 62
-
 // UUIDRandom returns the event's per-event random key, uniform in
 // [0, 2^62): the 62 random bits (rand_b) of its UUIDv7, mixed so that UUIDs
 // differing only in a few bits get unrelated keys. Samplers that decide
@@ -50,9 +49,9 @@ const UUIDRandomBits = 62
 // of the string.
 func (e Event) UUIDRandom() uint64 {
 	if e.hasRnd {
-		return mixRandom(e.rnd)
+		return uuidv7.Mix(e.rnd)
 	}
-	return uuidRandom(e.UUID)
+	return uuidv7.Key(e.UUID)
 }
 
 // GroupOrganization is the group type that WithOrganization fills.

@@ -616,7 +616,7 @@ func (r *gatedRecorder) Write(ctx context.Context, evs []tracker.Event) error {
 type rateSampler struct{ rate float64 }
 
 func (s rateSampler) Sample(e tracker.Event) (bool, float64) {
-	return e.UUIDRandom() < uint64(s.rate*float64(uint64(1)<<tracker.UUIDRandomBits)), s.rate
+	return e.UUIDRandom() < uint64(s.rate*float64(uint64(1)<<62)), s.rate
 }
 
 func TestSampling(t *testing.T) {
@@ -769,8 +769,34 @@ func TestDefaultTracker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if evs[0].DistinctID != "org_9" || tracker.OrganizationFrom(tracker.WithOrganization(context.Background(), "x")) != "x" {
+	if evs[0].DistinctID != "org_9" {
 		t.Fatalf("got %+v", evs[0])
+	}
+}
+
+// A sampler sees, before the event has a UUID, the key that the UUID it
+// gets will carry: the decision is the same wherever the event is sampled
+// again (a replay, a relay).
+func TestSamplerSeesTheKeyOfTheUUIDToCome(t *testing.T) {
+	var mu sync.Mutex
+	keys := map[string]uint64{}
+	tr, rec := trackertest.NewTracker(t, tracker.WithSampler(tracker.SamplerFunc(func(e tracker.Event) (bool, float64) {
+		mu.Lock()
+		defer mu.Unlock()
+		keys[e.Properties["i"].(string)] = e.UUIDRandom()
+		return true, 1
+	})))
+	for i := range 100 {
+		tr.Capture(context.Background(), tracker.Event{Name: "e", Properties: map[string]any{"i": fmt.Sprint(i)}})
+	}
+	evs, err := rec.WaitFor(ctxT(t), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		if k := e.UUIDRandom(); k != keys[e.Properties["i"].(string)] || k>>62 != 0 {
+			t.Fatalf("%s: key %x after Capture, %x when sampled", e.UUID, k, keys[e.Properties["i"].(string)])
+		}
 	}
 }
 

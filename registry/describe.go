@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/multitrack/multitrack/internal/plural"
+	"github.com/multitrack/multitrack/internal/secret"
 )
 
 // Describe returns the configuration that FromLookup would build from
@@ -64,7 +65,7 @@ func (l *loader) describe(err error) string {
 		value, origin := r.def, "(default)"
 		switch {
 		case r.set && r.secret:
-			value, origin = Redacted, ""
+			value, origin = secret.Marker, ""
 		case r.set:
 			value, origin = redactSecrets(r.value, l.secrets), ""
 		case r.def == "":
@@ -121,8 +122,8 @@ func redactProperties(v string) string {
 	}
 	for i, item := range items {
 		kv, _ := splitEscaped(item, '=')
-		if len(kv) >= 2 && looksSecret(kv[0]) {
-			items[i] = kv[0] + "=" + Redacted
+		if len(kv) >= 2 && secret.Default().Match(kv[0]) {
+			items[i] = kv[0] + "=" + secret.Marker
 		}
 	}
 	return strings.Join(items, ",")

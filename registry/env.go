@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	secretpkg "github.com/multitrack/multitrack/internal/secret"
+
 	"github.com/rs/zerolog"
 
 	"github.com/multitrack/multitrack/tracker"
@@ -208,7 +210,7 @@ func (l *loader) read(name, sink, def string, secret bool) (string, bool) {
 		v = ""
 	}
 	v = strings.TrimSpace(v)
-	r := varRecord{name: name, sink: sink, value: v, def: def, set: v != "", secret: secret || looksSecret(name)}
+	r := varRecord{name: name, sink: sink, value: v, def: def, set: v != "", secret: secret || secretpkg.Variable(name)}
 	if r.secret && r.set {
 		l.secrets = append(l.secrets, v)
 	}

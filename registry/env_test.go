@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multitrack/multitrack/internal/secret"
 	"github.com/multitrack/multitrack/registry"
 	"github.com/multitrack/multitrack/sinks/noop"
 	"github.com/multitrack/multitrack/tracker"
@@ -34,8 +35,8 @@ func TestSecretsAreNeverEchoed(t *testing.T) {
 		}
 	}
 	for _, line := range []string{"POSTHOG_API_KEY", "MULTITRACK_LEAKY_API_KEY", "MULTITRACK_PROBE_LABEL"} {
-		if !strings.Contains(text, line) || !strings.Contains(lineOf(text, line), registry.Redacted) {
-			t.Errorf("Describe does not show %s as %s:\n%s", line, registry.Redacted, text)
+		if !strings.Contains(text, line) || !strings.Contains(lineOf(text, line), secret.Marker) {
+			t.Errorf("Describe does not show %s as %s:\n%s", line, secret.Marker, text)
 		}
 	}
 	var se *registry.SinkError

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/multitrack/multitrack/eventline"
+	"github.com/multitrack/multitrack/internal/secret"
 	"github.com/multitrack/multitrack/registry"
 	"github.com/multitrack/multitrack/sampling"
 	"github.com/multitrack/multitrack/tracker"
@@ -360,7 +361,7 @@ func checkProblem(t *testing.T, got error, w wantProblem) {
 func TestDescribeHidesAPasswordInAURL(t *testing.T) {
 	env := map[string]string{"MULTITRACK_SINKS": "posthog", "POSTHOG_API_KEY": "phc_k", "POSTHOG_HOST": "https://bob:HOSTPASS123@ph.example"}
 	text, _ := registry.Describe(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	if strings.Contains(text, "HOSTPASS123") || !strings.Contains(text, "https://bob:"+registry.Redacted+"@ph.example") {
+	if strings.Contains(text, "HOSTPASS123") || !strings.Contains(text, "https://bob:"+secret.Marker+"@ph.example") {
 		t.Fatalf("Describe shows:\n%s", text)
 	}
 }

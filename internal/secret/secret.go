@@ -35,12 +35,15 @@ func DefaultWords() []string {
 // the names a service uses are few, so the hot path is one map lookup.
 type Rule struct {
 	phrases []string // each a word's lower-case parts run together
+	fused   bool     // a phrase also matches at the end of a word: "APITOKEN"
 	cache   keycache.Map[bool]
 }
 
 // NewRule returns the rule for words.
-func NewRule(words []string) *Rule {
-	r := &Rule{}
+func NewRule(words []string) *Rule { return newRule(words, false) }
+
+func newRule(words []string, fused bool) *Rule {
+	r := &Rule{fused: fused}
 	for _, w := range words {
 		if ph := strings.Join(splitWords(w), ""); ph != "" {
 			r.phrases = append(r.phrases, ph)
@@ -49,8 +52,24 @@ func NewRule(words []string) *Rule {
 	return r
 }
 
-// Default is the rule for DefaultWords.
+// Default is the rule for DefaultWords: the property keys the tracker
+// removes.
 var Default = sync.OnceValue(func() *Rule { return NewRule(DefaultWords()) })
+
+// variables is the rule for environment variables. It errs on the side of
+// hiding: besides DefaultWords, a key, private part or creds of any kind
+// (…_SIGNING_KEY, …_PRIVATE_…, …_CREDS) holds a credential in a variable
+// far more often than in a property, and a word matches at the end of a
+// longer one too (…_APITOKEN, …_SECRETKEY), since upper-case names have no
+// camelCase to split.
+var variables = sync.OnceValue(func() *Rule {
+	return newRule(append(DefaultWords(), "key", "private", "creds"), true)
+})
+
+// Variable reports whether the value of the environment variable name must
+// never be shown: POSTHOG_API_KEY, MULTITRACK_NATS_TOKEN, MULTITRACK_NATS_CREDS,
+// MULTITRACK_WEBHOOK_SIGNING_KEY, but not MULTITRACK_FILE_PATH.
+func Variable(name string) bool { return variables().Match(name) }
 
 // Match reports whether key is secret under r. A nil Rule matches nothing.
 func (r *Rule) Match(key string) bool {
@@ -71,7 +90,10 @@ func (r *Rule) Match(key string) bool {
 func (r *Rule) match(key string) bool {
 	words := splitWords(key)
 	for _, ph := range r.phrases {
-		for i := range words {
+		for i, w := range words {
+			if r.fused && (strings.HasSuffix(w, ph) || strings.HasSuffix(w, ph+"s")) {
+				return true
+			}
 			run := ""
 			for _, w := range words[i:] {
 				run += w

@@ -89,3 +89,26 @@ func TestSplitWordsAtCaseDigitsAndPunctuation(t *testing.T) {
 		}
 	}
 }
+
+func TestVariableHidesCredentialsOfEveryKind(t *testing.T) {
+	for name, want := range map[string]bool{
+		"POSTHOG_API_KEY":                 true,
+		"MULTITRACK_NATS_TOKEN":           true,
+		"MULTITRACK_NATS_CREDS":           true,
+		"MULTITRACK_WEBHOOK_SIGNING_KEY":  true,
+		"MULTITRACK_WEBHOOK_APITOKEN":     true,
+		"MULTITRACK_S3_SECRETKEY":         true,
+		"MULTITRACK_DB_PASSWORD":          true,
+		"MULTITRACK_SSH_PRIVATE_KEY_FILE": true,
+		"MULTITRACK_X_AUTH":               true,
+		"MULTITRACK_FILE_PATH":            false,
+		"MULTITRACK_X_KEYSPACE":           false,
+		"MULTITRACK_SINKS":                false,
+		"MULTITRACK_SERVE_API_KEYS":       true, // hidden, as before: the rule errs on the side of hiding
+		"MULTITRACK_PLAN_MODE":            false,
+	} {
+		if got := Variable(name); got != want {
+			t.Errorf("Variable(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -19,8 +19,7 @@ import (
 //
 // To check the sinks' settings completely, Describe builds the sinks and the
 // tracker as FromLookup does and closes them at once (within CloseTimeout):
-// a file sink creates its file, and fails while another file sink of the
-// same process has it open.
+// a file sink creates its file.
 func Describe(lookup func(string) (string, bool)) (string, error) {
 	return Env{Lookup: lookup}.Describe()
 }

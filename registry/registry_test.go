@@ -129,13 +129,13 @@ func TestGoodEnvironments(t *testing.T) {
 				if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 					t.Errorf("event file mode %v (%v), want 0600", fi.Mode(), err)
 				}
-				// Describe opens the file too, to check it: one file sink
-				// per file in a process, so after Close.
-				if err := tr.Close(ctx); err != nil {
-					t.Fatal(err)
-				}
+				// Describe opens the file too, to check it, while the
+				// tracker has it open: the two file sinks share it.
 				text, err := registry.Describe(h.lookup)
 				if err != nil {
+					t.Fatal(err)
+				}
+				if err := tr.Close(ctx); err != nil {
 					t.Fatal(err)
 				}
 				for _, want := range []string{"MULTITRACK_FILE_MAX_SIZE_MB 1", "MULTITRACK_FILE_MAX_BACKUPS 0", "MULTITRACK_FILE_SYNC Always"} {

@@ -418,9 +418,12 @@ func TestConcurrentSinksOnDifferentFiles(t *testing.T) {
 	}
 }
 
-func TestOnePathOneSink(t *testing.T) {
+// Sinks on one path in one process share its writer: their lines never
+// interleave or tear, one Close leaves the others writing, and the last
+// closes the file. A Sink that asks for other options is refused.
+func TestSinksOnOnePathShareTheFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "events.jsonl")
-	s, err := file.New(path)
+	a, err := file.New(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -428,14 +431,41 @@ func TestOnePathOneSink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := file.New(rel); err == nil || !strings.Contains(err.Error(), "already open by another file sink in this process") {
+	b, err := file.New(rel)
+	if err != nil {
 		t.Fatalf("second sink on the same file: %v", err)
 	}
-	if err := s.Close(ctx); err != nil {
+	if _, err := file.New(path, file.WithSync(file.SyncAlways)); err == nil || !strings.Contains(err.Error(), "already open in this process with other options") {
+		t.Fatalf("a sink with other options: %v", err)
+	}
+	const per = 200
+	var wg sync.WaitGroup
+	for i, s := range []*file.Sink{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range per / 10 {
+				if err := s.Write(ctx, padded(i*per+j*10, 10)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := a.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s2 := newSink(t, path) // free again after Close
-	_ = s2
+	if err := b.Write(ctx, batch(2*per, 1)); err != nil {
+		t.Fatalf("writing after the other sink closed: %v", err)
+	}
+	if err := b.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ids := readIDs(t, path); len(ids) != 2*per+1 {
+		t.Fatalf("file holds %d events, want %d", len(ids), 2*per+1)
+	}
+	newSink(t, path, file.WithSync(file.SyncAlways)) // free again after the last Close
 }
 
 func mustGetwd(t *testing.T) string {

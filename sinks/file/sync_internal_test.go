@@ -14,9 +14,9 @@ import (
 )
 
 func (s *Sink) isDirty() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.dirty
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	return s.w.dirty
 }
 
 // TestIntervalSync runs the interval loop with a short period: after each
@@ -58,7 +58,7 @@ func TestIntervalSync(t *testing.T) {
 	}
 
 	never := open(SyncNever)
-	if never.stopSync != nil {
+	if never.w.stopSync != nil {
 		t.Fatal("SyncNever started the interval loop")
 	}
 	write(never)

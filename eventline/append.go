@@ -11,22 +11,14 @@ import (
 // path such as "tags[2].name") and the problem, never a value.
 var ErrUnencodable = json.ErrUnencodable
 
-// Append appends e to dst as one event line: a JSON object with the fields
-// uuid, event, distinct_id, timestamp (UTC, microseconds), groups (omitted
-// when empty) and properties, in that order, followed by '\n'. Object keys
-// are sorted, so the same event always gives the same bytes. It returns the
-// extended buffer.
-//
-// Strings, bools, nil, every integer and float kind, json.Number, time.Time,
-// map[string]any, []any, map[string]string and []string are written by hand
-// without allocating; other values go through encoding/json. A float with an
-// integral value is written with a ".0" suffix (3.0, not 3), so that a
-// reader can tell it from an integer. Invalid UTF-8 is replaced with U+FFFD.
-//
-// An event that cannot be encoded (NaN or ±Inf, a func, chan or complex
-// value, nesting deeper than 32 levels, a time outside years 0–9999, a line
-// over 1 MiB) leaves dst unchanged; the error matches ErrUnencodable, or
-// names the line's size.
+// Append appends e to dst as one event line and returns the extended buffer:
+// fields uuid, event, distinct_id, timestamp (UTC, microseconds), groups
+// (omitted when empty), properties, in that order; object keys sorted, so
+// the same event always gives the same bytes; integral floats as 3.0, so
+// that a reader tells them from integers. The common types cost no
+// allocation. An event JSON cannot carry (NaN, a func, nesting deeper than
+// 32, a year outside 0–9999, a line over 1 MiB) leaves dst unchanged, with
+// an error naming the property (matching ErrUnencodable) or the size.
 func Append(dst []byte, e *tracker.Event) ([]byte, error) {
 	return line.Append(dst, &line.Fields{
 		UUID:       e.UUID,

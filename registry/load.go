@@ -189,7 +189,7 @@ func (l *loader) loadIdentity() {
 	}
 }
 
-// PlanModes are the accepted values of MULTITRACK_PLAN_MODE.
+// planModes are the accepted values of MULTITRACK_PLAN_MODE.
 var planModes = []string{"warn", "strip", "drop"}
 
 // loadPlan checks the tracking-plan variables. Plans are not enforced yet:

@@ -10,13 +10,10 @@ import (
 	"github.com/multitrack/multitrack/internal/uuidv7"
 )
 
-// Capture records e. It never blocks (but under a sink's Block overflow
-// policy, for at most its block timeout in all), never panics and never
-// fails: what it cannot keep it counts in Stats.
-//
-// ctx is used for enrichment only (the organization, see WithOrganization):
-// delivery goes on after ctx is cancelled, so that a finished request's
-// events are still sent. e's maps must not be modified after the call.
+// Capture records e. It never blocks (beyond a Block policy's timeout),
+// never panics and never fails: what it cannot keep it counts in Stats. ctx
+// serves enrichment only (WithOrganization): delivery outlives it. e's maps
+// must not be modified after the call.
 func (t *Tracker) Capture(ctx context.Context, e Event) {
 	if t == nil {
 		return

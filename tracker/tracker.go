@@ -132,10 +132,8 @@ func (t *Tracker) Flush(ctx context.Context) error {
 }
 
 // Close stops accepting events, delivers what is queued and closes every
-// sink, in parallel under ctx's deadline. Its error joins an
-// *UndeliveredError for each sink that did not deliver every event it
-// accepted; nil means all were delivered. Later calls return the first's
-// result.
+// sink, in parallel under ctx's deadline. It returns nil when every event a
+// sink accepted was delivered, else an *UndeliveredError per sink, joined.
 func (t *Tracker) Close(ctx context.Context) error {
 	if t == nil {
 		return nil

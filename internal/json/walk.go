@@ -370,7 +370,7 @@ func (w *Walker) reflect(v reflect.Value, depth int, inSecret bool) (int, error)
 		n := 2
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			name, ok := FieldName(f)
+			name, ok := fieldName(f)
 			if !ok {
 				continue
 			}
@@ -386,9 +386,9 @@ func (w *Walker) reflect(v reflect.Value, depth int, inSecret bool) (int, error)
 	return 0, problem(fmt.Sprintf("%s value", t))
 }
 
-// FieldName returns the name encoding/json gives a struct field, and false
+// fieldName returns the name encoding/json gives a struct field, and false
 // for a field it leaves out.
-func FieldName(f reflect.StructField) (string, bool) {
+func fieldName(f reflect.StructField) (string, bool) {
 	if !f.IsExported() {
 		return "", false
 	}

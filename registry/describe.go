@@ -112,8 +112,9 @@ func (l *loader) describedVars() []varRecord {
 }
 
 // redactProperties shows MULTITRACK_PROPERTIES with the values of
-// secret-looking keys replaced (FromLookup refuses the keys that the
-// tracker would redact).
+// secret-looking keys replaced, by the rule for variables, which errs on
+// the side of hiding (FromLookup refuses the keys that the tracker would
+// redact).
 func redactProperties(v string) string {
 	items, err := splitEscaped(v, ',')
 	if err != nil {
@@ -121,7 +122,7 @@ func redactProperties(v string) string {
 	}
 	for i, item := range items {
 		kv, _ := splitEscaped(item, '=')
-		if len(kv) >= 2 && secret.Default().Match(kv[0]) {
+		if len(kv) >= 2 && secret.Variable(kv[0]) {
 			items[i] = kv[0] + "=" + secret.Marker
 		}
 	}

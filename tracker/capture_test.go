@@ -335,3 +335,22 @@ func TestAPanicIsLoggedWithoutItsValue(t *testing.T) {
 		t.Errorf("log carries a property value: %s", buf.String())
 	}
 }
+
+// The tracker's own diagnostics are rate-limited per kind: a flood of bad
+// events logs one line a second for each kind, not one an event.
+func TestDiagnosticsAreRateLimitedPerKind(t *testing.T) {
+	var buf safeBuffer
+	tr := mustNew(t, tracker.WithLogger(zerolog.New(&buf)))
+	for range 100 {
+		tr.Capture(context.Background(), tracker.Event{})
+		tr.Capture(context.Background(), tracker.Event{Name: "e", Properties: map[string]any{"x": math.NaN()}})
+	}
+	closeT(t, tr)
+	out := buf.String()
+	if n, m := strings.Count(out, `"reason":"empty_name"`), strings.Count(out, `"reason":"unencodable"`); n != 1 || m != 1 {
+		t.Fatalf("logged %d empty_name and %d unencodable lines, want 1 each:\n%s", n, m, out)
+	}
+	if s := tr.Stats(); s.Rejected.Total() != 200 {
+		t.Fatalf("rejected %d", s.Rejected.Total())
+	}
+}

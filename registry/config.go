@@ -44,15 +44,6 @@ func (c Config) Get(key string) string {
 	return v
 }
 
-// String returns the value of the sink's variable for key, or def when
-// unset.
-func (c Config) String(key, def string) string {
-	if v, ok := c.read(c.Var(key), def, false); ok {
-		return v
-	}
-	return def
-}
-
 // Secret returns the value of the sink's variable for key, or "" when unset,
 // and marks the value secret: it is never shown by Describe and is cut out
 // of every error message. Variables whose names look secret (…_API_KEY,

@@ -6,9 +6,11 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+
 	"unicode/utf8"
 
-	"github.com/multitrack/multitrack/tracker"
+	"github.com/multitrack/multitrack/internal/plural"
+	"github.com/multitrack/multitrack/internal/secret"
 )
 
 // Describe returns the configuration that FromLookup would build from
@@ -20,8 +22,7 @@ import (
 //
 // To check the sinks' settings completely, Describe builds the sinks and the
 // tracker as FromLookup does and closes them at once (within CloseTimeout):
-// a file sink creates its file, and fails while another file sink of the
-// same process has it open.
+// a file sink creates its file.
 func Describe(lookup func(string) (string, bool)) (string, error) {
 	return Env{Lookup: lookup}.Describe()
 }
@@ -66,7 +67,7 @@ func (l *loader) describe(err error) string {
 		value, origin := r.def, "(default)"
 		switch {
 		case r.set && r.secret:
-			value, origin = Redacted, ""
+			value, origin = secret.Marker, ""
 		case r.set:
 			value, origin = redactSecrets(r.value, l.secrets), ""
 		case r.def == "":
@@ -85,7 +86,7 @@ func (l *loader) describe(err error) string {
 	if len(l.warnings) > 0 {
 		ws := capProblems(dedupeProblems(l.warnings))
 		n := countProblems(ws)
-		fmt.Fprintf(&b, "\n%d warning%s (variables that have no effect):\n", n, plural(n))
+		fmt.Fprintf(&b, "\n%d %s (variables that have no effect):\n", n, plural.Of(n, "warning", "warnings"))
 		for _, w := range ws {
 			fmt.Fprintf(&b, "  - %s\n", w)
 		}
@@ -93,7 +94,7 @@ func (l *loader) describe(err error) string {
 	if err != nil {
 		errs := capProblems(dedupeProblems(l.scrubbed()))
 		n := countProblems(errs)
-		fmt.Fprintf(&b, "\n%d problem%s:\n", n, plural(n))
+		fmt.Fprintf(&b, "\n%d %s:\n", n, plural.Of(n, "problem", "problems"))
 		for _, e := range errs {
 			fmt.Fprintf(&b, "  - %s\n", strings.ReplaceAll(e.Error(), "\n", "\n    "))
 		}
@@ -122,21 +123,22 @@ func (l *loader) describedVars() []varRecord {
 }
 
 // redactProperties shows MULTITRACK_PROPERTIES with the values of
-// secret-looking keys replaced (FromLookup refuses the keys that the
-// tracker would redact). A value that does not parse is not shown at all:
-// where a secret's value starts cannot be known.
+// secret-looking keys replaced, by the rule for variables, which errs on
+// the side of hiding (FromLookup refuses the keys that the tracker would
+// redact). A value that does not parse is not shown at all: where a
+// secret's value starts cannot be known.
 func redactProperties(v string) string {
 	items, _, err := splitEscaped(v, ',')
 	if err != nil {
-		return Redacted + " (does not parse)"
+		return secret.Marker + " (does not parse)"
 	}
 	for i, item := range items {
 		kv, _, _ := splitEscaped(item, '=')
 		key := strings.TrimSpace(kv[0])
 		if len(kv) < 2 {
-			items[i] = Redacted // not key=value: it may be a value alone
-		} else if looksSecret(key) || tracker.IsSecretKey(unescape(key)) {
-			items[i] = kv[0] + "=" + Redacted
+			items[i] = secret.Marker // not key=value: it may be a value alone
+		} else if secret.Variable(unescape(key)) {
+			items[i] = kv[0] + "=" + secret.Marker
 		}
 	}
 	return strings.Join(items, ",")
@@ -156,11 +158,4 @@ func clip(v string) string {
 		cut--
 	}
 	return fmt.Sprintf("%s… (%d bytes)", v[:cut], len(v))
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode"
 
+	secretpkg "github.com/multitrack/multitrack/internal/secret"
+
 	"github.com/rs/zerolog"
 
 	"github.com/multitrack/multitrack/tracker"
@@ -261,7 +263,7 @@ func (l *loader) read(name, sink, def string, secret bool) (string, bool) {
 		raw = ""
 	}
 	v := strings.TrimSpace(raw)
-	r := varRecord{name: name, sink: sink, value: v, def: def, set: v != "", secret: secret || looksSecret(name)}
+	r := varRecord{name: name, sink: sink, value: v, def: def, set: v != "", secret: secret || secretpkg.Variable(name)}
 	r.lead = len(raw) - len(strings.TrimLeftFunc(raw, unicode.IsSpace))
 	if r.secret && r.set {
 		l.secrets = append(l.secrets, v)

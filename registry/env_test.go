@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multitrack/multitrack/internal/secret"
 	"github.com/multitrack/multitrack/internal/terminal/ptytest"
 	"github.com/multitrack/multitrack/registry"
 	"github.com/multitrack/multitrack/sinks/noop"
@@ -35,8 +36,8 @@ func TestSecretsAreNeverEchoed(t *testing.T) {
 		}
 	}
 	for _, line := range []string{"POSTHOG_API_KEY", "MULTITRACK_LEAKY_API_KEY", "MULTITRACK_PROBE_LABEL"} {
-		if !strings.Contains(text, line) || !strings.Contains(lineOf(text, line), registry.Redacted) {
-			t.Errorf("Describe does not show %s as %s:\n%s", line, registry.Redacted, text)
+		if !strings.Contains(text, line) || !strings.Contains(lineOf(text, line), secret.Marker) {
+			t.Errorf("Describe does not show %s as %s:\n%s", line, secret.Marker, text)
 		}
 	}
 	var se *registry.SinkError
@@ -61,7 +62,7 @@ func TestSecretsAreNeverEchoed(t *testing.T) {
 	if err == nil || strings.Contains(err.Error()+text, "hunter2") {
 		t.Errorf("an unparsed MULTITRACK_PROPERTIES is shown:\n%v\n%s", err, text)
 	}
-	if got := lineOf(text, "MULTITRACK_PROPERTIES"); got != "MULTITRACK_PROPERTIES "+registry.Redacted+" (does not parse)" {
+	if got := lineOf(text, "MULTITRACK_PROPERTIES"); got != "MULTITRACK_PROPERTIES "+secret.Marker+" (does not parse)" {
 		t.Errorf("Describe shows %q", got)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	secretpkg "github.com/multitrack/multitrack/internal/secret"
+
 	"github.com/hashicorp/go-multierror"
 )
 
@@ -69,11 +71,11 @@ func scrub(err error, secrets []string) error {
 	return err
 }
 
-// redactSecrets replaces every secret in s with Redacted.
+// redactSecrets replaces every secret in s with the redaction marker.
 func redactSecrets(s string, secrets []string) string {
 	for _, secret := range secrets {
 		if len(secret) >= minSecretLen {
-			s = strings.ReplaceAll(s, secret, Redacted)
+			s = strings.ReplaceAll(s, secret, secretpkg.Marker)
 		}
 	}
 	return s

@@ -12,6 +12,9 @@ import (
 	"github.com/hashicorp/go-multierror"
 	"github.com/rs/zerolog"
 
+	"github.com/multitrack/multitrack/internal/deadletter"
+	"github.com/multitrack/multitrack/internal/line"
+	"github.com/multitrack/multitrack/internal/secret"
 	"github.com/multitrack/multitrack/internal/terminal"
 	"github.com/multitrack/multitrack/sampling"
 	"github.com/multitrack/multitrack/tracker"
@@ -157,7 +160,7 @@ func (l *loader) loadDeadLetter() {
 		l.invalid(varDeadLetter, "", path, "a file path, not a directory")
 		return
 	}
-	if err := tracker.CheckDeadLetter(path); err != nil {
+	if err := deadletter.Check(path); err != nil {
 		l.report("", &VarError{Var: varDeadLetter, Err: fmt.Errorf("%w: %w", ErrInvalid, err)})
 		return
 	}
@@ -176,7 +179,7 @@ func (l *loader) loadProperties() {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if tracker.IsSecretKey(k) {
+		if secret.Default().Match(k) {
 			errs = append(errs, fmt.Errorf("property %q: the key looks secret and would be redacted from every event", k))
 		}
 	}
@@ -192,13 +195,13 @@ func (l *loader) loadIdentity() {
 	if id, ok := l.read(varFallbackID, "", tracker.DefaultFallbackDistinctID, false); ok {
 		l.opts = append(l.opts, tracker.WithFallbackDistinctID(id))
 	}
-	// An event line longer than tracker.MaxEventLine cannot be read back.
-	if n := l.sizeVar(varMaxEvent, "", tracker.DefaultMaxEventSize, 1, tracker.MaxEventLine); n != tracker.DefaultMaxEventSize {
+	// An event line longer than line.Max cannot be read back.
+	if n := l.sizeVar(varMaxEvent, "", tracker.DefaultMaxEventSize, 1, line.Max); n != tracker.DefaultMaxEventSize {
 		l.opts = append(l.opts, tracker.WithMaxEventSize(int(n)))
 	}
 }
 
-// PlanModes are the accepted values of MULTITRACK_PLAN_MODE.
+// planModes are the accepted values of MULTITRACK_PLAN_MODE.
 var planModes = []string{"warn", "strip", "drop"}
 
 // loadPlan checks the tracking-plan variables. Plans are not enforced yet:

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multitrack/multitrack/eventline"
+	"github.com/multitrack/multitrack/internal/secret"
 	"github.com/multitrack/multitrack/registry"
 	"github.com/multitrack/multitrack/sampling"
 	"github.com/multitrack/multitrack/tracker"
@@ -35,7 +37,7 @@ func TestGoodEnvironments(t *testing.T) {
 				if err := tr.Flush(ctx); err != nil {
 					t.Fatal(err)
 				}
-				e, err := tracker.ParseEventLine([]byte(strings.TrimSuffix(contents(t, h.stdout), "\n")))
+				e, err := eventline.Parse([]byte(strings.TrimSuffix(contents(t, h.stdout), "\n")))
 				if err != nil {
 					t.Fatalf("stdout is not one event line: %v\n%s", err, contents(t, h.stdout))
 				}
@@ -102,7 +104,7 @@ func TestGoodEnvironments(t *testing.T) {
 				if err := tr.Flush(ctx); err != nil {
 					t.Fatal(err)
 				}
-				events, bad, err := tracker.ReadEventFile(filepath.Join(h.dir, "dead", "letters.jsonl"))
+				events, bad, err := eventline.ReadFile(filepath.Join(h.dir, "dead", "letters.jsonl"))
 				if err != nil || len(bad) > 0 {
 					t.Fatalf("dead-letter file: %v %v", err, bad)
 				}
@@ -120,20 +122,20 @@ func TestGoodEnvironments(t *testing.T) {
 					t.Fatal(err)
 				}
 				path := filepath.Join(h.dir, "events", "app.jsonl")
-				events, bad, err := tracker.ReadEventFile(path)
+				events, bad, err := eventline.ReadFile(path)
 				if err != nil || len(bad) > 0 || len(events) != 1 || events[0].Name != "warehouse_provisioned" {
 					t.Fatalf("event file: %v %v %+v", err, bad, events)
 				}
 				if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 					t.Errorf("event file mode %v (%v), want 0600", fi.Mode(), err)
 				}
-				// Describe opens the file too, to check it: one file sink
-				// per file in a process, so after Close.
-				if err := tr.Close(ctx); err != nil {
-					t.Fatal(err)
-				}
+				// Describe opens the file too, to check it, while the
+				// tracker has it open: the two file sinks share it.
 				text, err := registry.Describe(h.lookup)
 				if err != nil {
+					t.Fatal(err)
+				}
+				if err := tr.Close(ctx); err != nil {
 					t.Fatal(err)
 				}
 				for _, want := range []string{"MULTITRACK_FILE_MAX_SIZE_MB 1", "MULTITRACK_FILE_MAX_BACKUPS 0", "MULTITRACK_FILE_SYNC Always"} {
@@ -382,7 +384,7 @@ func TestDescribeHidesAPasswordInAURL(t *testing.T) {
 	} {
 		env := map[string]string{"MULTITRACK_SINKS": "posthog", "POSTHOG_API_KEY": "phc_k", "POSTHOG_HOST": host}
 		text, _ := registry.Describe(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-		if strings.Contains(text, "PASS123") || !strings.Contains(text, "https://bob:"+registry.Redacted+"@ph.example") {
+		if strings.Contains(text, "PASS123") || !strings.Contains(text, "https://bob:"+secret.Marker+"@ph.example") {
 			t.Errorf("POSTHOG_HOST=%s: Describe shows:\n%s", host, text)
 		}
 	}

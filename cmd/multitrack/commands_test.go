@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -72,7 +73,7 @@ func TestEmit(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	e, err := tracker.ParseEventLine([]byte(strings.TrimSpace(out)))
+	e, err := eventline.Parse([]byte(strings.TrimSpace(out)))
 	if err != nil {
 		t.Fatalf("%q: %v", out, err)
 	}
@@ -182,7 +183,7 @@ func TestReplay(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, in+":2:") || !strings.Contains(errOut, "replayed 2 events") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-	got, warnings, err := tracker.ReadEventFile(out)
+	got, warnings, err := eventline.ReadFile(out)
 	if err != nil || len(warnings) > 0 {
 		t.Fatal(err, warnings)
 	}
@@ -213,7 +214,7 @@ func TestReplayDoesNotSampleAgain(t *testing.T) {
 	if _, errOut, code := runEnv(t, env, "replay", "-q", in); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	got, _, err := tracker.ReadEventFile(out)
+	got, _, err := eventline.ReadFile(out)
 	if err != nil || len(got) != 1 || got[0].Properties[tracker.PropSampleRate] != 0.5 {
 		t.Fatalf("replayed %+v, %v", got, err)
 	}

@@ -179,10 +179,3 @@ func exitCode(err error, stderr io.Writer) int {
 		return 1
 	}
 }
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}

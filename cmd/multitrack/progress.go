@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/multitrack/multitrack/internal/plural"
 	"github.com/multitrack/multitrack/internal/terminal"
 )
 
@@ -40,7 +41,7 @@ func (p *progress) update(read int64, events int) {
 	if p == nil {
 		return
 	}
-	text := fmt.Sprintf(" %d %s", events, plural(events, "event", "events"))
+	text := fmt.Sprintf(" %d %s", events, plural.Of(events, "event", "events"))
 	if p.total > 0 {
 		read = min(read, p.total)
 		text = fmt.Sprintf(" %3d%%%s", read*100/p.total, text)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/multitrack/multitrack/eventline"
+	"github.com/multitrack/multitrack/internal/plural"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -111,7 +113,7 @@ func (c *replayCommand) Run(ctx context.Context, args []string) error {
 	r.bar.done()
 	if r.stoppedAt != "" {
 		fmt.Fprintf(c.main.Stderr, "interrupted: stopped reading after %s; delivering the %d %s read (Ctrl-C again quits at once)\n",
-			r.stoppedAt, r.n, plural(r.n, "event", "events"))
+			r.stoppedAt, r.n, plural.Of(r.n, "event", "events"))
 	}
 	closeCtx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
@@ -122,8 +124,8 @@ func (c *replayCommand) Run(ctx context.Context, args []string) error {
 	if err := notDelivered(st); err != nil && r.n > 0 {
 		r.problems = append(r.problems, fmt.Errorf("not every event was delivered: %w", err))
 	}
-	fmt.Fprintf(c.main.Stderr, "replayed %d %s from %d %s%s\n", r.n, plural(r.n, "event", "events"),
-		len(inputs), plural(len(inputs), "file", "files"), outcome(st))
+	fmt.Fprintf(c.main.Stderr, "replayed %d %s from %d %s%s\n", r.n, plural.Of(r.n, "event", "events"),
+		len(inputs), plural.Of(len(inputs), "file", "files"), outcome(st))
 	if r.stoppedAt != "" {
 		r.problems = append(r.problems, fmt.Errorf("interrupted: nothing after %s was read", r.stoppedAt))
 	}
@@ -262,7 +264,7 @@ func (r *replayer) replay(ctx context.Context, in *input) bool {
 		}
 	})
 	defer stop()
-	rd := tracker.NewEventReader(in.r, in.name)
+	rd := eventline.NewReader(in.r, in.name)
 	defer func() { r.read += rd.BytesRead() }()
 	last := 0 // the last line read
 	for {
@@ -274,7 +276,7 @@ func (r *replayer) replay(ctx context.Context, in *input) bool {
 		if err == io.EOF {
 			break
 		}
-		var le *tracker.LineError
+		var le *eventline.LineError
 		switch {
 		case err != nil && ctx.Err() != nil:
 			continue // the input closed by Ctrl-C

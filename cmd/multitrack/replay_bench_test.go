@@ -10,8 +10,8 @@ import (
 
 	ph "github.com/posthog/posthog-go"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/internal/posthogtest"
-	"github.com/multitrack/multitrack/tracker"
 )
 
 // replayBenchEvents is how many events each round of BenchmarkReplay sends.
@@ -47,7 +47,7 @@ func replayBare(b *testing.B, endpoint, path string) time.Duration {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	r := tracker.NewEventReader(f, path)
+	r := eventline.NewReader(f, path)
 	for {
 		e, err := r.Next()
 		if err == io.EOF {

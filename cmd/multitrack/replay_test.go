@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/internal/posthogtest"
 	"github.com/multitrack/multitrack/tracker"
 )
@@ -19,8 +20,8 @@ import (
 // readEvents and appendEventLine isolate the event-line codec's names
 // (tracker today, package eventline after issue 11).
 var (
-	readEvents      = tracker.ReadEventFile
-	appendEventLine = tracker.AppendEventLine
+	readEvents      = eventline.ReadFile
+	appendEventLine = eventline.Append
 )
 
 // writeEventFile writes n event lines to a new file and returns its path

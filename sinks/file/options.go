@@ -94,6 +94,16 @@ func WithMaxSizeMB(n int) Option { return func(c *config) { c.maxSizeMB = n } }
 // New refuses a number below 0 or above MaxBackupsLimit.
 func WithMaxBackups(n int) Option { return func(c *config) { c.maxBackups = n } }
 
+// sameAs reports whether two Sinks with c and o can share a file.
+func (c config) sameAs(o config) bool {
+	return c.sync == o.sync && c.maxSizeMB == o.maxSizeMB && c.maxBackups == o.maxBackups
+}
+
+// String names the options that must agree for two Sinks to share a file.
+func (c config) String() string {
+	return fmt.Sprintf("sync %v, max size %d MB, max backups %d", c.sync, c.maxSizeMB, c.maxBackups)
+}
+
 func (c *config) validate() error {
 	var problems []string
 	switch c.sync {

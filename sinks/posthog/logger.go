@@ -6,11 +6,13 @@ import (
 
 	ph "github.com/posthog/posthog-go"
 	"github.com/rs/zerolog"
+
+	"github.com/multitrack/multitrack/internal/secret"
 )
 
 // redacted replaces the API key wherever posthog-go's messages would show it
 // (a server's error body can echo the key it was sent).
-const redacted = "[REDACTED]"
+const redacted = secret.Marker
 
 // zlogger adapts a zerolog.Logger to posthog-go's Logger interface.
 type zlogger struct {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/internal/posthogtest"
 	"github.com/multitrack/multitrack/tracker"
 )
@@ -213,7 +214,7 @@ func TestTrackerPanickingPropertyFailsOnlyItsEvent(t *testing.T) {
 // it does not exist), checking each names the posthog sink.
 func readDeadLetter(t *testing.T, dl string) *collector {
 	t.Helper()
-	dead, warnings, err := tracker.ReadEventFile(dl)
+	dead, warnings, err := eventline.ReadFile(dl)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("dead letter: %v", err)
 	}

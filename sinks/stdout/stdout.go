@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/internal/terminal"
 	"github.com/multitrack/multitrack/tracker"
 )
@@ -21,7 +22,7 @@ const (
 	// FormatAuto is FormatPretty when the writer is a terminal, else
 	// FormatJSON. It is the default.
 	FormatAuto Format = iota
-	// FormatJSON writes event lines (tracker.AppendEventLine), one JSON object a line: what
+	// FormatJSON writes event lines (eventline.Append), one JSON object a line: what
 	// the file sink writes and replay reads.
 	FormatJSON
 	// FormatPretty writes one short coloured line per event for humans, with
@@ -167,7 +168,7 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	var werr error
 	s.buf = s.buf[:0]
 	for i := range events {
-		line, err := tracker.AppendEventLine(s.buf, &events[i])
+		line, err := eventline.Append(s.buf, &events[i])
 		if err != nil {
 			bad = append(bad, badEvent{i, fmt.Errorf("stdout sink: event %q not written: %w", events[i].Name, err)})
 			continue

@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/internal/terminal/ptytest"
 	"github.com/multitrack/multitrack/sinks/stdout"
 	"github.com/multitrack/multitrack/tracker"
@@ -91,7 +92,7 @@ func TestJSONLargeBatchIsSplitAndComplete(t *testing.T) {
 	if err := s.Write(context.Background(), batch); err != nil {
 		t.Fatal(err)
 	}
-	r := tracker.NewEventReader(&w.Buffer, "stdout")
+	r := eventline.NewReader(&w.Buffer, "stdout")
 	for i := range batch {
 		e, err := r.Next()
 		if err != nil || e.Properties["i"] != int64(i) {
@@ -110,7 +111,7 @@ func TestBadEventIsSkippedAndNamed(t *testing.T) {
 			s := newSink(t, stdout.WithWriter(&w), stdout.WithFormat(format))
 			batch := []tracker.Event{event("ok1", nil), event("bad", map[string]any{"latency": math.NaN()}), event("ok2", nil)}
 			err := s.Write(context.Background(), batch)
-			if !errors.Is(err, tracker.ErrUnencodable) {
+			if !errors.Is(err, eventline.ErrUnencodable) {
 				t.Fatalf("error %v does not match ErrUnencodable", err)
 			}
 			if want := `stdout sink: event "bad" not written: property "latency": NaN: not JSON-encodable`; err.Error() != want {
@@ -162,7 +163,7 @@ func TestWriterErrorIsReturned(t *testing.T) {
 // events it did not take.
 func TestWriterErrorMidBatchCountsWhatWasNotWritten(t *testing.T) {
 	line := func(i int) int {
-		b, err := tracker.AppendEventLine(nil, &tracker.Event{Name: "e", Properties: map[string]any{"i": i}})
+		b, err := eventline.Append(nil, &tracker.Event{Name: "e", Properties: map[string]any{"i": i}})
 		if err != nil {
 			t.Fatal(err)
 		}

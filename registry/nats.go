@@ -15,6 +15,11 @@ const (
 	varRelayMaxDeliver = "MULTITRACK_RELAY_MAX_DELIVER"
 )
 
+// natsKeys are the nats sink's settings, MULTITRACK_NATS_<KEY>, which the
+// relay reads too (Env.Relay).
+var natsKeys = []string{"URL", "STREAM", "SUBJECT", "REPLICAS", "MAX_AGE", "MAX_BYTES", "DUPLICATE_WINDOW",
+	"CREDS", "TOKEN", "TLS_CA", "TLS_CERT", "TLS_KEY"}
+
 // newNATS builds a JetStream sink: MULTITRACK_NATS_URL (default
 // nats://127.0.0.1:4222, comma-separated servers), MULTITRACK_NATS_STREAM
 // (MULTITRACK), MULTITRACK_NATS_SUBJECT (multitrack.events), and the
@@ -36,7 +41,7 @@ func natsConfig(cfg Config) natssink.Config {
 		Stream:  Parse(cfg, "STREAM", natssink.DefaultStream, natssink.ParseStream),
 		Subject: Parse(cfg, "SUBJECT", natssink.DefaultSubject, natssink.ParseSubject),
 		// For a stream created here; an existing stream is used as it is.
-		Replicas:        cfg.Int("REPLICAS", natssink.DefaultReplicas, 1),
+		Replicas:        cfg.IntRange("REPLICAS", natssink.DefaultReplicas, 1, 5),
 		MaxAge:          cfg.Duration("MAX_AGE", 0),
 		MaxBytes:        cfg.Size("MAX_BYTES", 0),
 		DuplicateWindow: cfg.Duration("DUPLICATE_WINDOW", natssink.DefaultDuplicateWindow),
@@ -45,9 +50,6 @@ func natsConfig(cfg Config) natssink.Config {
 		TLSCA:           cfg.Get("TLS_CA"),
 		TLSCert:         cfg.Get("TLS_CERT"),
 		TLSKey:          cfg.Get("TLS_KEY"),
-	}
-	if c.Replicas > 5 {
-		cfg.Invalid(cfg.Var("REPLICAS"), fmt.Errorf("%d: want 1 to 5 (3 for a production cluster)", c.Replicas))
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		cfg.Invalid(cfg.Var("TLS_KEY"), fmt.Errorf("%s and %s go together", cfg.Var("TLS_CERT"), cfg.Var("TLS_KEY")))
@@ -77,7 +79,7 @@ func (e Env) Relay() (RelaySettings, error) {
 	s := RelaySettings{
 		NATS:       natsConfig(nc),
 		Consumer:   relay.DefaultConsumer,
-		MaxDeliver: l.intVar(varRelayMaxDeliver, "", relay.DefaultMaxDeliver, 1),
+		MaxDeliver: l.intVar(varRelayMaxDeliver, "", relay.DefaultMaxDeliver, 1, 1000),
 	}
 	if v, ok := l.read(varRelayConsumer, "", relay.DefaultConsumer, false); ok {
 		if _, err := natssink.ParseStream(v); err != nil { // a consumer's name follows a stream's rules

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/internal/natstest"
 	"github.com/multitrack/multitrack/relay"
 	natssink "github.com/multitrack/multitrack/sinks/nats"
@@ -58,7 +59,7 @@ func TestClusterLeaderStoppedMidPublishEveryAcknowledgedEventIsRelayed(t *testin
 		t.Logf("close: %v", err)
 	}
 	lost := map[string]bool{}
-	undelivered, _, err := tracker.ReadEventFile(dead)
+	undelivered, _, err := eventline.ReadFile(dead)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package relay
 
 import (
 	"context"
-	"errors"
 	"maps"
 	"slices"
 	"strconv"
@@ -82,9 +81,6 @@ func (r *Relay) deliver(ctx context.Context, msgs []jetstream.Msg) {
 		// tracker has logged each with its reason.
 		r.c.rejected.Add(rejected)
 	}
-	if !hasUndeliveredHook {
-		r.markFailedByStats(items, failures(statsBefore), failures(statsAfter))
-	}
 
 	for _, it := range items {
 		switch {
@@ -120,31 +116,6 @@ func (r *Relay) undelivered(sink string, events []tracker.Event, reason error) {
 				it.failed = append(it.failed, sink)
 			}
 			it.reason = reason
-		}
-	}
-}
-
-// failures sums, by sink, the counters of events a sink did not deliver.
-func failures(s tracker.Stats) map[string]uint64 {
-	m := make(map[string]uint64, len(s.Sinks))
-	for name, ss := range s.Sinks {
-		m[name] = ss.Failed + ss.Undelivered + ss.Dropped.Total()
-	}
-	return m
-}
-
-// markFailedByStats marks every item failed for each sink whose failure
-// counters moved during the batch: without the tracker's undelivered hook
-// the relay cannot tell which events failed, so it sends the whole batch
-// again (duplicates, no loss).
-func (r *Relay) markFailedByStats(items []*item, before, after map[string]uint64) {
-	for _, name := range slices.Sorted(maps.Keys(after)) {
-		if after[name] == before[name] {
-			continue
-		}
-		for _, it := range items {
-			it.failed = append(it.failed, name)
-			it.reason = errors.New("a sink did not deliver every event of the batch")
 		}
 	}
 }

@@ -113,6 +113,11 @@ func (r *Relay) Run(ctx context.Context) error {
 
 	stopProgress := r.startProgress()
 	err := r.loop(ctx, hard)
+	// Acks are sent without waiting for the server: make sure the last
+	// batch's have reached it before saying it is settled.
+	if ferr := r.js.Conn().FlushTimeout(r.cfg.shutdownTimeout); ferr != nil && err == nil && !r.js.Conn().IsClosed() {
+		r.cfg.log.Warn().Err(ferr).Msg("multitrack: relay: the last acknowledgements may not have reached the server; those messages will be redelivered")
+	}
 	closeCtx := hard
 	if ctx.Err() == nil { // stopped by an error: Close still gets its time
 		var cancel context.CancelFunc
@@ -136,6 +141,14 @@ func (r *Relay) close(ctx context.Context) error {
 		}
 	})
 	return r.closeErr
+}
+
+// trackerOptions are the options the relay's tracker needs: the hook
+// through which the relay learns, event by event, what a sink did not
+// deliver; and no dead letter of the tracker's own (a failed event is
+// redelivered: the relay dead-letters only its last failure).
+func (r *Relay) trackerOptions() []tracker.Option {
+	return []tracker.Option{tracker.WithUndeliveredHook(r.undelivered), tracker.WithDeadLetter("")}
 }
 
 // settled returns the tracker's Close error without its reports of events

@@ -10,6 +10,7 @@ import (
 
 	natsgo "github.com/nats-io/nats.go"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/internal/natstest"
 	"github.com/multitrack/multitrack/relay"
 	"github.com/multitrack/multitrack/tracker"
@@ -156,7 +157,7 @@ func TestFailingSinkGetsItsBatchRedeliveredUntilItRecoversWithoutLoss(t *testing
 		t.Errorf("relay stats = %+v", st)
 	}
 	if info := consumerInfo(t, srv.ClientURL()); info.NumAckPending != 0 {
-		t.Errorf("%d messages still unacknowledged", info.NumAckPending)
+		t.Errorf("%d messages still unacknowledged (%d redelivered); relay %+v; log %s", info.NumAckPending, info.NumRedelivered, r.Stats(), r.log.String())
 	}
 }
 
@@ -172,7 +173,7 @@ func TestMaxDeliverSendsTheEventToTheDeadLetterAndTerminatesIt(t *testing.T) {
 	if err := r.stop(t); err != nil {
 		t.Fatal(err)
 	}
-	lines, _, err := tracker.ReadEventFile(dead)
+	lines, _, err := eventline.ReadFile(dead)
 	if err != nil {
 		t.Fatal(err)
 	}

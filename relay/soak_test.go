@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/internal/natstest"
 	natssink "github.com/multitrack/multitrack/sinks/nats"
 	"github.com/multitrack/multitrack/tracker"
@@ -59,7 +60,7 @@ func TestSoakServerRestartsUnderLoad(t *testing.T) {
 		t.Logf("producer close: %v", err)
 	}
 	lost := map[string]bool{}
-	undelivered, _, err := tracker.ReadEventFile(dead)
+	undelivered, _, err := eventline.ReadFile(dead)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal(err)
 	}

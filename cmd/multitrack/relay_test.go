@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/internal/natstest"
-	"github.com/multitrack/multitrack/tracker"
 )
 
 func TestRelayEmbedDeliversWhatTheDemoPublishes(t *testing.T) {
@@ -51,7 +51,7 @@ func TestRelayEmbedDeliversWhatTheDemoPublishes(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("relay did not stop on cancel")
 	}
-	events, _, err := tracker.ReadEventFile(out)
+	events, _, err := eventline.ReadFile(out)
 	if err != nil || len(events) != kept {
 		t.Fatalf("relay's file has %d events (%v), demo kept %d", len(events), err, kept)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/goleak"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/internal/natstest"
 	natssink "github.com/multitrack/multitrack/sinks/nats"
 	"github.com/multitrack/multitrack/tracker"
@@ -46,7 +47,7 @@ func readStream(t *testing.T, url, stream string) []stored {
 		if err != nil {
 			t.Fatalf("seq %d: %v", seq, err)
 		}
-		e, err := tracker.ParseEventLine(m.Data)
+		e, err := eventline.Parse(m.Data)
 		if err != nil {
 			t.Fatalf("seq %d is not an event line: %v: %q", seq, err, m.Data)
 		}
@@ -177,7 +178,7 @@ func TestServerStoppedMidStreamEveryEventIsDeliveredAfterReconnectOrDeadLettered
 	for _, m := range readStream(t, url, natssink.DefaultStream) {
 		seen[m.event.UUID]++
 	}
-	deadLettered, _, err := tracker.ReadEventFile(dead)
+	deadLettered, _, err := eventline.ReadFile(dead)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal(err)
 	}
@@ -218,7 +219,7 @@ func TestUnacknowledgedEventsAreReportedUndeliveredWhenTheServerStaysDown(t *tes
 	if !errors.As(err, &ue) || ue.Count != 20 || ue.DeadLettered != 20 {
 		t.Fatalf("close: %v", err)
 	}
-	got, _, err := tracker.ReadEventFile(dead)
+	got, _, err := eventline.ReadFile(dead)
 	if err != nil || len(got) != 20 {
 		t.Fatalf("dead letter: %d events, %v", len(got), err)
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -24,7 +26,7 @@ func TestRelayEmbedDeliversWhatTheDemoPublishes(t *testing.T) {
 	defer cancel()
 	done := make(chan int, 1)
 	go func() {
-		done <- exitCode(m.Run(ctx, []string{"relay", "--embed", "--store", store, "--progress", "100ms"}), &relayErr)
+		done <- exitCode(m.Run(ctx, []string{"relay", "--embed", "--store", store, "--progress", "100ms", "--metrics", "127.0.0.1:0"}), &relayErr)
 	}()
 	waitUntil(t, func() bool { return strings.Contains(relayErr.String(), "consumer multitrack-relay") }, &relayErr)
 
@@ -42,6 +44,13 @@ func TestRelayEmbedDeliversWhatTheDemoPublishes(t *testing.T) {
 		t.Fatalf("demo kept nothing: %s", demoErr.String())
 	}
 	waitUntil(t, func() bool { return strings.Contains(relayErr.String(), fmt.Sprintf("delivered %d,", kept)) }, &relayErr)
+	metricsURL := strings.Fields(relayErr.String()[strings.Index(relayErr.String(), "metrics at ")+len("metrics at "):])[0]
+	if body := httpGet(t, strings.TrimSuffix(metricsURL, "/metrics")+"/healthz"); body != "ok\n" {
+		t.Errorf("/healthz = %q", body)
+	}
+	if body := httpGet(t, metricsURL); !strings.Contains(body, fmt.Sprintf(`multitrack_sink_delivered_total{sink="file"} %d`, kept)) {
+		t.Errorf("/metrics lacks the file sink's deliveries:\n%s", body)
+	}
 	cancel()
 	select {
 	case code := <-done:
@@ -114,4 +123,19 @@ func (w *syncWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.String()
+}
+
+// httpGet returns the body of a 200 response.
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
+	}
+	return string(b)
 }

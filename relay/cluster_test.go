@@ -2,14 +2,11 @@ package relay_test
 
 import (
 	"context"
-	"errors"
-	"io/fs"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 
-	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/internal/natstest"
 	"github.com/multitrack/multitrack/relay"
 	natssink "github.com/multitrack/multitrack/sinks/nats"
@@ -53,19 +50,7 @@ func TestClusterLeaderStoppedMidPublishEveryAcknowledgedEventIsRelayed(t *testin
 			natstest.Stop(leader)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := tr.Close(ctx); err != nil {
-		t.Logf("close: %v", err)
-	}
-	lost := map[string]bool{}
-	undelivered, _, err := eventline.ReadFile(dead)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		t.Fatal(err)
-	}
-	for _, e := range undelivered {
-		lost[e.UUID] = true
-	}
+	lost := closeProducer(t, tr, dead)
 	if len(lost) > total/10 {
 		t.Fatalf("%d of %d events not acknowledged across the election", len(lost), total)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/internal/natstest"
 	"github.com/multitrack/multitrack/relay"
 	natssink "github.com/multitrack/multitrack/sinks/nats"
@@ -251,4 +253,24 @@ func jsPublish(nc *natsgo.Conn, subject string, data []byte) (*jetstream.PubAck,
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return js.Publish(ctx, subject, data)
+}
+
+// closeProducer closes a producer's tracker and returns the UUIDs of the
+// events it could not deliver, from its dead letter.
+func closeProducer(t testing.TB, tr *tracker.Tracker, dead string) map[string]bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := tr.Close(ctx); err != nil {
+		t.Logf("producer close: %v", err)
+	}
+	undelivered, _, err := eventline.ReadFile(dead)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	lost := make(map[string]bool, len(undelivered))
+	for _, e := range undelivered {
+		lost[e.UUID] = true
+	}
+	return lost
 }

@@ -2,14 +2,11 @@ package relay_test
 
 import (
 	"context"
-	"errors"
-	"io/fs"
 	"os"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/internal/natstest"
 	natssink "github.com/multitrack/multitrack/sinks/nats"
 	"github.com/multitrack/multitrack/tracker"
@@ -54,19 +51,7 @@ func TestSoakServerRestartsUnderLoad(t *testing.T) {
 			srv = natstest.Restart(t, srv, 500*time.Millisecond)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if err := tr.Close(ctx); err != nil {
-		t.Logf("producer close: %v", err)
-	}
-	lost := map[string]bool{}
-	undelivered, _, err := eventline.ReadFile(dead)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		t.Fatal(err)
-	}
-	for _, e := range undelivered {
-		lost[e.UUID] = true
-	}
+	lost := closeProducer(t, tr, dead)
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		got := uuids(rec.Events())

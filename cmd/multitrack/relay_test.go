@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -45,10 +43,10 @@ func TestRelayEmbedDeliversWhatTheDemoPublishes(t *testing.T) {
 	}
 	waitUntil(t, func() bool { return strings.Contains(relayErr.String(), fmt.Sprintf("delivered %d,", kept)) }, &relayErr)
 	metricsURL := strings.Fields(relayErr.String()[strings.Index(relayErr.String(), "metrics at ")+len("metrics at "):])[0]
-	if body := httpGet(t, strings.TrimSuffix(metricsURL, "/metrics")+"/healthz"); body != "ok\n" {
+	if body := get(t, strings.TrimSuffix(metricsURL, "/metrics")+"/healthz"); body != "ok\n" {
 		t.Errorf("/healthz = %q", body)
 	}
-	if body := httpGet(t, metricsURL); !strings.Contains(body, fmt.Sprintf(`multitrack_sink_delivered_total{sink="file"} %d`, kept)) {
+	if body := get(t, metricsURL); !strings.Contains(body, fmt.Sprintf(`multitrack_sink_delivered_total{sink="file"} %d`, kept)) {
 		t.Errorf("/metrics lacks the file sink's deliveries:\n%s", body)
 	}
 	cancel()
@@ -123,19 +121,4 @@ func (w *syncWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.String()
-}
-
-// httpGet returns the body of a 200 response.
-func httpGet(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
-	}
-	return string(b)
 }

@@ -16,6 +16,7 @@ import (
 // sinks never import the registry.
 func init() {
 	Register("file", newFile, "PATH", "MAX_SIZE_MB", "MAX_BACKUPS", "SYNC")
+	Register("nats", newNATS, natsKeys...)
 	Register("noop", newNoop)
 	Register("posthog", newPostHog, "BATCH_SIZE", "INTERVAL", "PERSON_PROFILES", "HISTORICAL", "GROUP_PROPERTIES")
 	Register("stdout", newStdout, "FORMAT")

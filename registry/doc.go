@@ -8,7 +8,7 @@
 //	defer t.Close(ctx)
 //
 // Sinks are built by factories registered by name. The built-in sinks,
-// posthog, stdout, file and noop, are registered by this package (the sink
+// posthog, stdout, file, nats and noop, are registered by this package (the sink
 // packages never import it); a program adds its own with Register, from an
 // init function, and enables them by name in MULTITRACK_SINKS. A factory
 // reads its own settings, MULTITRACK_<SINK>_<KEY>, through the Config it is
@@ -45,6 +45,18 @@
 //	MULTITRACK_LOG_LEVEL             diagnostics on stderr: off, error, warn, info or debug. Default: off.
 //	MULTITRACK_PLAN_PATH             tracking-plan file. Default: none.
 //	MULTITRACK_PLAN_MODE             warn, strip or drop. Default: warn.
+//	MULTITRACK_NATS_URL              JetStream server URL, or a comma list. Default: nats://127.0.0.1:4222.
+//	MULTITRACK_NATS_STREAM           the stream. Default: MULTITRACK.
+//	MULTITRACK_NATS_SUBJECT          subject prefix; events go to <prefix>.<event>. Default: multitrack.events.
+//	MULTITRACK_NATS_REPLICAS         replicas of a stream created here (1 to 5). Default: 1.
+//	MULTITRACK_NATS_MAX_AGE          age limit of a stream created here (Go duration). Default: none.
+//	MULTITRACK_NATS_MAX_BYTES        size limit of a stream created here, e.g. 50GiB. Default: none.
+//	MULTITRACK_NATS_DUPLICATE_WINDOW window in which a second publish of a UUID is dropped. Default: 2m.
+//	MULTITRACK_NATS_CREDS            NATS credentials file. Default: none.
+//	MULTITRACK_NATS_TOKEN            NATS token (secret: never shown). Default: none.
+//	MULTITRACK_NATS_TLS_CA, MULTITRACK_NATS_TLS_CERT, MULTITRACK_NATS_TLS_KEY  TLS files. Default: none.
+//	MULTITRACK_RELAY_CONSUMER        multitrack relay's durable consumer (Env.Relay). Default: multitrack-relay.
+//	MULTITRACK_RELAY_MAX_DELIVER     deliveries before the relay dead-letters an event. Default: 10.
 //	MULTITRACK_<SINK>_<KEY>          a sink's own settings, read with Config.Get("KEY").
 //
 // Values are trimmed of surrounding white space; an empty value is the same

@@ -87,7 +87,9 @@ type Env struct {
 // MULTITRACK_POSTHOG_PERSON_PROFILES, MULTITRACK_POSTHOG_HISTORICAL,
 // MULTITRACK_POSTHOG_GROUP_PROPERTIES, MULTITRACK_STDOUT_FORMAT, MULTITRACK_FILE_PATH,
 // MULTITRACK_FILE_MAX_SIZE_MB, MULTITRACK_FILE_MAX_BACKUPS,
-// MULTITRACK_FILE_SYNC, MULTITRACK_SAMPLE, MULTITRACK_QUEUE_SIZE,
+// MULTITRACK_FILE_SYNC, the nats sink's MULTITRACK_NATS_* (URL, STREAM,
+// SUBJECT, REPLICAS, MAX_AGE, MAX_BYTES, DUPLICATE_WINDOW, CREDS, TOKEN,
+// TLS_CA, TLS_CERT, TLS_KEY), MULTITRACK_SAMPLE, MULTITRACK_QUEUE_SIZE,
 // MULTITRACK_OVERFLOW, MULTITRACK_DEAD_LETTER_PATH, MULTITRACK_PROPERTIES,
 // MULTITRACK_FALLBACK_DISTINCT_ID, MULTITRACK_MAX_EVENT_SIZE,
 // MULTITRACK_LOG_LEVEL, MULTITRACK_PLAN_PATH, MULTITRACK_PLAN_MODE and each
@@ -180,6 +182,24 @@ type loader struct {
 }
 
 func (e Env) load() *loader {
+	l := e.newLoader()
+	l.loadLogger()
+	l.loadSinkNames(e.DefaultSinks)
+	l.loadSampler()
+	l.loadQueue()
+	l.loadDeadLetter()
+	l.loadProperties()
+	l.loadIdentity()
+	l.loadPlan()
+	// Sinks are built even when a global variable is wrong, so that their
+	// own problems are reported too; they are closed if anything failed.
+	l.buildSinks()
+	l.checkVariables(e.names())
+	return l
+}
+
+// newLoader returns a loader over e's variables that has read none yet.
+func (e Env) newLoader() *loader {
 	l := &loader{
 		lookup: e.Lookup,
 		stdout: e.Stdout,
@@ -196,18 +216,6 @@ func (e Env) load() *loader {
 	if l.stderr == nil {
 		l.stderr = os.Stderr
 	}
-	l.loadLogger()
-	l.loadSinkNames(e.DefaultSinks)
-	l.loadSampler()
-	l.loadQueue()
-	l.loadDeadLetter()
-	l.loadProperties()
-	l.loadIdentity()
-	l.loadPlan()
-	// Sinks are built even when a global variable is wrong, so that their
-	// own problems are reported too; they are closed if anything failed.
-	l.buildSinks()
-	l.checkVariables(e.names())
 	return l
 }
 

@@ -23,7 +23,7 @@ func runEnv(t *testing.T, env map[string]string, args ...string) (stdout, stderr
 }
 
 func TestEveryCommandAnswersHelp(t *testing.T) {
-	for _, cmd := range []string{"demo", "emit", "config", "replay", "version"} {
+	for _, cmd := range []string{"demo", "emit", "config", "replay", "relay", "version"} {
 		out, _, code := runEnv(t, nil, cmd, "--help")
 		if code != 0 || !strings.HasPrefix(out, "Usage: multitrack "+cmd) {
 			t.Errorf("%s --help: exit %d, stdout %q", cmd, code, out)

@@ -1,7 +1,8 @@
 // Command multitrack runs multitrack's tools: demo (a simulated service
 // emitting events through the configured sinks), emit (one event), config
 // (the configuration the environment gives), replay (event lines, such as
-// a dead-letter file, into the configured sinks) and version.
+// a dead-letter file, into the configured sinks), relay (the JetStream
+// stream the nats sink publishes to, into the configured sinks) and version.
 //
 // Usage:
 //
@@ -76,6 +77,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		cmd = &configCommand{main: m}
 	case "replay":
 		cmd = &replayCommand{main: m}
+	case "relay":
+		cmd = &relayCommand{main: m}
 	case "version":
 		cmd = &versionCommand{main: m}
 	case "help", "-h", "-help", "--help":
@@ -102,6 +105,7 @@ Commands:
 	emit    one event through the configured sinks; exit 1 if not delivered
 	config  the configuration the environment gives, secrets redacted
 	replay  event lines (a dead-letter file, say) into the configured sinks
+	relay   the JetStream stream into the configured sinks (--embed: with its own server)
 	version the version of multitrack this program was built from
 
 Run "multitrack help <command>" for a command's flags. With no

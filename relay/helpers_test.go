@@ -129,20 +129,29 @@ type configured struct {
 	sinkOpts []tracker.SinkOption
 }
 
-// consumerInfo returns the relay consumer's state.
+// consumerInfo returns the relay consumer's state once no ack is pending,
+// or as it is after 10s. The relay's acks have reached the server when Run
+// returns (it flushes the connection), but the server applies them to the
+// consumer on a goroutine of its own, so its counts settle a moment later.
 func consumerInfo(t testing.TB, url string) *jetstream.ConsumerInfo {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	c, err := natstest.JetStream(t, url).Consumer(ctx, natssink.DefaultStream, relay.DefaultConsumer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := c.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
+	settled := time.Now().Add(10 * time.Second)
+	for {
+		info, err := c.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.NumAckPending == 0 || time.Now().After(settled) {
+			return info
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	return info
 }
 
 // waitFor polls cond until it holds or 20s pass.

@@ -134,7 +134,15 @@ func TestFailingSinkGetsItsBatchRedeliveredUntilItRecoversWithoutLoss(t *testing
 	sink.failing.Store(true)
 	r := startRelay(t, srv.ClientURL(), sink, relay.WithMaxDeliver(1000))
 	publish(t, srv.ClientURL(), want)
-	waitFor(t, "naks", func() bool { return r.Stats().Nacked >= 300 })
+	// Naks count attempts, not events: wait until every event has failed once.
+	waitFor(t, "every event to fail once", func() bool {
+		for _, e := range want {
+			if sink.attemptsOf(e.UUID) == 0 {
+				return false
+			}
+		}
+		return r.Stats().Nacked >= 300
+	})
 	sink.failing.Store(false)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

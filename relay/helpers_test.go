@@ -154,10 +154,11 @@ func consumerInfo(t testing.TB, url string) *jetstream.ConsumerInfo {
 	}
 }
 
-// waitFor polls cond until it holds or 20s pass.
+// waitFor polls cond until it holds or 60s pass (a bound for a loaded
+// machine, not a speed check).
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

@@ -15,6 +15,7 @@ const (
 	kindEmptyName kind = iota
 	kindUnencodable
 	kindTooLarge
+	kindBadTimestamp
 	kindPanic
 	kindDrop
 	kindSinkError

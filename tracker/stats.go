@@ -41,10 +41,15 @@ type RejectStats struct {
 	EmptyName   uint64 // Name was empty
 	Unencodable uint64 // a property value JSON cannot encode (func, chan, NaN, cycle, …)
 	TooLarge    uint64 // over the maximum event size
+	// BadTimestamp counts events whose Timestamp is outside years 0–9999,
+	// in UTC or in its own zone, which no event line or JSON can carry.
+	BadTimestamp uint64
 }
 
 // Total is the number of rejected events.
-func (r RejectStats) Total() uint64 { return r.EmptyName + r.Unencodable + r.TooLarge }
+func (r RejectStats) Total() uint64 {
+	return r.EmptyName + r.Unencodable + r.TooLarge + r.BadTimestamp
+}
 
 // DropStats counts events dropped for a sink, by reason.
 type DropStats struct {
@@ -90,7 +95,7 @@ type SinkStats struct {
 
 type trackerCounters struct {
 	sampledOut, kept, redacted, afterClose, panics atomic.Uint64
-	emptyName, unencodable, tooLarge               atomic.Uint64
+	emptyName, unencodable, tooLarge, badTimestamp atomic.Uint64
 }
 
 type sinkCounters struct {
@@ -109,9 +114,10 @@ func (t *Tracker) Stats() Stats {
 	s := Stats{
 		SampledOut: c.sampledOut.Load(),
 		Rejected: RejectStats{
-			EmptyName:   c.emptyName.Load(),
-			Unencodable: c.unencodable.Load(),
-			TooLarge:    c.tooLarge.Load(),
+			EmptyName:    c.emptyName.Load(),
+			Unencodable:  c.unencodable.Load(),
+			TooLarge:     c.tooLarge.Load(),
+			BadTimestamp: c.badTimestamp.Load(),
 		},
 		Kept:             c.kept.Load(),
 		Redacted:         c.redacted.Load(),

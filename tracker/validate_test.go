@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/tracker"
 	"github.com/multitrack/multitrack/tracker/trackertest"
@@ -112,5 +114,57 @@ func TestNewReportsEveryBadOption(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), `"x"`) {
 		t.Error("error echoes a property value")
+	}
+}
+
+// An event line (file, stdout json, dead letter) and PostHog's JSON carry
+// the timestamp as RFC 3339, which has years 0 to 9999 only: an event
+// outside them, in UTC or in its own zone, is rejected at Capture, counted
+// and logged as bad_timestamp, rather than failing in every sink; the years'
+// edges are kept and can be written.
+func TestTimestampOutsideYears0To9999IsRejected(t *testing.T) {
+	east := time.FixedZone("UTC+1", 3600)
+	west := time.FixedZone("UTC-1", -3600)
+	cases := []struct {
+		name string
+		ts   time.Time
+		keep bool
+	}{
+		{"year 10000", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		{"year -1", time.Date(-1, 12, 31, 23, 59, 59, 0, time.UTC), false},
+		{"year 10000 in UTC only", time.Date(9999, 12, 31, 23, 30, 0, 0, west), false},
+		{"year 10000 in its zone only", time.Date(10000, 1, 1, 0, 30, 0, 0, east), false},
+		{"year -1 in UTC only", time.Date(0, 1, 1, 0, 30, 0, 0, east), false},
+		{"far past", time.Unix(-1<<50, 0), false},
+		{"last instant of 9999", time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), true},
+		{"first instant of year 0", time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var log safeBuffer
+			tr, rec := trackertest.NewTracker(t, tracker.WithLogger(zerolog.New(&log)))
+			tr.Capture(context.Background(), tracker.Event{Name: "dated", Timestamp: c.ts})
+			tr.Capture(context.Background(), tracker.Event{Name: "ok"})
+			if err := tr.Flush(ctxT(t)); err != nil {
+				t.Fatal(err)
+			}
+			s := tr.Stats()
+			evs := rec.Events()
+			if c.keep {
+				if s.Rejected.Total() != 0 || len(evs) != 2 {
+					t.Fatalf("Rejected = %+v, delivered %d; want the event kept", s.Rejected, len(evs))
+				}
+				if _, err := eventline.Append(nil, &evs[0]); err != nil {
+					t.Fatalf("a kept timestamp cannot be written: %v", err)
+				}
+				return
+			}
+			if s.Rejected.BadTimestamp != 1 || s.Rejected.Total() != 1 || len(evs) != 1 || evs[0].Name != "ok" {
+				t.Fatalf("Rejected = %+v, delivered %v; want the event rejected", s.Rejected, evs)
+			}
+			if !strings.Contains(log.String(), `"reason":"bad_timestamp"`) || !strings.Contains(log.String(), `"event":"dated"`) {
+				t.Errorf("log = %s, want the rejection logged as bad_timestamp", log.String())
+			}
+		})
 	}
 }

@@ -182,8 +182,10 @@ func WithMaxEventSize(n int) Option {
 
 // WithDeadLetter names a file where events that could not be delivered are
 // appended as event lines, each with the sink's name in the property
-// "$multitrack_sink", so that they can be replayed. New creates the file,
-// with mode 0600 (its directory 0700), and fails if it cannot.
+// "$multitrack_sink", so that they can be replayed: failed writes, what
+// Close's deadline left, and events Capture accepted while Close ran after
+// a sink's queue had closed. New creates the file, with mode 0600 (its
+// directory 0700), and fails if it cannot.
 func WithDeadLetter(path string) Option { return func(c *config) { c.deadLetter = path } }
 
 // WithUndeliveredHook calls f for every event a sink did not deliver — a failed or overrunning

@@ -53,9 +53,15 @@ func (r RejectStats) Total() uint64 {
 
 // DropStats counts events dropped for a sink, by reason.
 type DropStats struct {
-	QueueFull        uint64 // the queue was full (newest dropped, oldest evicted, or block timed out)
-	Closed           uint64 // captured while Close was under way, after the sink's queue had closed
-	ShutdownDeadline uint64 // still queued when Close's deadline ended
+	// QueueFull: the queue was full (newest dropped, oldest evicted, or
+	// block timed out).
+	QueueFull uint64
+	// Closed: accepted by Capture while Close was under way, after the
+	// sink's queue had closed. They go to the dead-letter file when one is
+	// configured (counted in DeadLettered), as ShutdownDeadline's do.
+	Closed uint64
+	// ShutdownDeadline: still queued when Close's deadline ended.
+	ShutdownDeadline uint64
 }
 
 // Total is the number of dropped events.

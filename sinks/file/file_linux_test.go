@@ -58,3 +58,48 @@ func TestShortWriteLeavesNoPartOfTheBatch(t *testing.T) {
 		t.Fatalf("file holds %v", ids)
 	}
 }
+
+// TestFailedBatchAfterATruncationIsCutBackToTheNewEnd: after logrotate's
+// copytruncate, a batch written only in part is cut back to where the
+// truncated file ended, not to the size it had before (which would leave
+// the part of the batch, or a hole of NUL bytes, in it).
+func TestFailedBatchAfterATruncationIsCutBackToTheNewEnd(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	s := newSink(t, path, file.WithSync(file.SyncNever))
+	if err := s.Write(ctx, batch(0, 10)); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, 0); err != nil { // copytruncate
+		t.Fatal(err)
+	}
+
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Skipf("getrlimit: %v", err)
+	}
+	limited := old
+	limited.Cur = uint64(fi.Size()) + 1000 // past the old size, short of 30 lines
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &limited); err != nil {
+		t.Skipf("setrlimit: %v", err)
+	}
+	err = s.Write(ctx, batch(10, 30))
+	if rerr := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); rerr != nil {
+		t.Fatalf("restoring the file-size limit: %v", rerr)
+	}
+	if !errors.Is(err, syscall.EFBIG) {
+		t.Fatalf("got %v, want EFBIG", err)
+	}
+	if after, err := os.Stat(path); err != nil || after.Size() != 0 {
+		t.Fatalf("the file holds %d bytes after a failed batch, want the 0 it was truncated to (%v)", after.Size(), err)
+	}
+	if err := s.Write(ctx, batch(40, 5)); err != nil {
+		t.Fatal(err)
+	}
+	if ids := readIDs(t, path); len(ids) != 5 || ids[0] != "event-00000040" {
+		t.Fatalf("file holds %v", ids)
+	}
+}

@@ -168,3 +168,54 @@ func TestTimestampOutsideYears0To9999IsRejected(t *testing.T) {
 		})
 	}
 }
+
+// Every numeric option is checked against a range, both ends, and an error
+// names the option, the value and the range; the range's ends are accepted.
+func TestOptionsOutsideTheirRangeAreNamed(t *testing.T) {
+	sink := func(opts ...tracker.SinkOption) tracker.Option {
+		return tracker.WithSink("s", trackertest.NewRecorder(), opts...)
+	}
+	cases := []struct {
+		name string
+		opt  tracker.Option
+		want string // "" when accepted
+	}{
+		{"queue size 0", sink(tracker.WithQueueSize(0)), `sink "s": queue size 0 (WithQueueSize): want 1 to 1048576`},
+		{"queue size too large", sink(tracker.WithQueueSize(1<<20 + 1)), `sink "s": queue size 1048577 (WithQueueSize): want 1 to 1048576`},
+		{"queue size at the limit", sink(tracker.WithQueueSize(1 << 20)), ""},
+		{"batch size 0", sink(tracker.WithBatchSize(0)), `sink "s": batch size 0 (WithBatchSize): want 1 to 65536`},
+		{"batch size too large", sink(tracker.WithBatchSize(1<<16 + 1)), `sink "s": batch size 65537 (WithBatchSize): want 1 to 65536`},
+		{"batch size at the limit", sink(tracker.WithBatchSize(1 << 16)), ""},
+		{"flush interval 0", sink(tracker.WithFlushInterval(0)), `sink "s": flush interval 0s (WithFlushInterval): want 1ns to 1h0m0s`},
+		{"flush interval too long", sink(tracker.WithFlushInterval(time.Hour + 1)), `sink "s": flush interval 1h0m0.000000001s (WithFlushInterval): want 1ns to 1h0m0s`},
+		{"flush interval at the limit", sink(tracker.WithFlushInterval(time.Hour)), ""},
+		{"block timeout negative", sink(tracker.WithBlockTimeout(-1)), `sink "s": block timeout -1ns (WithBlockTimeout): want 0s to 1m0s`},
+		{"block timeout too long", sink(tracker.WithBlockTimeout(time.Minute + 1)), `sink "s": block timeout 1m0.000000001s (WithBlockTimeout): want 0s to 1m0s`},
+		{"block timeout at the limits", sink(tracker.WithBlockTimeout(0), tracker.WithBlockTimeout(time.Minute)), ""},
+		{"write timeout negative", sink(tracker.WithWriteTimeout(-time.Second)), `sink "s": write timeout -1s (WithWriteTimeout): want 0s (no bound) to 1h0m0s`},
+		{"write timeout too long", sink(tracker.WithWriteTimeout(2 * time.Hour)), `sink "s": write timeout 2h0m0s (WithWriteTimeout): want 0s (no bound) to 1h0m0s`},
+		{"write timeout at the limit", sink(tracker.WithWriteTimeout(time.Hour)), ""},
+		{"max event size 0", tracker.WithMaxEventSize(0), `max event size 0 (WithMaxEventSize): want 1 to 1048576 bytes`},
+		{"max event size too large", tracker.WithMaxEventSize(1<<20 + 1), `max event size 1048577 (WithMaxEventSize): want 1 to 1048576 bytes`},
+		{"max event size at the limit", tracker.WithMaxEventSize(1 << 20), ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tr, err := tracker.New(c.opt)
+			if c.want == "" {
+				if err != nil {
+					t.Fatalf("New: %v", err)
+				}
+				closeT(t, tr)
+				return
+			}
+			if err == nil {
+				closeT(t, tr)
+				t.Fatalf("New accepted it; want %q", c.want)
+			}
+			if err.Error() != "tracker: "+c.want {
+				t.Fatalf("New: %q\nwant %q", err, "tracker: "+c.want)
+			}
+		})
+	}
+}

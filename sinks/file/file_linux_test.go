@@ -26,19 +26,8 @@ func TestShortWriteLeavesNoPartOfTheBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var old syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		t.Skipf("getrlimit: %v", err)
-	}
-	limited := old
-	limited.Cur = uint64(len(before)) + 1000 // room for a few lines of the next 10
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &limited); err != nil {
-		t.Skipf("setrlimit: %v", err)
-	}
-	err = s.Write(ctx, batch(10, 10))
-	if rerr := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); rerr != nil {
-		t.Fatalf("restoring the file-size limit: %v", rerr)
-	}
+	// Room for a few lines of the next 10.
+	underFileSizeLimit(t, uint64(len(before))+1000, func() { err = s.Write(ctx, batch(10, 10)) })
 	if !errors.Is(err, syscall.EFBIG) {
 		t.Fatalf("got %v, want EFBIG", err)
 	}
@@ -77,19 +66,8 @@ func TestFailedBatchAfterATruncationIsCutBackToTheNewEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var old syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		t.Skipf("getrlimit: %v", err)
-	}
-	limited := old
-	limited.Cur = uint64(fi.Size()) + 1000 // past the old size, short of 30 lines
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &limited); err != nil {
-		t.Skipf("setrlimit: %v", err)
-	}
-	err = s.Write(ctx, batch(10, 30))
-	if rerr := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); rerr != nil {
-		t.Fatalf("restoring the file-size limit: %v", rerr)
-	}
+	// Past the old size, short of 30 lines.
+	underFileSizeLimit(t, uint64(fi.Size())+1000, func() { err = s.Write(ctx, batch(10, 30)) })
 	if !errors.Is(err, syscall.EFBIG) {
 		t.Fatalf("got %v, want EFBIG", err)
 	}
@@ -102,4 +80,26 @@ func TestFailedBatchAfterATruncationIsCutBackToTheNewEnd(t *testing.T) {
 	if ids := readIDs(t, path); len(ids) != 5 || ids[0] != "event-00000040" {
 		t.Fatalf("file holds %v", ids)
 	}
+}
+
+// underFileSizeLimit runs f with the process's file-size limit lowered to
+// limit bytes, then restores it. It skips the test where the limit cannot
+// be changed.
+func underFileSizeLimit(t *testing.T, limit uint64, f func()) {
+	t.Helper()
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Skipf("getrlimit: %v", err)
+	}
+	limited := old
+	limited.Cur = limit
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &limited); err != nil {
+		t.Skipf("setrlimit: %v", err)
+	}
+	defer func() {
+		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+			t.Fatalf("restoring the file-size limit: %v", err)
+		}
+	}()
+	f()
 }

@@ -15,8 +15,8 @@
 // # Files moved, deleted or truncated under the sink
 //
 // Before each batch the sink compares the file it has open with the one at
-// the path (device and inode; an fstat and a stat, about 2 µs) and takes the
-// file's size from the file. So external rotation works, and nothing goes
+// the path (device and inode, from one stat) and takes the file's size from
+// that stat. So external rotation works, and nothing goes
 // to a file nobody will read:
 //
 //   - deleted (rm events.jsonl, or its directory): the next batch recreates

@@ -33,12 +33,13 @@ type writer struct {
 	reopens, truncations atomic.Uint64 // Stats
 
 	mu       sync.Mutex
-	f        *os.File // nil after a failed reopen, or after the last Close
-	regular  bool     // a regular file: it is rotated, fsynced and watched
-	size     int64    // bytes of complete lines in f
-	dirty    bool     // written since the last fsync
-	moved    string   // why f was closed when the path stopped naming it, until the path is reopened
-	pending  []byte   // the batch being written
+	f        *os.File    // nil after a failed reopen, or after the last Close
+	opened   os.FileInfo // f's when it was opened: its device and inode
+	regular  bool        // a regular file: it is rotated, fsynced and watched
+	size     int64       // bytes of complete lines in f
+	dirty    bool        // written since the last fsync
+	moved    string      // why f was closed when the path stopped naming it, until the path is reopened
+	pending  []byte      // the batch being written
 	stopSync chan struct{}
 	syncDone chan struct{}
 }
@@ -125,7 +126,7 @@ func (w *writer) open() error {
 		f.Close()
 		return err
 	}
-	w.f, w.regular, w.size, w.dirty = f, fi.Mode().IsRegular(), fi.Size(), false
+	w.f, w.opened, w.regular, w.size, w.dirty = f, fi, fi.Mode().IsRegular(), fi.Size(), false
 	return nil
 }
 
@@ -136,7 +137,7 @@ func (w *writer) open() error {
 // (logrotate's create), so that nothing goes to a file nobody will read.
 // It takes the size from the file, which may have been truncated under it
 // (logrotate's copytruncate), so that rotation and cut-backs go by the
-// file's real end. It costs an fstat and a stat (BenchmarkPathCheck).
+// file's real end. It costs a stat (BenchmarkPathCheck).
 func (w *writer) ensureOpen() error {
 	if w.f != nil {
 		moved, err := w.check()
@@ -169,15 +170,11 @@ func (w *writer) ensureOpen() error {
 
 // check compares the open file with the one at the path (device and inode)
 // and reports why the path no longer names it, or "" when it does; then it
-// takes the file's size. Only regular files are checked. Called with mu
-// held and f open.
+// takes the file's size, from the same stat. Only regular files are
+// checked. Called with mu held and f open.
 func (w *writer) check() (moved string, err error) {
 	if !w.regular || w.cfg.noPathCheck {
 		return "", nil
-	}
-	open, err := w.f.Stat()
-	if err != nil {
-		return "", fmt.Errorf("checking the open file: %w", err)
 	}
 	onPath, err := os.Stat(w.path)
 	switch {
@@ -185,10 +182,10 @@ func (w *writer) check() (moved string, err error) {
 		return "deleted or renamed", nil
 	case err != nil:
 		return fmt.Sprintf("out of reach (%v)", err), nil
-	case !os.SameFile(open, onPath):
+	case !os.SameFile(w.opened, onPath):
 		return "replaced by another file", nil
 	}
-	if size := open.Size(); size != w.size {
+	if size := onPath.Size(); size != w.size {
 		if size < w.size {
 			w.truncations.Add(1)
 			w.cfg.log.Info().Str("path", w.path).Int64("bytes", size).Msg("multitrack: file sink: the file was truncated under the sink; writing on from its new end")

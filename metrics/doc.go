@@ -12,7 +12,7 @@
 //	multitrack_captured_total                          events Capture took
 //	multitrack_kept_total                              events fanned out to the sinks
 //	multitrack_sampled_out_total                       events the tracker's sampler dropped
-//	multitrack_rejected_total{reason}                  invalid events, by reason (empty_name, unencodable, too_large, …)
+//	multitrack_rejected_total{reason}                  invalid events, by reason (empty_name, unencodable, too_large, bad_timestamp)
 //	multitrack_redacted_total                          properties removed because their keys look secret
 //	multitrack_after_close_total                       Capture calls after Close
 //	multitrack_panics_total                            events lost to a panic recovered in Capture

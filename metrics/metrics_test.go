@@ -74,6 +74,7 @@ func TestCollectorReportsStats(t *testing.T) {
 		"multitrack_sampled_out_total":                                         float64(s.SampledOut),
 		`multitrack_rejected_total{reason="empty_name"}`:                       1,
 		`multitrack_rejected_total{reason="unencodable"}`:                      0,
+		`multitrack_rejected_total{reason="bad_timestamp"}`:                    0,
 		"multitrack_redacted_total":                                            1,
 		"multitrack_after_close_total":                                         1,
 		`multitrack_sink_delivered_total{sink="rec"}`:                          2,

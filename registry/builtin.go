@@ -102,10 +102,13 @@ func postHogOptions(cfg Config) []posthog.Option {
 // MULTITRACK_FILE_MAX_SIZE_MB (default 100; 0 turns rotation off; at most
 // file.MaxSizeMBLimit), MULTITRACK_FILE_MAX_BACKUPS (default 10; 0 keeps
 // every backup; at most file.MaxBackupsLimit),
-// MULTITRACK_FILE_SYNC (always, interval or never; default interval).
+// MULTITRACK_FILE_SYNC (always, interval or never; default interval). Its
+// diagnostics (the file moved or deleted, and reopened) go to the
+// MULTITRACK_LOG_LEVEL logger.
 func newFile(cfg Config) (tracker.Sink, error) {
 	path := cfg.Required("PATH")
 	opts := []file.Option{
+		file.WithLogger(cfg.Logger()),
 		file.WithMaxSizeMB(cfg.IntRange("MAX_SIZE_MB", file.DefaultMaxSizeMB, 0, file.MaxSizeMBLimit)),
 		file.WithMaxBackups(cfg.IntRange("MAX_BACKUPS", file.DefaultMaxBackups, 0, file.MaxBackupsLimit)),
 		file.WithSync(Parse(cfg, "SYNC", file.DefaultSync, file.ParseSync)),

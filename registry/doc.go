@@ -95,8 +95,9 @@
 // warning, not a problem: an unknown one (ErrUnknownVariable, with a "did
 // you mean" by edit distance: MULTITRACK_SINK for MULTITRACK_SINKS), or a
 // setting of a registered sink that MULTITRACK_SINKS does not select
-// (ErrSinkNotSelected). Warnings are logged on the MULTITRACK_LOG_LEVEL
-// logger, or given to Env.OnWarning, and listed by Describe. FromEnv lists
+// (ErrSinkNotSelected). Warnings are logged where the tracker logs (the
+// logger given with tracker.WithLogger, else MULTITRACK_LOG_LEVEL's), or
+// given to Env.OnWarning, and listed by Describe. FromEnv lists
 // the process environment to find them; FromLookup cannot list variables
 // and checks only the settings registered sinks declare (Register's keys),
 // unless Env.Environ is set.

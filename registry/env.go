@@ -75,9 +75,10 @@ type Env struct {
 	// OnWarning receives each warning: a variable that is set but has no
 	// effect (ErrUnknownVariable, with a "did you mean" when one is close;
 	// ErrSinkNotSelected), as a *VarError. Warnings never fail the
-	// configuration. When nil, they are logged at warn level on the
-	// MULTITRACK_LOG_LEVEL logger. At most MaxProblems are given, then one
-	// that counts the rest.
+	// configuration. When nil, they are logged at warn level where the
+	// tracker logs: on the logger given with tracker.WithLogger, else on
+	// the MULTITRACK_LOG_LEVEL logger. At most MaxProblems are given, then
+	// one that counts the rest.
 	OnWarning func(error)
 }
 
@@ -118,6 +119,11 @@ func FromLookup(lookup func(string) (string, bool), opts ...tracker.Option) (*tr
 func (e Env) Tracker(opts ...tracker.Option) (*tracker.Tracker, error) {
 	l := e.load()
 	t, err := l.tracker(opts)
+	if t != nil {
+		// Log where the tracker logs: a WithLogger in opts replaces
+		// MULTITRACK_LOG_LEVEL's logger.
+		l.logger = t.Logger()
+	}
 	l.warn(e.OnWarning)
 	if err != nil {
 		return nil, err

@@ -1,9 +1,12 @@
 package registry_test
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/rs/zerolog"
 
 	"github.com/multitrack/multitrack/registry"
 	"github.com/multitrack/multitrack/sinks/noop"
@@ -138,6 +141,29 @@ func TestDeclaredKeysOfASelectedSink(t *testing.T) {
 	defer tr.Close(t.Context())
 	if want := "MULTITRACK_KEYED_URI: unknown variable, ignored; did you mean MULTITRACK_KEYED_URL?"; len(got) != 1 || got[0] != want {
 		t.Errorf("warnings %q, want [%q]", got, want)
+	}
+}
+
+// Without OnWarning, warnings are logged where the tracker logs: on the
+// logger given with tracker.WithLogger, which replaces MULTITRACK_LOG_LEVEL's
+// (here off), as do the registry's other messages.
+func TestWarningsGoToTheLoggerGivenWithWithLogger(t *testing.T) {
+	env := map[string]string{"MULTITRACK_SINKS": "noop", "MULTITRACK_SINK": "noop"}
+	e := registry.Env{
+		Lookup:  func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Environ: func() []string { return []string{"MULTITRACK_SINKS=noop", "MULTITRACK_SINK=noop"} },
+	}
+	var log bytes.Buffer
+	tr, err := e.Tracker(tracker.WithLogger(zerolog.New(&log).Level(zerolog.InfoLevel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close(t.Context())
+	want := `{"level":"warn","variable":"MULTITRACK_SINK","message":"multitrack: unknown variable, ignored; did you mean MULTITRACK_SINKS?"}
+{"level":"info","sinks":["noop"],"message":"multitrack: configured from the environment"}
+`
+	if log.String() != want {
+		t.Errorf("log:\n%s\nwant:\n%s", log.String(), want)
 	}
 }
 

@@ -13,7 +13,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/multitrack/multitrack/internal/deadletter"
-	"github.com/multitrack/multitrack/internal/line"
 	"github.com/multitrack/multitrack/internal/secret"
 	"github.com/multitrack/multitrack/internal/terminal"
 	"github.com/multitrack/multitrack/sampling"
@@ -136,7 +135,7 @@ func splitErrors(err error) []error {
 // loadQueue reads the queue size and overflow policy of every sink built from
 // the environment.
 func (l *loader) loadQueue() {
-	if n := l.intVar(varQueueSize, "", tracker.DefaultQueueSize, 1, maxQueueSize); n != tracker.DefaultQueueSize {
+	if n := l.intVar(varQueueSize, "", tracker.DefaultQueueSize, 1, tracker.QueueSizeLimit); n != tracker.DefaultQueueSize {
 		l.sinkOpts = append(l.sinkOpts, tracker.WithQueueSize(n))
 	}
 	v, ok := l.read(varOverflow, "", tracker.DropNewest.String(), false)
@@ -195,8 +194,7 @@ func (l *loader) loadIdentity() {
 	if id, ok := l.read(varFallbackID, "", tracker.DefaultFallbackDistinctID, false); ok {
 		l.opts = append(l.opts, tracker.WithFallbackDistinctID(id))
 	}
-	// An event line longer than line.Max cannot be read back.
-	if n := l.sizeVar(varMaxEvent, "", tracker.DefaultMaxEventSize, 1, line.Max); n != tracker.DefaultMaxEventSize {
+	if n := l.sizeVar(varMaxEvent, "", tracker.DefaultMaxEventSize, 1, tracker.MaxEventSizeLimit); n != tracker.DefaultMaxEventSize {
 		l.opts = append(l.opts, tracker.WithMaxEventSize(int(n)))
 	}
 }

@@ -10,14 +10,11 @@ import (
 	"time"
 )
 
-// Limits of the registry's own numeric variables; each sink checks its own.
-const (
-	// maxQueueSize bounds MULTITRACK_QUEUE_SIZE: a million events per sink
-	// is already gigabytes of memory when a sink stalls.
-	maxQueueSize = 1 << 20
-	// maxDuration is the longest Go duration (about 292 years).
-	maxDuration = time.Duration(math.MaxInt64)
-)
+// maxDuration is the longest Go duration (about 292 years). The registry's
+// own numeric variables take their ranges from the tracker's options
+// (tracker.QueueSizeLimit, tracker.MaxEventSizeLimit); each sink checks its
+// own.
+const maxDuration = time.Duration(math.MaxInt64)
 
 // IntRange returns the sink's variable for key as a base-10 integer from
 // min to max, or def when unset. A value that is not such an integer is

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/multitrack/multitrack/internal/json"
 	"github.com/multitrack/multitrack/internal/secret"
 	"github.com/multitrack/multitrack/internal/uuidv7"
 )
@@ -27,6 +28,12 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 	if e.Name == "" {
 		t.reject(reasonEmptyName, &e, nil)
 		return
+	}
+	if !e.Timestamp.IsZero() {
+		if err := json.CheckTimestamp(e.Timestamp); err != nil {
+			t.reject(reasonTimestamp, &e, err)
+			return
+		}
 	}
 
 	// Identity: the organization from the context fills the group; the
@@ -245,6 +252,9 @@ func (t *Tracker) reject(reason string, e *Event, err error) {
 	case reasonUnencodable:
 		t.counters.unencodable.Add(1)
 		k = kindUnencodable
+	case reasonTimestamp:
+		t.counters.badTimestamp.Add(1)
+		k = kindBadTimestamp
 	default:
 		t.counters.tooLarge.Add(1)
 	}

@@ -354,3 +354,23 @@ func TestDiagnosticsAreRateLimitedPerKind(t *testing.T) {
 		t.Fatalf("rejected %d", s.Rejected.Total())
 	}
 }
+
+// Logger gives what builds a tracker (the registry) the logger given with
+// WithLogger, not rate-limited; nil and zero trackers give a disabled one.
+func TestLoggerIsTheOneGivenWithWithLogger(t *testing.T) {
+	var log safeBuffer
+	tr, _ := trackertest.NewTracker(t, tracker.WithLogger(zerolog.New(&log)))
+	for range 2 {
+		l := tr.Logger()
+		l.Warn().Msg("configured")
+	}
+	if got, want := log.String(), strings.Repeat(`{"level":"warn","message":"configured"}`+"\n", 2); got != want {
+		t.Errorf("log = %q, want %q", got, want)
+	}
+	var zero tracker.Tracker
+	for _, tr := range []*tracker.Tracker{nil, &zero, mustNew(t)} {
+		if l := tr.Logger(); l.GetLevel() != zerolog.Disabled && l.Warn().Enabled() {
+			t.Errorf("%p: Logger is enabled by default", tr)
+		}
+	}
+}

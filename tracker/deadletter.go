@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/multitrack/multitrack/internal/deadletter"
@@ -17,15 +18,52 @@ type undelivered struct {
 	file       *deadletter.File // nil without WithDeadLetter
 	log        *diag
 	fileErrors atomic.Uint64 // events that could not be written to the file
+
+	mu       sync.Mutex
+	closed   bool      // close has run: refused events are written at once
+	refusals []refusal // refused by closed queues, written by close
 }
 
-// dropped reports one event a sink's queue refused (full, or closed). It is
-// not dead-lettered: the hook, when set, is all that learns of it.
+// refusal is an event a sink's closed queue refused, waiting for the dead
+// letter.
+type refusal struct {
+	sink  string
+	e     Event
+	count *atomic.Uint64 // the sink's DeadLettered
+}
+
+// dropped reports one event a sink's queue refused (full, or closed
+// without a dead letter). It is not dead-lettered: the hook, when set, is
+// all that learns of it.
 func (u *undelivered) dropped(sink string, e *Event, reason error) {
 	if u == nil || u.hook == nil {
 		return
 	}
 	u.callHook(sink, []Event{*e}, reason)
+}
+
+// refused reports an event that Capture accepted and a sink's queue then
+// refused because Close had begun. With a dead letter it goes there like
+// any event Close could not deliver, counted in count: held until close
+// writes the file, so that the Capture racing Close does not wait for the
+// disk, or written at once when close has run already (that Capture was
+// descheduled across all of Close). Without one, only the hook hears of it.
+func (u *undelivered) refused(sink string, e *Event, reason error, count *atomic.Uint64) {
+	if u == nil || u.file == nil {
+		u.dropped(sink, e, reason)
+		return
+	}
+	if u.hook != nil {
+		u.callHook(sink, []Event{*e}, reason)
+	}
+	u.mu.Lock()
+	if !u.closed {
+		u.refusals = append(u.refusals, refusal{sink: sink, e: *e, count: count})
+		u.mu.Unlock()
+		return
+	}
+	u.mu.Unlock()
+	count.Add(uint64(u.write(sink, []Event{*e})))
 }
 
 // failed reports events that sink accepted and did not deliver: to the
@@ -38,6 +76,12 @@ func (u *undelivered) failed(sink string, events []Event, reason error) int {
 	if u.hook != nil {
 		u.callHook(sink, events, reason)
 	}
+	return u.write(sink, events)
+}
+
+// write appends events to the dead-letter file, when there is one, and
+// returns how many it wrote; what it could not write is counted and logged.
+func (u *undelivered) write(sink string, events []Event) int {
 	if u.file == nil {
 		u.log.of(kindDeadLetter).Error().Str("sink", sink).Int("events", len(events)).Msg("multitrack: events not delivered and no dead-letter file configured")
 		return 0
@@ -117,10 +161,28 @@ func (u *undelivered) deadLetterErrors() uint64 {
 	return u.fileErrors.Load()
 }
 
-// close closes the dead-letter file.
+// close writes the events refused by closed queues, then closes the
+// dead-letter file; an event refused later is written on its own.
 func (u *undelivered) close() error {
 	if u == nil {
 		return nil
+	}
+	u.mu.Lock()
+	u.closed = true
+	rs := u.refusals
+	u.refusals = nil
+	u.mu.Unlock()
+	for len(rs) > 0 { // one append for each run of one sink's events
+		n := 1
+		for n < len(rs) && rs[n].sink == rs[0].sink {
+			n++
+		}
+		events := make([]Event, n)
+		for i := range events {
+			events[i] = rs[i].e
+		}
+		rs[0].count.Add(uint64(u.write(rs[0].sink, events)))
+		rs = rs[n:]
 	}
 	return u.file.Close()
 }

@@ -25,6 +25,8 @@ type Event struct {
 	// time.Time, nil, and maps and slices of those.
 	Properties map[string]any
 	// Timestamp is when the event happened; zero means "now" at Capture.
+	// Its year must be 0 to 9999, in UTC and in its own zone (RFC 3339's
+	// range): Capture rejects any other (Stats.Rejected.BadTimestamp).
 	Timestamp time.Time
 	// UUID identifies the event for deduplication downstream; empty means a
 	// UUIDv7 is set at Capture.

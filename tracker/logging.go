@@ -15,6 +15,7 @@ const (
 	kindEmptyName kind = iota
 	kindUnencodable
 	kindTooLarge
+	kindBadTimestamp
 	kindPanic
 	kindDrop
 	kindSinkError
@@ -29,15 +30,26 @@ const (
 // log. A disabled logger skips the sampler, and the clock, entirely. A nil
 // *diag logs nothing.
 type diag struct {
+	base zerolog.Logger // not rate-limited: WithLogger's
 	logs [kinds]zerolog.Logger
 }
 
 func newDiag(l zerolog.Logger) *diag {
-	d := &diag{}
+	d := &diag{base: l}
 	for i := range d.logs {
 		d.logs[i] = l.Sample(&zerolog.BurstSampler{Burst: 1, Period: time.Second})
 	}
 	return d
+}
+
+// Logger returns the logger the tracker's diagnostics go to (WithLogger;
+// disabled by default), so that what builds a tracker, such as the
+// registry, can log where it logs. A nil or zero Tracker's is disabled.
+func (t *Tracker) Logger() zerolog.Logger {
+	if t == nil || t.log == nil {
+		return zerolog.Nop()
+	}
+	return t.log.base
 }
 
 var nopLogger = zerolog.Nop()

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/multitrack/multitrack/internal/line"
 )
 
 // Defaults for a Tracker and its sinks.
@@ -29,6 +31,28 @@ const (
 	// DefaultFallbackDistinctID is the distinct id of an event that has
 	// neither a DistinctID nor an organization.
 	DefaultFallbackDistinctID = "standalone"
+)
+
+// The ranges of the numeric options, ends included: New refuses a value
+// outside them with an error naming the option and its range.
+const (
+	// QueueSizeLimit is the largest WithQueueSize (the smallest is 1): a
+	// million events a sink is already gigabytes of memory when it stalls.
+	QueueSizeLimit = 1 << 20
+	// BatchSizeLimit is the largest WithBatchSize (the smallest is 1).
+	BatchSizeLimit = 1 << 16
+	// MaxEventSizeLimit is the largest WithMaxEventSize (the smallest is 1):
+	// a longer event line could not be read back.
+	MaxEventSizeLimit = line.Max
+	// FlushIntervalLimit is the longest WithFlushInterval (it must be
+	// positive).
+	FlushIntervalLimit = time.Hour
+	// BlockTimeoutLimit is the longest WithBlockTimeout (0 drops at once):
+	// Capture waits at most that long.
+	BlockTimeoutLimit = time.Minute
+	// WriteTimeoutLimit is the longest WithWriteTimeout (0, the default,
+	// bounds a Write by Close's deadline only).
+	WriteTimeoutLimit = time.Hour
 )
 
 // Overflow says what Capture does when a sink's queue is full.
@@ -169,11 +193,12 @@ func WithFallbackDistinctID(id string) Option {
 }
 
 // WithMaxEventSize sets the largest accepted event, in bytes of its
-// approximate JSON encoding (default DefaultMaxEventSize).
+// approximate JSON encoding (default DefaultMaxEventSize; 1 to
+// MaxEventSizeLimit).
 func WithMaxEventSize(n int) Option {
 	return func(c *config) {
-		if n <= 0 {
-			c.errs = append(c.errs, fmt.Errorf("max event size %d: must be positive", n))
+		if n < 1 || n > MaxEventSizeLimit {
+			c.errs = append(c.errs, fmt.Errorf("max event size %d (WithMaxEventSize): want 1 to %d bytes", n, MaxEventSizeLimit))
 			return
 		}
 		c.maxEventSize = n
@@ -182,8 +207,10 @@ func WithMaxEventSize(n int) Option {
 
 // WithDeadLetter names a file where events that could not be delivered are
 // appended as event lines, each with the sink's name in the property
-// "$multitrack_sink", so that they can be replayed. New creates the file,
-// with mode 0600 (its directory 0700), and fails if it cannot.
+// "$multitrack_sink", so that they can be replayed: failed writes, what
+// Close's deadline left, and events Capture accepted while Close ran after
+// a sink's queue had closed. New creates the file, with mode 0600 (its
+// directory 0700), and fails if it cannot.
 func WithDeadLetter(path string) Option { return func(c *config) { c.deadLetter = path } }
 
 // WithUndeliveredHook calls f for every event a sink did not deliver — a failed or overrunning
@@ -202,15 +229,15 @@ func WithUndeliveredHook(f func(sink string, events []Event, reason error)) Opti
 }
 
 // WithQueueSize sets how many events the sink's queue holds (default
-// DefaultQueueSize).
+// DefaultQueueSize; 1 to QueueSizeLimit).
 func WithQueueSize(n int) SinkOption { return func(c *sinkConfig) { c.queueSize = n } }
 
 // WithBatchSize sets the most events one Write receives (default
-// DefaultBatchSize).
+// DefaultBatchSize; 1 to BatchSizeLimit).
 func WithBatchSize(n int) SinkOption { return func(c *sinkConfig) { c.batchSize = n } }
 
 // WithFlushInterval sets how often the sink's worker wakes by itself to write
-// what is queued (default DefaultFlushInterval).
+// what is queued (default DefaultFlushInterval; at most FlushIntervalLimit).
 func WithFlushInterval(d time.Duration) SinkOption {
 	return func(c *sinkConfig) { c.flushInterval = d }
 }
@@ -220,13 +247,14 @@ func WithFlushInterval(d time.Duration) SinkOption {
 func WithOverflow(o Overflow) SinkOption { return func(c *sinkConfig) { c.overflow = o } }
 
 // WithBlockTimeout bounds the wait for room under the Block policy (default
-// DefaultBlockTimeout).
+// DefaultBlockTimeout; 0 to BlockTimeoutLimit).
 func WithBlockTimeout(d time.Duration) SinkOption {
 	return func(c *sinkConfig) { c.blockTimeout = d }
 }
 
 // WithWriteTimeout bounds each Write and Flush of the sink through its
-// context (default: no bound but Close's deadline).
+// context (default 0: no bound but Close's deadline; at most
+// WriteTimeoutLimit).
 func WithWriteTimeout(d time.Duration) SinkOption {
 	return func(c *sinkConfig) { c.writeTimeout = d }
 }
@@ -249,21 +277,34 @@ func (c *config) validate() error {
 		if s.sink == nil {
 			errs = append(errs, fmt.Errorf("sink %q: nil Sink", s.name))
 		}
-		if s.cfg.queueSize <= 0 {
-			errs = append(errs, fmt.Errorf("sink %q: queue size %d: must be positive", s.name, s.cfg.queueSize))
-		}
-		if s.cfg.batchSize <= 0 {
-			errs = append(errs, fmt.Errorf("sink %q: batch size %d: must be positive", s.name, s.cfg.batchSize))
-		}
-		if s.cfg.flushInterval <= 0 {
-			errs = append(errs, fmt.Errorf("sink %q: flush interval %v: must be positive", s.name, s.cfg.flushInterval))
-		}
-		if s.cfg.overflow > Block {
-			errs = append(errs, fmt.Errorf("sink %q: unknown overflow policy %v", s.name, s.cfg.overflow))
-		}
-		if s.cfg.blockTimeout < 0 || s.cfg.writeTimeout < 0 {
-			errs = append(errs, fmt.Errorf("sink %q: negative timeout", s.name))
-		}
+		errs = append(errs, s.cfg.validate(s.name)...)
 	}
 	return errors.Join(errs...)
+}
+
+// validate checks a sink's options, each against its range.
+func (c sinkConfig) validate(sink string) []error {
+	var errs []error
+	bad := func(what string, v any, option, want string) {
+		errs = append(errs, fmt.Errorf("sink %q: %s %v (%s): want %s", sink, what, v, option, want))
+	}
+	if c.queueSize < 1 || c.queueSize > QueueSizeLimit {
+		bad("queue size", c.queueSize, "WithQueueSize", fmt.Sprintf("1 to %d", QueueSizeLimit))
+	}
+	if c.batchSize < 1 || c.batchSize > BatchSizeLimit {
+		bad("batch size", c.batchSize, "WithBatchSize", fmt.Sprintf("1 to %d", BatchSizeLimit))
+	}
+	if c.flushInterval <= 0 || c.flushInterval > FlushIntervalLimit {
+		bad("flush interval", c.flushInterval, "WithFlushInterval", fmt.Sprintf("1ns to %v", FlushIntervalLimit))
+	}
+	if c.overflow > Block {
+		errs = append(errs, fmt.Errorf("sink %q: unknown overflow policy %v", sink, c.overflow))
+	}
+	if c.blockTimeout < 0 || c.blockTimeout > BlockTimeoutLimit {
+		bad("block timeout", c.blockTimeout, "WithBlockTimeout", fmt.Sprintf("0s to %v", BlockTimeoutLimit))
+	}
+	if c.writeTimeout < 0 || c.writeTimeout > WriteTimeoutLimit {
+		bad("write timeout", c.writeTimeout, "WithWriteTimeout", fmt.Sprintf("0s (no bound) to %v", WriteTimeoutLimit))
+	}
+	return errs
 }

@@ -54,7 +54,8 @@ func (r *ring) grow() {
 // policy, at most the block timeout in all (the caller's context plays no
 // part: delivery does not depend on it). Every drop is counted, logged
 // (rate-limited) and reported to the undelivered hook before enqueue
-// returns.
+// returns; an event refused because Close has begun also goes to the dead
+// letter (undelivered.refused).
 func (w *worker) enqueue(e *Event) {
 	var timer *time.Timer
 	w.mu.Lock()
@@ -62,7 +63,7 @@ func (w *worker) enqueue(e *Event) {
 		if w.state != open {
 			w.mu.Unlock()
 			w.counters.closed.Add(1)
-			w.lost.dropped(w.name, e, w.errClosed)
+			w.lost.refused(w.name, e, w.errClosed, &w.counters.deadLettered)
 			return
 		}
 		if !w.q.full() {

@@ -3,8 +3,10 @@ package tracker_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -338,4 +340,164 @@ func TestFlushAndCloseAcceptANilContext(t *testing.T) {
 	if err := tr.Close(nil); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// acceptedSet is a tracker sampler that keeps every event and records its
+// UUID: it runs on Capture's caller after the closed check, so it sees
+// exactly the events Capture accepted (Stats.Captured), not those refused
+// after Close (Stats.AfterClose).
+type acceptedSet struct {
+	mu   sync.Mutex
+	ids  map[string]bool
+	gate func(e tracker.Event) // when set, runs first (may block)
+}
+
+func (a *acceptedSet) Sample(e tracker.Event) (bool, float64) {
+	if a.gate != nil {
+		a.gate(e)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ids == nil {
+		a.ids = map[string]bool{}
+	}
+	a.ids[e.UUID] = true
+	return true, 1
+}
+
+func (a *acceptedSet) len() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.ids)
+}
+
+// deadLettered returns the UUIDs in a dead-letter file, by sink.
+func deadLettered(t *testing.T, path string) map[string][]string {
+	t.Helper()
+	events, warnings, err := eventline.ReadFile(path)
+	if err != nil || len(warnings) > 0 {
+		t.Fatalf("dead letter: %v %v", err, warnings)
+	}
+	bySink := map[string][]string{}
+	for _, e := range events {
+		sink, _ := e.Properties[tracker.PropSink].(string)
+		bySink[sink] = append(bySink[sink], e.UUID)
+	}
+	return bySink
+}
+
+// checkDeliveredOrDeadLettered checks, by UUID, that every event accepted
+// reached sink exactly once: delivered, or in the dead letter, not both.
+func checkDeliveredOrDeadLettered(t *testing.T, sink string, accepted *acceptedSet, delivered []tracker.Event, dead []string) {
+	t.Helper()
+	seen := map[string]string{}
+	note := func(id, where string) {
+		if !accepted.ids[id] {
+			t.Errorf("%s: %s event %s was never accepted", sink, where, id)
+		}
+		if prev, dup := seen[id]; dup {
+			t.Errorf("%s: event %s %s and %s", sink, id, prev, where)
+		}
+		seen[id] = where
+	}
+	for _, e := range delivered {
+		note(e.UUID, "delivered")
+	}
+	for _, id := range dead {
+		note(id, "dead-lettered")
+	}
+	if missing := len(accepted.ids) - len(seen); missing != 0 {
+		t.Errorf("%s: %d of %d accepted events neither delivered nor dead-lettered (%d delivered, %d dead-lettered)",
+			sink, missing, len(accepted.ids), len(delivered), len(dead))
+	}
+}
+
+// With a dead letter, an event Capture accepted while Close runs ends
+// delivered or dead-lettered, never only counted: many goroutines capture
+// while Close runs, again and again, and the accounting is exact by UUID.
+func TestEventsRacingCloseAreDeliveredOrDeadLettered(t *testing.T) {
+	const runs, goroutines, per = 20, 8, 400 // 3200 events: no queue fills
+	var raced uint64
+	for run := range runs {
+		accepted := &acceptedSet{}
+		small, large := trackertest.NewRecorder(), trackertest.NewRecorder()
+		dl := filepath.Join(t.TempDir(), "dead.jsonl")
+		tr := mustNew(t,
+			tracker.WithSampler(accepted),
+			tracker.WithSink("small", small, tracker.WithBatchSize(16)),
+			tracker.WithSink("large", large),
+			tracker.WithDeadLetter(dl),
+		)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for g := range goroutines {
+			wg.Go(func() {
+				<-start
+				for i := range per {
+					tr.Capture(context.Background(), tracker.Event{Name: "e", UUID: fmt.Sprintf("run%02d-g%d-%04d", run, g, i)})
+				}
+			})
+		}
+		close(start)
+		for accepted.len() < goroutines*per/4 { // Close mid-stream
+			runtime.Gosched()
+		}
+		if err := tr.Close(ctxT(t)); err != nil {
+			t.Fatalf("run %d: Close: %v", run, err)
+		}
+		wg.Wait()
+
+		s := tr.Stats()
+		checkStatsAddUp(t, s)
+		if s.Captured+s.AfterClose != goroutines*per || s.Captured != uint64(accepted.len()) {
+			t.Fatalf("run %d: captured %d + after close %d, accepted %d; want %d in all", run, s.Captured, s.AfterClose, accepted.len(), goroutines*per)
+		}
+		dead := deadLettered(t, dl)
+		for name, delivered := range map[string][]tracker.Event{"small": small.Events(), "large": large.Events()} {
+			ss := s.Sinks[name]
+			raced += ss.Dropped.Closed
+			if ss.Dropped.QueueFull != 0 || ss.Dropped.ShutdownDeadline != 0 || ss.Failed != 0 {
+				t.Fatalf("run %d: %s: %+v; want only events refused by the closed queue", run, name, ss)
+			}
+			if ss.DeadLettered != ss.Dropped.Closed || uint64(len(dead[name])) != ss.DeadLettered {
+				t.Errorf("run %d: %s: %d refused by the closed queue, %d counted dead-lettered, %d in the dead letter",
+					run, name, ss.Dropped.Closed, ss.DeadLettered, len(dead[name]))
+			}
+			checkDeliveredOrDeadLettered(t, name, accepted, delivered, dead[name])
+		}
+		if t.Failed() {
+			t.Fatalf("run %d: %+v", run, s)
+		}
+	}
+	t.Logf("%d events raced Close over %d runs", raced, runs)
+}
+
+// A Capture that passed the closed check before Close began and reaches the
+// queue only after Close has returned (its goroutine was descheduled all
+// along) still dead-letters its event.
+func TestAnEventAcceptedAcrossAllOfCloseIsDeadLettered(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	accepted := &acceptedSet{gate: func(e tracker.Event) {
+		if e.Name == "straggler" {
+			close(entered)
+			<-release
+		}
+	}}
+	rec := trackertest.NewRecorder()
+	dl := filepath.Join(t.TempDir(), "dead.jsonl")
+	tr := mustNew(t, tracker.WithSampler(accepted), tracker.WithSink("rec", rec), tracker.WithDeadLetter(dl))
+	tr.Capture(context.Background(), tracker.Event{Name: "early", UUID: "early"})
+	var wg sync.WaitGroup
+	wg.Go(func() { tr.Capture(context.Background(), tracker.Event{Name: "straggler", UUID: "straggler"}) })
+	<-entered
+	closeT(t, tr)
+	close(release)
+	wg.Wait()
+
+	s := tr.Stats()
+	checkStatsAddUp(t, s)
+	if rs := s.Sinks["rec"]; rs.Delivered != 1 || rs.Dropped.Closed != 1 || rs.DeadLettered != 1 || s.DeadLetterErrors != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+	checkDeliveredOrDeadLettered(t, "rec", accepted, rec.Events(), deadLettered(t, dl)["rec"])
 }

@@ -41,16 +41,27 @@ type RejectStats struct {
 	EmptyName   uint64 // Name was empty
 	Unencodable uint64 // a property value JSON cannot encode (func, chan, NaN, cycle, …)
 	TooLarge    uint64 // over the maximum event size
+	// BadTimestamp counts events whose Timestamp is outside years 0–9999,
+	// in UTC or in its own zone, which no event line or JSON can carry.
+	BadTimestamp uint64
 }
 
 // Total is the number of rejected events.
-func (r RejectStats) Total() uint64 { return r.EmptyName + r.Unencodable + r.TooLarge }
+func (r RejectStats) Total() uint64 {
+	return r.EmptyName + r.Unencodable + r.TooLarge + r.BadTimestamp
+}
 
 // DropStats counts events dropped for a sink, by reason.
 type DropStats struct {
-	QueueFull        uint64 // the queue was full (newest dropped, oldest evicted, or block timed out)
-	Closed           uint64 // captured while Close was under way, after the sink's queue had closed
-	ShutdownDeadline uint64 // still queued when Close's deadline ended
+	// QueueFull: the queue was full (newest dropped, oldest evicted, or
+	// block timed out).
+	QueueFull uint64
+	// Closed: accepted by Capture while Close was under way, after the
+	// sink's queue had closed. They go to the dead-letter file when one is
+	// configured (counted in DeadLettered), as ShutdownDeadline's do.
+	Closed uint64
+	// ShutdownDeadline: still queued when Close's deadline ended.
+	ShutdownDeadline uint64
 }
 
 // Total is the number of dropped events.
@@ -90,7 +101,7 @@ type SinkStats struct {
 
 type trackerCounters struct {
 	sampledOut, kept, redacted, afterClose, panics atomic.Uint64
-	emptyName, unencodable, tooLarge               atomic.Uint64
+	emptyName, unencodable, tooLarge, badTimestamp atomic.Uint64
 }
 
 type sinkCounters struct {
@@ -109,9 +120,10 @@ func (t *Tracker) Stats() Stats {
 	s := Stats{
 		SampledOut: c.sampledOut.Load(),
 		Rejected: RejectStats{
-			EmptyName:   c.emptyName.Load(),
-			Unencodable: c.unencodable.Load(),
-			TooLarge:    c.tooLarge.Load(),
+			EmptyName:    c.emptyName.Load(),
+			Unencodable:  c.unencodable.Load(),
+			TooLarge:     c.tooLarge.Load(),
+			BadTimestamp: c.badTimestamp.Load(),
 		},
 		Kept:             c.kept.Load(),
 		Redacted:         c.redacted.Load(),

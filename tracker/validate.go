@@ -10,6 +10,7 @@ const (
 	reasonEmptyName   = "empty_name"
 	reasonUnencodable = "unencodable"
 	reasonTooLarge    = "too_large"
+	reasonTimestamp   = "bad_timestamp"
 )
 
 // checkEvent validates e on the caller's goroutine, in one walk of its

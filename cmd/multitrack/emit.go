@@ -149,7 +149,8 @@ Flags:
 func notDelivered(s tracker.Stats) error {
 	switch {
 	case s.Rejected.Total() > 0:
-		return fmt.Errorf("rejected as invalid: empty name %d, unencodable %d, too large %d", s.Rejected.EmptyName, s.Rejected.Unencodable, s.Rejected.TooLarge)
+		r := s.Rejected
+		return fmt.Errorf("rejected as invalid: empty name %d, unencodable %d, too large %d, timestamp outside years 0-9999 %d", r.EmptyName, r.Unencodable, r.TooLarge, r.BadTimestamp)
 	case s.SampledOut > 0:
 		return fmt.Errorf("%d sampled out (MULTITRACK_SAMPLE)", s.SampledOut)
 	case s.Kept == 0:

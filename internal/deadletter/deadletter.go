@@ -23,14 +23,16 @@ const (
 const maxRetained = 4 << 20
 
 // File appends to a dead-letter file. It is opened on first use, safe for
-// concurrent use, and each Append is all in the file or none of it.
+// concurrent use, and each Append is all in the file or none of it. Close
+// releases the descriptor; an Append after it (an event that raced the
+// tracker's Close) opens the file for itself and closes it again.
 type File struct {
 	path string
 
 	mu      sync.Mutex
 	f       *os.File
 	buf     []byte
-	closed  bool
+	closed  bool  // Close was called: Append keeps no descriptor open
 	lastErr error // the last error writing the file
 }
 
@@ -63,9 +65,6 @@ func Check(path string) error {
 func (d *File) Append(lines func(buf []byte) []byte) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.closed {
-		return fmt.Errorf("dead letter %s: already closed", d.path)
-	}
 	if cap(d.buf) > maxRetained {
 		d.buf = nil
 	}
@@ -88,6 +87,11 @@ func (d *File) Append(lines func(buf []byte) []byte) error {
 	}
 	if err := d.f.Sync(); err != nil {
 		return d.fail(fmt.Errorf("sync: %w", err), start)
+	}
+	if d.closed {
+		// The lines are on disk: an error closing the file loses none.
+		_ = d.f.Close()
+		d.f = nil
 	}
 	return nil
 }
@@ -132,7 +136,8 @@ func (d *File) open() error {
 	return nil
 }
 
-// Close closes the file; later Appends fail. A nil File is fine.
+// Close closes the file; a later Append opens it only for itself. A nil
+// File is fine.
 func (d *File) Close() error {
 	if d == nil {
 		return nil

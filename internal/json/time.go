@@ -42,6 +42,20 @@ func appendTime(dst []byte, t time.Time) []byte {
 	return append(dst, '"')
 }
 
+// CheckTimestamp reports whether t can be an event's timestamp everywhere
+// it goes: RFC 3339 has years 0–9999 only, and an event line writes t in
+// UTC (AppendTimestamp) while other encoders (time.Time.MarshalJSON, as
+// posthog-go uses) write it in its own zone, so both years must fit.
+func CheckTimestamp(t time.Time) error {
+	if err := checkYear(t); err != nil {
+		return err
+	}
+	if y := t.UTC().Year(); y < 0 || y > 9999 {
+		return fmt.Errorf("%w in UTC", yearError(y))
+	}
+	return nil
+}
+
 // checkYear refuses the years RFC 3339 cannot express, as
 // time.Time.MarshalJSON does.
 func checkYear(t time.Time) error {

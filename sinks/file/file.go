@@ -7,6 +7,8 @@ import (
 	"os"
 	"sync"
 
+	"github.com/rs/zerolog"
+
 	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/tracker"
 )
@@ -53,6 +55,7 @@ func New(path string, opts ...Option) (*Sink, error) {
 		sync:       DefaultSync,
 		maxSizeMB:  DefaultMaxSizeMB,
 		maxBackups: DefaultMaxBackups,
+		log:        zerolog.Nop(),
 		syncPeriod: SyncPeriod,
 		fsync:      (*os.File).Sync,
 	}
@@ -77,6 +80,23 @@ func (s *Sink) Path() string { return s.path }
 
 // Backups returns the paths of the file's rotated backups, oldest first.
 func (s *Sink) Backups() ([]string, error) { return s.w.backups() }
+
+// Stats counts what happened to a Sink's file under it. Sinks that share a
+// path share its counts.
+type Stats struct {
+	// Reopens counts the times the path was opened again because it no
+	// longer named the file being written: the file was deleted, or renamed
+	// away by external rotation (logrotate's create).
+	Reopens uint64
+	// Truncations counts the times the file was found shorter than the sink
+	// had written it: truncated under it (logrotate's copytruncate).
+	Truncations uint64
+}
+
+// Stats returns the file's counters. It is safe for concurrent use.
+func (s *Sink) Stats() Stats {
+	return Stats{Reopens: s.w.reopens.Load(), Truncations: s.w.truncations.Load()}
+}
 
 // SetUndelivered implements tracker.UndeliveredReporter: an event that
 // cannot be encoded is reported to f, and the rest of its batch written.
@@ -144,10 +164,8 @@ func (w *writer) write(events []tracker.Event) (bad []error, badAt []int, err er
 		if err := w.fsync(false); err != nil {
 			// Failed as a whole, the batch must not stay in the file: the
 			// tracker dead-letters it.
-			if terr := w.cutBack(w.size - int64(len(w.pending))); terr != nil {
+			if terr := w.cutBack(int64(len(w.pending))); terr != nil {
 				err = fmt.Errorf("%w (and %v)", err, terr)
-			} else {
-				w.size -= int64(len(w.pending))
 			}
 			return bad, badAt, fmt.Errorf("file sink %s: %d events not written: %w", w.path, encoded, err)
 		}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // Defaults, as the registry documents them for MULTITRACK_FILE_MAX_SIZE_MB,
@@ -70,11 +72,13 @@ func ParseSync(s string) (Sync, error) {
 }
 
 type config struct {
-	sync       Sync
-	maxSizeMB  int
-	maxBackups int
-	syncPeriod time.Duration        // SyncPeriod; shorter in tests
-	fsync      func(*os.File) error // (*os.File).Sync; failing in tests
+	sync        Sync
+	maxSizeMB   int
+	maxBackups  int
+	log         zerolog.Logger
+	syncPeriod  time.Duration        // SyncPeriod; shorter in tests
+	fsync       func(*os.File) error // (*os.File).Sync; failing in tests
+	noPathCheck bool                 // in benchmarks, to weigh the check
 }
 
 // Option configures a Sink.
@@ -93,6 +97,11 @@ func WithMaxSizeMB(n int) Option { return func(c *config) { c.maxSizeMB = n } }
 // removed at each rotation (default DefaultMaxBackups). 0 keeps them all;
 // New refuses a number below 0 or above MaxBackupsLimit.
 func WithMaxBackups(n int) Option { return func(c *config) { c.maxBackups = n } }
+
+// WithLogger sets the logger for the sink's diagnostics: the file moved,
+// deleted or truncated under it, and reopened. The default is silent. Sinks
+// that share a path log through the first one's logger.
+func WithLogger(l zerolog.Logger) Option { return func(c *config) { c.log = l } }
 
 // sameAs reports whether two Sinks with c and o can share a file.
 func (c config) sameAs(o config) bool {

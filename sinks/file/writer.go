@@ -1,11 +1,14 @@
 package file
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,12 +30,16 @@ type writer struct {
 	maxSize int64
 	refs    int // Sinks sharing it; guarded by writers' lock
 
+	reopens, truncations atomic.Uint64 // Stats
+
 	mu       sync.Mutex
-	f        *os.File // nil after a failed reopen, or after the last Close
-	regular  bool     // a regular file: it is rotated and fsynced
-	size     int64    // bytes of complete lines in f
-	dirty    bool     // written since the last fsync
-	pending  []byte   // the batch being written
+	f        *os.File    // nil after a failed reopen, or after the last Close
+	opened   os.FileInfo // f's when it was opened: its device and inode
+	regular  bool        // a regular file: it is rotated, fsynced and watched
+	size     int64       // bytes of complete lines in f
+	dirty    bool        // written since the last fsync
+	moved    string      // why f was closed when the path stopped naming it, until the path is reopened
+	pending  []byte      // the batch being written
 	stopSync chan struct{}
 	syncDone chan struct{}
 }
@@ -119,18 +126,73 @@ func (w *writer) open() error {
 		f.Close()
 		return err
 	}
-	w.f, w.regular, w.size, w.dirty = f, fi.Mode().IsRegular(), fi.Size(), false
+	w.f, w.opened, w.regular, w.size, w.dirty = f, fi, fi.Mode().IsRegular(), fi.Size(), false
 	return nil
 }
 
-// ensureOpen reopens the file when an earlier failure closed it. Every
-// batch passes here first: it is where to notice that the path now names
-// another file.
+// ensureOpen makes sure that the batch about to be written goes to the
+// file at the path, and that size is the file's. Every batch passes here
+// first. It opens the path again when an earlier failure closed the file,
+// or when the path no longer names the open file: deleted, or renamed away
+// (logrotate's create), so that nothing goes to a file nobody will read.
+// It takes the size from the file, which may have been truncated under it
+// (logrotate's copytruncate), so that rotation and cut-backs go by the
+// file's real end. It costs a stat (BenchmarkPathCheck).
 func (w *writer) ensureOpen() error {
-	if w.f == nil {
-		return w.open()
+	if w.f != nil {
+		moved, err := w.check()
+		if err != nil || moved == "" {
+			return err
+		}
+		// Lines already written stay in the renamed file: make them as
+		// durable as the policy says, then let it go.
+		if w.cfg.sync != SyncNever {
+			if err := w.fsync(true); err != nil {
+				w.cfg.log.Error().Str("path", w.path).Err(err).Msg("multitrack: file sink: fsync of the file moved away failed")
+			}
+		}
+		w.f.Close() // it was fsynced, or need not be: nothing is lost
+		w.f, w.moved = nil, moved
+	}
+	if err := w.open(); err != nil {
+		if w.moved != "" {
+			return fmt.Errorf("the file was %s, and opening the path again failed: %w", w.moved, err)
+		}
+		return err
+	}
+	if w.moved != "" {
+		w.reopens.Add(1)
+		w.cfg.log.Warn().Str("path", w.path).Str("file", w.moved).Msg("multitrack: file sink: the file was moved or deleted; writing to a new file at the path")
+		w.moved = ""
 	}
 	return nil
+}
+
+// check compares the open file with the one at the path (device and inode)
+// and reports why the path no longer names it, or "" when it does; then it
+// takes the file's size, from the same stat. Only regular files are
+// checked. Called with mu held and f open.
+func (w *writer) check() (moved string, err error) {
+	if !w.regular || w.cfg.noPathCheck {
+		return "", nil
+	}
+	onPath, err := os.Stat(w.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "deleted or renamed", nil
+	case err != nil:
+		return fmt.Sprintf("out of reach (%v)", err), nil
+	case !os.SameFile(w.opened, onPath):
+		return "replaced by another file", nil
+	}
+	if size := onPath.Size(); size != w.size {
+		if size < w.size {
+			w.truncations.Add(1)
+			w.cfg.log.Info().Str("path", w.path).Int64("bytes", size).Msg("multitrack: file sink: the file was truncated under the sink; writing on from its new end")
+		}
+		w.size = size
+	}
+	return "", nil
 }
 
 // rotateTornTail rotates the file away when its last byte is not a newline.
@@ -172,20 +234,27 @@ func (w *writer) writeBatch() error {
 		return nil
 	}
 	if n > 0 && w.regular {
-		if terr := w.cutBack(w.size); terr != nil {
+		if terr := w.cutBack(int64(n)); terr != nil {
 			err = fmt.Errorf("%w (and %v)", err, terr)
 		}
 	}
 	return err
 }
 
-// cutBack truncates the file to size, the end of its last complete line,
-// after a batch failed.
-func (w *writer) cutBack(size int64) error {
-	if err := w.f.Truncate(size); err != nil {
-		return fmt.Errorf("cutting the file back to its last complete line: %w", err)
+// cutBack removes the last n bytes written, a failed batch's, truncating
+// the file to the end of its last complete line. The end is the file's
+// own, not size: a copytruncate may have cut the file under the batch, and
+// a truncation to the old size would leave a hole of NUL bytes.
+func (w *writer) cutBack(n int64) error {
+	fi, err := w.f.Stat()
+	if err == nil {
+		size := max(fi.Size()-n, 0)
+		if err = w.f.Truncate(size); err == nil {
+			w.size = size
+			return nil
+		}
 	}
-	return nil
+	return fmt.Errorf("cutting the file back to its last complete line: %w", err)
 }
 
 // fsync syncs the file; unless force, only when it was written to since the

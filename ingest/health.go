@@ -138,4 +138,3 @@ func (w httpLogWriter) Write(p []byte) (int, error) {
 	w.l.Warn().Str("from", "net/http").Msg(string(p))
 	return len(p), nil
 }
-

@@ -48,7 +48,7 @@ func readPayload(r *http.Request, lim limits) ([]byte, *requestError) {
 	if r.ContentLength > lim.body {
 		return nil, tooLarge("request body of %d bytes is over the limit of %d", r.ContentLength, lim.body)
 	}
-	body, err := readLimited(r.Body, lim.body)
+	body, err := readLimited(r.Body, lim.body, r.ContentLength)
 	if errors.Is(err, errTooLarge) {
 		return nil, tooLarge("request body is over the limit of %d bytes", lim.body)
 	}
@@ -165,21 +165,40 @@ func decodeBase64(data []byte, lim limits) ([]byte, *requestError) {
 }
 
 // readLimited reads r to its end, or fails with errTooLarge as soon as it
-// has read more than max bytes.
-func readLimited(r io.Reader, max int64) ([]byte, error) {
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(r, max+1))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+// has read more than max bytes. hint is the expected size (a Content-Length),
+// 0 when unknown. It never holds a buffer larger than max+1 bytes, and all
+// the buffers it allocates add up to less than three times that.
+func readLimited(r io.Reader, max int64, hint int64) ([]byte, error) {
+	size := int64(4 << 10)
+	if hint > 0 {
+		size = hint + 1 // room to see the end
+	}
+	buf := make([]byte, 0, min(size, max+1))
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) > max {
+				return nil, errTooLarge
+			}
+			next := make([]byte, len(buf), min(int64(cap(buf))*2, max+1))
+			copy(next, buf)
+			buf = next
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > max {
 			return nil, errTooLarge
 		}
-		return nil, err
+		switch {
+		case err == io.EOF:
+			return buf, nil
+		case err != nil:
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, errTooLarge
+			}
+			return nil, err
+		}
 	}
-	if n > max {
-		return nil, errTooLarge
-	}
-	return buf.Bytes(), nil
 }
 
 var gzipReaders sync.Pool // *gzip.Reader
@@ -198,7 +217,7 @@ func gunzip(b []byte, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer gzipReaders.Put(zr)
-	out, err := readLimited(zr, max)
+	out, err := readLimited(zr, max, int64(len(b))*4)
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,9 @@ for (const [name, src] of cases) {
 }
 // lz-string cases: compressToBase64 of assorted strings, by the reference implementation.
 const inputs = ['', 'a', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'hello, i am a 猫', '{"event":"x","properties":{"n":1}}',
-  'emoji 🚀 and surrogates 𝄞 and NUL \u0000 inside', 'ab'.repeat(5000), Array.from({ length: 3000 }, (_, i) => String.fromCharCode(32 + (i * 7919) % 20000)).join('')];
+  'emoji 🚀 and surrogates 𝄞 and NUL \u0000 inside', 'ab'.repeat(5000),
+  // A batch as an SDK would send it (its big integer written by hand: JSON.stringify cannot).
+  '{"api_key":"phc_test_project_key","sent_at":"2026-12-01T10:00:00.000Z","batch":[{"event":"lz_event","distinct_id":"user_lz","uuid":"0190f3c4-8b2a-7d4e-9f10-3c5a7b9d1e2f","timestamp":"2026-12-01T09:59:59.000Z","properties":{"n":12345678901234567890,"f":1.0,"s":"héllo 猫 🚀","nested":{"a":[1,2.5]},"$groups":{"organization":"org_lz"}}}]}',
+  Array.from({ length: 3000 }, (_, i) => String.fromCharCode(32 + (i * 7919) % 20000)).join('')];
 fs.mkdirSync(path.join(dst, 'lzstring'), { recursive: true });
 fs.writeFileSync(path.join(dst, 'lzstring/cases.json'), JSON.stringify(inputs.map((s) => ({ text: s, base64: LZString.compressToBase64(s) })), null, 1) + '\n');

@@ -65,6 +65,9 @@ func readPayload(r *http.Request, lim limits) ([]byte, *requestError) {
 		if body, err = gunzip(body, lim.decoded); err != nil {
 			return nil, decodeError("Content-Encoding: gzip", err, lim)
 		}
+		if c := strings.ToLower(compression); c == compressionGzip || c == compressionGzipJS {
+			compression = "" // posthog-go names the gzip in both places
+		}
 	default:
 		return nil, &requestError{status: http.StatusUnsupportedMediaType, code: codeUnsupported,
 			detail: fmt.Sprintf("Content-Encoding %q is not supported: want gzip or none", enc)}

@@ -48,6 +48,7 @@ func TestEveryRouteAndEncodingCarriesTheEvents(t *testing.T) {
 	}{
 		{"json", "", plain, []string{"Content-Type", "application/json"}},
 		{"Content-Encoding gzip", "", gz(plain), []string{"Content-Type", "application/json", "Content-Encoding", "gzip"}},
+		{"posthog-go: both", "?compression=gzip", gz(plain), []string{"Content-Type", "application/json", "Content-Encoding", "gzip"}},
 		{"compression=gzip-js", "?compression=gzip-js", gz(plain), []string{"Content-Type", "text/plain"}},
 		{"gzip unnamed", "", gz(plain), []string{"Content-Type", "text/plain"}},
 		{"form base64", "", form("data", b64), []string{"Content-Type", formCT}},

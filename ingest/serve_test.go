@@ -1,0 +1,76 @@
+package ingest
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/multitrack/multitrack/tracker/trackertest"
+)
+
+// TestServeDrainsRequestsInFlight: when Serve's context ends, a request
+// still sending its body is finished and answered, new connections are
+// refused, and Serve returns nil.
+func TestServeDrainsRequestsInFlight(t *testing.T) {
+	tr, rec := trackertest.NewTracker(t)
+	srv, err := New(tr, WithAPIKeys(testKey), WithDrainTimeout(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	url := "http://" + ln.Addr().String() + "/batch/"
+
+	body := batch(testKey, ev("in_flight", "u", nil))
+	pr, pw := io.Pipe()
+	answered := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, url, pr)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			answered <- -1
+			return
+		}
+		resp.Body.Close()
+		answered <- resp.StatusCode
+	}()
+	if _, err := pw.Write(body[:10]); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for srv.Stats().Requests == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond) // until the handler reads the body
+	}
+	stop()
+	for !srv.draining.Load() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // Shutdown has closed the listener
+	if _, err := http.Post(url, "application/json", nil); err == nil {
+		t.Error("a new request was accepted while draining")
+	}
+	if _, err := pw.Write(body[10:]); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	if status := <-answered; status != 200 {
+		t.Errorf("the request in flight was answered %d", status)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	wctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if got, err := rec.WaitFor(wctx, 1); err != nil || got[0].Name != "in_flight" {
+		t.Errorf("events %v, %v", got, err)
+	}
+	http.DefaultClient.CloseIdleConnections()
+}

@@ -1,7 +1,8 @@
 // Command multitrack runs multitrack's tools: demo (a simulated service
 // emitting events through the configured sinks), emit (one event), config
-// (the configuration the environment gives) and replay (event lines, such as
-// a dead-letter file, into the configured sinks).
+// (the configuration the environment gives), replay (event lines, such as
+// a dead-letter file, into the configured sinks) and serve (a
+// PostHog-compatible capture endpoint into the configured sinks).
 //
 // Usage:
 //
@@ -67,6 +68,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		cmd = &configCommand{main: m}
 	case "replay":
 		cmd = &replayCommand{main: m}
+	case "serve":
+		cmd = &serveCommand{main: m}
 	case "help", "-h", "-help", "--help":
 		m.usage(m.Stdout)
 		return nil
@@ -88,6 +91,7 @@ Commands:
 	emit    one event through the configured sinks; exit 1 if not delivered
 	config  the configuration the environment gives, secrets redacted
 	replay  event lines (a dead-letter file, say) into the configured sinks
+	serve   a PostHog-compatible capture endpoint into the configured sinks
 
 Run "multitrack <command> --help" for a command's flags. With no
 configuration (MULTITRACK_SINKS, POSTHOG_API_KEY) events go to stdout.

@@ -8,69 +8,163 @@ import (
 	"io"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 )
 
-// payload is what a capture request carries once decoded: its events, each
-// still raw, and what the request says about all of them.
+// payload is what a capture request carries once decoded: its events and
+// what the request says about all of them.
 type payload struct {
-	apiKey string            // the body's api_key or token; "" when none
-	sentAt json.RawMessage   // when the SDK sent the request, for clock-skew correction
-	events []json.RawMessage // one per event
-	single bool              // a lone event object rather than a batch or an array
+	apiKey string          // the body's api_key or token; "" when none
+	sentAt json.RawMessage // when the SDK sent the request, for clock-skew correction
+	events []decodedEvent  // one per event, in order
+	single bool            // a lone event object rather than a batch or an array
 }
 
-// wireBody is the top level of a batch: {"api_key", "batch": [...], "sent_at"}.
-// A lone event has "event" and no "batch".
-type wireBody struct {
-	APIKey json.RawMessage   `json:"api_key"`
-	Token  json.RawMessage   `json:"token"`
-	Batch  []json.RawMessage `json:"batch"`
-	SentAt json.RawMessage   `json:"sent_at"`
-	Event  json.RawMessage   `json:"event"`
+// decodedEvent is one event of a payload, or why it could not be read.
+type decodedEvent struct {
+	wireEvent
+	err error
 }
 
-// parsePayload reads the JSON of a request: a batch object, an array of
-// events, or one event.
+// parsePayload reads the JSON of a request: a batch object {"api_key",
+// "batch": [...], "sent_at"}, an array of events, or one event. It reads
+// the batch in one pass, each event decoded on its own so that a bad one is
+// named by its index; numbers are json.Number.
 func parsePayload(data []byte) (payload, *requestError) {
 	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
 	if len(trimmed) == 0 {
 		return payload{}, badRequest(codeInvalidPayload, "the payload is empty")
 	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.UseNumber()
+	var p payload
+	var rerr *requestError
 	switch trimmed[0] {
 	case '[':
-		var events []json.RawMessage
-		if err := json.Unmarshal(trimmed, &events); err != nil {
-			return payload{}, badRequest(codeInvalidPayload, "%s", jsonProblem("payload", err))
+		p.events, rerr = decodeEvents(dec, "payload")
+		if rerr == nil {
+			rerr = expectEnd(dec)
 		}
-		return payload{events: events}, nil
+		return p, rerr
 	case '{':
 	default:
 		return payload{}, badRequest(codeInvalidPayload, "the payload is not JSON: want an object {\"batch\": [...]}, an event object or an array of events")
 	}
-	var body wireBody
-	if err := json.Unmarshal(trimmed, &body); err != nil {
+	if _, err := dec.Token(); err != nil { // {
 		return payload{}, badRequest(codeInvalidPayload, "%s", jsonProblem("payload", err))
 	}
-	p := payload{sentAt: body.SentAt}
-	key, rerr := keyField("api_key", body.APIKey)
+	var hasBatch, hasEvent bool
+	var apiKey, token json.RawMessage
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return payload{}, badRequest(codeInvalidPayload, "%s", jsonProblem("payload", err))
+		}
+		key, _ := tok.(string)
+		var target *json.RawMessage
+		switch key {
+		case "batch":
+			if hasBatch {
+				return payload{}, badRequest(codeInvalidPayload, "batch: given twice")
+			}
+			hasBatch = true
+			if p.events, rerr = decodeEvents(dec, "batch"); rerr != nil {
+				return payload{}, rerr
+			}
+			continue
+		case "api_key":
+			target = &apiKey
+		case "token":
+			target = &token
+		case "sent_at":
+			target = &p.sentAt
+		case "event":
+			hasEvent = true
+		}
+		var skip json.RawMessage
+		if target == nil {
+			target = &skip
+		}
+		if err := dec.Decode(target); err != nil {
+			return payload{}, badRequest(codeInvalidPayload, "%s", jsonProblem("payload", err))
+		}
+	}
+	if _, err := dec.Token(); err != nil { // }
+		return payload{}, badRequest(codeInvalidPayload, "%s", jsonProblem("payload", err))
+	}
+	if rerr := expectEnd(dec); rerr != nil {
+		return payload{}, rerr
+	}
+	key, rerr := keyField("api_key", apiKey)
+	if rerr == nil && key == "" {
+		key, rerr = keyField("token", token)
+	}
 	if rerr != nil {
 		return payload{}, rerr
 	}
-	if key == "" {
-		if key, rerr = keyField("token", body.Token); rerr != nil {
-			return payload{}, rerr
-		}
-	}
 	p.apiKey = key
 	switch {
-	case body.Batch != nil:
-		p.events = body.Batch
-	case len(body.Event) > 0:
-		p.events, p.single = []json.RawMessage{trimmed}, true
+	case hasBatch:
+	case hasEvent:
+		e, err := decodeEvent(trimmed)
+		p.events, p.single = []decodedEvent{{wireEvent: e, err: err}}, true
 	default:
 		return payload{}, badRequest(codeInvalidPayload, "no events: want {\"batch\": [...]}, an event object with \"event\", or an array of events")
 	}
 	return p, nil
+}
+
+// decodeEvents reads an array of events from dec; what names it in messages.
+func decodeEvents(dec *json.Decoder, what string) ([]decodedEvent, *requestError) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, badRequest(codeInvalidPayload, "%s", jsonProblem(what, err))
+	}
+	if tok != json.Delim('[') {
+		return nil, badRequest(codeInvalidPayload, "%s: want an array, got %s", what, tokenKind(tok))
+	}
+	events := []decodedEvent{}
+	for dec.More() {
+		var e decodedEvent
+		if err := dec.Decode(&e.wireEvent); err != nil {
+			var te *json.UnmarshalTypeError
+			if !errors.As(err, &te) {
+				return nil, badRequest(codeInvalidPayload, "%s", jsonProblem(what, err)) // the stream is lost
+			}
+			e.err = eventProblem(te)
+		}
+		events = append(events, e)
+	}
+	if _, err := dec.Token(); err != nil { // ]
+		return nil, badRequest(codeInvalidPayload, "%s", jsonProblem(what, err))
+	}
+	return events, nil
+}
+
+// expectEnd checks that nothing follows the payload.
+func expectEnd(dec *json.Decoder) *requestError {
+	if _, err := dec.Token(); err != io.EOF {
+		return badRequest(codeInvalidPayload, "the payload is not valid JSON: something follows its end")
+	}
+	return nil
+}
+
+// tokenKind names the kind of value a token starts.
+func tokenKind(tok json.Token) string {
+	switch x := tok.(type) {
+	case json.Delim:
+		if x == '{' {
+			return kindObject
+		}
+		return kindArray
+	case string:
+		return kindString
+	case json.Number, float64:
+		return kindNumber
+	case bool:
+		return kindBool
+	}
+	return kindNull
 }
 
 // keyField reads a project API key field: a string, or absent.
@@ -98,20 +192,27 @@ type wireEvent struct {
 	Token      json.RawMessage `json:"token"`
 }
 
-// decodeEvent decodes one event, numbers as json.Number so that integers
-// stay integers and every number keeps its digits.
-func decodeEvent(raw json.RawMessage) (wireEvent, error) {
+// decodeEvent decodes one event on its own, numbers as json.Number.
+func decodeEvent(raw []byte) (wireEvent, error) {
 	var e wireEvent
-	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) == 0 || t[0] != '{' {
-		_, kind := rawString(raw)
-		return e, fmt.Errorf("want an event object, got %s", kind)
-	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&e); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return e, eventProblem(te)
+		}
 		return e, errors.New(jsonProblem("", err))
 	}
 	return e, nil
+}
+
+// eventProblem says what was of the wrong kind in an event.
+func eventProblem(te *json.UnmarshalTypeError) error {
+	if te.Field == "" {
+		return fmt.Errorf("want an event object, got %s", jsonKind(te.Value))
+	}
+	return fmt.Errorf("%s: want %s, got %s", te.Field, kindOf(te.Type), jsonKind(te.Value))
 }
 
 // JSON value kinds, as messages name them.
@@ -134,6 +235,9 @@ func rawString(raw json.RawMessage) (string, string) {
 	}
 	switch c := raw[0]; {
 	case c == '"':
+		if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+			return string(raw[1 : len(raw)-1]), kindString // the decoder checked it; no escapes to undo
+		}
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
 			return "", kindString

@@ -140,17 +140,16 @@ func (s *Server) capture(r *http.Request) (int, *requestError) {
 	}
 	events := make([]tracker.Event, 0, len(p.events))
 	var probs problems
-	for i, raw := range p.events {
+	for i := range p.events {
 		where := "batch[" + strconv.Itoa(i) + "]"
 		if p.single {
 			where = "event"
 		}
-		we, err := decodeEvent(raw)
-		if err != nil {
+		if err := p.events[i].err; err != nil {
 			probs.add("%s: %v", where, err)
 			continue
 		}
-		if e, ok := m.mapEvent(&we, where, &probs); ok {
+		if e, ok := m.mapEvent(&p.events[i].wireEvent, where, &probs); ok {
 			events = append(events, e)
 		}
 	}

@@ -221,7 +221,10 @@ func TestReadinessFollowsTheSinks(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = tr.Close(context.Background()) })
 	r := newRigOn(t, tr, nil)
-	get := func(path string) response { req, _ := http.NewRequest(http.MethodGet, r.url+path, nil); return r.do(req) }
+	get := func(path string) response {
+		req, _ := http.NewRequest(http.MethodGet, r.url+path, nil)
+		return r.do(req)
+	}
 	send := func() {
 		r.post("/batch/", batch(testKey, ev("e", "u", nil)))
 		_ = tr.Flush(context.Background())

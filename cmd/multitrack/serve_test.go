@@ -241,4 +241,3 @@ func TestServeDrainsOnSIGTERMAndAccountsForEveryEvent(t *testing.T) {
 		})
 	}
 }
-

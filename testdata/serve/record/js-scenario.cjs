@@ -1,10 +1,11 @@
-// node js-scenario.cjs <posthog-js dir> <scenario name> <flags body JSON> [config JSON]
+// node js-scenario.cjs <dir holding node_modules/posthog-js> <scenario name> <flags/decide answer JSON> [config JSON]
+// Run from the scratch folder holding node_modules/jsdom and recorder.mjs; writes out/<scenario>/.
 const path = require('node:path');
-const { JSDOM } = require('/tmp/phrec/node_modules/jsdom');
+const { JSDOM } = require(path.join(process.cwd(), 'node_modules/jsdom'));
 (async () => {
   const [pkgDir, name, flagsBody, extra] = process.argv.slice(2);
-  const { startRecorder } = await import('/tmp/phrec/recorder.mjs');
-  const { server, url } = await startRecorder(path.join('/tmp/phrec/out', name), { flagsBody });
+  const { startRecorder } = await import(path.join(process.cwd(), 'recorder.mjs'));
+  const { server, url } = await startRecorder(path.join(process.cwd(), 'out', name), { flagsBody });
   const dom = new JSDOM('<!doctype html><html><head></head><body></body></html>', { url: 'http://app.example.test/page', pretendToBeVisual: true });
   globalThis.self = dom.window;
   if (process.env.DOMBLOB) globalThis.Blob = dom.window.Blob;
@@ -16,7 +17,7 @@ const { JSDOM } = require('/tmp/phrec/node_modules/jsdom');
     dom.window.navigator.sendBeacon = (u, blob) => { blob.arrayBuffer().then((b) => fetch(u, { method: 'POST', body: Buffer.from(b), headers: { 'Content-Type': blob.type } })); return true; };
     globalThis.navigator = dom.window.navigator;
   }
-  const posthog = require(path.join(pkgDir, 'node_modules/posthog-js')).default || require(path.join(pkgDir, 'node_modules/posthog-js'));
+  const posthog = require(path.resolve(pkgDir, 'node_modules/posthog-js')).default || require(path.resolve(pkgDir, 'node_modules/posthog-js'));
   const cfg = Object.assign({ api_host: url, autocapture: false, capture_pageview: false, capture_pageleave: false, disable_session_recording: true, persistence: 'memory', request_batching: true, advanced_disable_feature_flags: true }, JSON.parse(extra || '{}'));
   posthog.init('phc_test_project_key', cfg);
   await new Promise((r) => setTimeout(r, 500));

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -239,5 +240,74 @@ func TestServeDrainsOnSIGTERMAndAccountsForEveryEvent(t *testing.T) {
 			}
 			t.Logf("%d requests answered 200, %d refused while stopping, %d events in the file", acked, unanswered, len(events))
 		})
+	}
+}
+
+// inProcessServe runs `multitrack serve` in this process until the test
+// stops it; it returns the capture URL and the stderr so far.
+type inProcessServe struct {
+	url    string
+	stderr *syncBuffer
+	stop   context.CancelFunc
+	done   chan int // the exit code
+}
+
+func runServe(t *testing.T, env map[string]string, args ...string) *inProcessServe {
+	t.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	s := &inProcessServe{stderr: &syncBuffer{}, stop: stop, done: make(chan int, 1)}
+	m := &Main{Stdout: io.Discard, Stderr: s.stderr, Lookup: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
+	go func() {
+		s.done <- exitCode(m.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)), s.stderr)
+	}()
+	t.Cleanup(func() { stop(); <-s.done })
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, line := range strings.Split(s.stderr.String(), "\n") {
+			if u, ok := strings.CutPrefix(line, "serve: listening on "); ok {
+				s.url = strings.Fields(u)[0]
+				return s
+			}
+		}
+		select {
+		case code := <-s.done:
+			t.Fatalf("serve exited %d: %s", code, s.stderr)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	t.Fatalf("serve did not start: %s", s.stderr)
+	return nil
+}
+
+func TestServeMetricsFlagServesTrackerAndHealth(t *testing.T) {
+	s := runServe(t, map[string]string{"MULTITRACK_SERVE_API_KEYS": "phc_k", "MULTITRACK_SERVE_ACK": "queued", "MULTITRACK_SINKS": "noop"},
+		"--metrics", "127.0.0.1:0")
+	resp, err := http.Post(s.url+"/batch/", "application/json", strings.NewReader(`{"api_key":"phc_k","batch":[{"event":"e","distinct_id":"u"}]}`))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("capture: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	var metricsURL string
+	for _, line := range strings.Split(s.stderr.String(), "\n") {
+		if u, ok := strings.CutPrefix(line, "serve: metrics at "); ok {
+			metricsURL = u
+		}
+	}
+	if metricsURL == "" {
+		t.Fatalf("no metrics line: %s", s.stderr)
+	}
+	if body := get(t, metricsURL); !strings.Contains(body, "multitrack_captured_total 1\n") {
+		t.Errorf("/metrics lacks the captured event:\n%.500s", body)
+	}
+	if body := get(t, strings.TrimSuffix(metricsURL, "/metrics")+"/readyz"); !strings.Contains(body, "ok") {
+		t.Errorf("/readyz on the metrics port: %s", body)
+	}
+	s.stop()
+	if code := <-s.done; code != 0 {
+		t.Errorf("exit %d: %s", code, s.stderr)
+	}
+	s.done <- 0 // for the cleanup
+	if !strings.Contains(s.stderr.String(), "1 requests, 1 events accepted") {
+		t.Errorf("summary: %s", s.stderr)
 	}
 }

@@ -62,8 +62,12 @@ func New(t *tracker.Tracker, opts ...Option) (*Server, error) {
 var routes = map[string]bool{"/batch": true, "/capture": true, "/e": true, "/i/v0/e": true, "/track": true}
 
 // ServeHTTP answers PostHog's capture routes (POST, GET with data=, and
-// CORS preflight), /healthz and /readyz.
+// CORS preflight), /healthz and /readyz. A nil *Server answers 503.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s == nil {
+		writeStatus(w, http.StatusServiceUnavailable, "no server")
+		return
+	}
 	path := strings.TrimSuffix(r.URL.Path, "/")
 	switch {
 	case path == "/healthz":

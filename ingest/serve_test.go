@@ -74,3 +74,41 @@ func TestServeDrainsRequestsInFlight(t *testing.T) {
 	}
 	http.DefaultClient.CloseIdleConnections()
 }
+
+// TestSlowClientsAreCutOffByTheTimeouts: a client that never finishes its
+// headers, or its body, loses the connection after the read timeouts.
+func TestSlowClientsAreCutOffByTheTimeouts(t *testing.T) {
+	tr, _ := trackertest.NewTracker(t)
+	srv, err := New(tr, WithAPIKeys(testKey), WithTimeouts(100*time.Millisecond, 300*time.Millisecond, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	defer func() { stop(); <-served }()
+
+	for name, partial := range map[string]string{
+		"headers": "POST /batch/ HTTP/1.1\r\nHost: x\r\n",
+		"body":    "POST /batch/ HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"api_key\":",
+	} {
+		conn, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		if _, err := conn.Write([]byte(partial)); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, err = io.ReadAll(conn) // returns when the server closes the connection
+		conn.Close()
+		if err != nil || time.Since(start) > 5*time.Second {
+			t.Errorf("%s: the server kept a stalled connection (%v, %v)", name, time.Since(start), err)
+		}
+	}
+}

@@ -244,3 +244,23 @@ func TestReadLimitedStopsAtTheLimit(t *testing.T) {
 		t.Errorf("10 bytes under 10: %d %v", len(b), err)
 	}
 }
+
+// TestManyTinyEventsStopAtTheEventLimit: a body of a million empty events
+// is refused at the limit, without decoding the rest.
+func TestManyTinyEventsStopAtTheEventLimit(t *testing.T) {
+	r := newRig(t, WithMaxEvents(100))
+	body := "[" + strings.Repeat("{},", 1_000_000) + "{}]"
+	req := httptest.NewRequest(http.MethodPost, "/e/?api_key="+testKey, strings.NewReader(body))
+	w := httptest.NewRecorder()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	r.srv.ServeHTTP(w, req)
+	runtime.ReadMemStats(&after)
+	if w.Code != 413 || !strings.Contains(w.Body.String(), "more than 100 events") {
+		t.Errorf("%d %s", w.Code, w.Body)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4*uint64(len(body)) {
+		t.Errorf("allocated %d bytes for a body of %d", alloc, len(body))
+	}
+}

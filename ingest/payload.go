@@ -29,8 +29,10 @@ type decodedEvent struct {
 // parsePayload reads the JSON of a request: a batch object {"api_key",
 // "batch": [...], "sent_at"}, an array of events, or one event. It reads
 // the batch in one pass, each event decoded on its own so that a bad one is
-// named by its index; numbers are json.Number.
-func parsePayload(data []byte) (payload, *requestError) {
+// named by its index; numbers are json.Number. It stops, with 413, at the
+// (maxEvents+1)-th event: a body of many tiny events costs no more memory
+// than maxEvents of them.
+func parsePayload(data []byte, maxEvents int) (payload, *requestError) {
 	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
 	if len(trimmed) == 0 {
 		return payload{}, badRequest(codeInvalidPayload, "the payload is empty")
@@ -41,7 +43,7 @@ func parsePayload(data []byte) (payload, *requestError) {
 	var rerr *requestError
 	switch trimmed[0] {
 	case '[':
-		p.events, rerr = decodeEvents(dec, "payload")
+		p.events, rerr = decodeEvents(dec, "payload", maxEvents)
 		if rerr == nil {
 			rerr = expectEnd(dec)
 		}
@@ -68,7 +70,7 @@ func parsePayload(data []byte) (payload, *requestError) {
 				return payload{}, badRequest(codeInvalidPayload, "batch: given twice")
 			}
 			hasBatch = true
-			if p.events, rerr = decodeEvents(dec, "batch"); rerr != nil {
+			if p.events, rerr = decodeEvents(dec, "batch", maxEvents); rerr != nil {
 				return payload{}, rerr
 			}
 			continue
@@ -114,8 +116,9 @@ func parsePayload(data []byte) (payload, *requestError) {
 	return p, nil
 }
 
-// decodeEvents reads an array of events from dec; what names it in messages.
-func decodeEvents(dec *json.Decoder, what string) ([]decodedEvent, *requestError) {
+// decodeEvents reads an array of at most max events from dec; what names it
+// in messages.
+func decodeEvents(dec *json.Decoder, what string, max int) ([]decodedEvent, *requestError) {
 	tok, err := dec.Token()
 	if err != nil {
 		return nil, badRequest(codeInvalidPayload, "%s", jsonProblem(what, err))
@@ -125,6 +128,9 @@ func decodeEvents(dec *json.Decoder, what string) ([]decodedEvent, *requestError
 	}
 	events := []decodedEvent{}
 	for dec.More() {
+		if len(events) == max {
+			return nil, tooLarge("more than %d events in one request: send smaller batches", max)
+		}
 		var e decodedEvent
 		if err := dec.Decode(&e.wireEvent); err != nil {
 			var te *json.UnmarshalTypeError

@@ -118,15 +118,12 @@ func (s *Server) capture(r *http.Request) (int, *requestError) {
 	if rerr != nil {
 		return -1, rerr
 	}
-	p, rerr := parsePayload(data)
+	p, rerr := parsePayload(data, s.cfg.maxEvents)
 	if rerr != nil {
 		return -1, rerr
 	}
 	if len(p.events) == 0 {
 		return -1, badRequest(codeInvalidPayload, "the batch holds no events")
-	}
-	if len(p.events) > s.cfg.maxEvents {
-		return -1, tooLarge("%d events in one request, over the limit of %d: send smaller batches", len(p.events), s.cfg.maxEvents)
 	}
 
 	m := eventMapper{now: now}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/sinks/file"
 	"github.com/multitrack/multitrack/sinks/posthog"
 	"github.com/multitrack/multitrack/tracker"
@@ -169,7 +170,7 @@ func TestPropertiesRoundTripThroughRealSinks(t *testing.T) {
 			}
 		}
 	}
-	events, _, err := tracker.ReadEventFile(path)
+	events, _, err := eventline.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/multitrack/multitrack/tracker"
+	"github.com/multitrack/multitrack/eventline"
 )
 
 func TestServeRefusesToStartWithoutAPIKeys(t *testing.T) {
@@ -110,18 +110,18 @@ func startServe(t *testing.T, env map[string]string, args ...string) *serveProce
 	return p
 }
 
-// outcome is what a load client learned about one request.
-type outcome struct {
+// loadOutcome is what a load client learned about one request.
+type loadOutcome struct {
 	uuids  []string
 	status int // 0: no answer (refused while stopping)
 }
 
 // load sends batches of n events with fresh UUIDs, gzip as posthog-node
 // does, from clients goroutines until stop is closed and a request fails.
-func load(url, key string, clients, n int, stop <-chan struct{}) []outcome {
+func load(url, key string, clients, n int, stop <-chan struct{}) []loadOutcome {
 	var (
 		mu  sync.Mutex
-		out []outcome
+		out []loadOutcome
 		wg  sync.WaitGroup
 	)
 	for c := 0; c < clients; c++ {
@@ -131,7 +131,7 @@ func load(url, key string, clients, n int, stop <-chan struct{}) []outcome {
 			client := &http.Client{Timeout: 30 * time.Second}
 			defer client.CloseIdleConnections()
 			for {
-				o := outcome{}
+				o := loadOutcome{}
 				batch := make([]map[string]any, n)
 				for i := range batch {
 					u := uuid.Must(uuid.NewV7()).String()
@@ -182,7 +182,7 @@ func TestServeDrainsOnSIGTERMAndAccountsForEveryEvent(t *testing.T) {
 				"MULTITRACK_SERVE_API_KEYS": "phc_load", "MULTITRACK_SERVE_ACK": ack,
 			})
 			stop := make(chan struct{})
-			results := make(chan []outcome, 1)
+			results := make(chan []loadOutcome, 1)
 			go func() { results <- load(p.url, "phc_load", 4, 50, stop) }()
 			time.Sleep(500 * time.Millisecond)
 			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -199,7 +199,7 @@ func TestServeDrainsOnSIGTERMAndAccountsForEveryEvent(t *testing.T) {
 				t.Fatalf("serve did not exit after SIGTERM: %s", p.stderr)
 			}
 
-			events, warnings, err := tracker.ReadEventFile(path)
+			events, warnings, err := eventline.ReadFile(path)
 			if err != nil || len(warnings) > 0 {
 				t.Fatalf("%v %v", err, warnings)
 			}

@@ -1,4 +1,4 @@
-package tracker
+package uuidv7
 
 import (
 	"regexp"
@@ -8,35 +8,35 @@ import (
 
 var uuidV7Re = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
-func TestUUIDv7RoundTripsRandomBits(t *testing.T) {
+func TestFormatKeepsTheRandomBitsAndTime(t *testing.T) {
 	ts := time.Date(2026, 11, 28, 10, 15, 3, 0, time.UTC)
 	for i := 0; i < 1000; i++ {
-		rb := newUUIDRandom()
-		s := formatUUIDv7(ts, uint16(i), rb)
+		rb := NewRandom()
+		s := Format(ts, uint16(i), rb)
 		if !uuidV7Re.MatchString(s) {
 			t.Fatalf("not a UUIDv7: %q", s)
 		}
 		// The key is the same before the UUID is formatted and after.
-		if got, want := (Event{UUID: s}).UUIDRandom(), (Event{rnd: rb, hasRnd: true}).UUIDRandom(); got != want || got != mixRandom(rb) {
-			t.Fatalf("UUIDRandom(%s) = %x, before formatting %x", s, got, want)
+		if got, want := Key(s), Mix(rb); got != want {
+			t.Fatalf("Key(%s) = %x, before formatting %x", s, got, want)
 		}
 	}
 	// The timestamp is the first 48 bits, in milliseconds.
-	s := formatUUIDv7(ts, 0, 0)
+	s := Format(ts, 0, 0)
 	ms, ok := parseHex(s[:8] + s[9:13])
 	if !ok || int64(ms) != ts.UnixMilli() {
 		t.Fatalf("timestamp bits of %s = %d, want %d", s, ms, ts.UnixMilli())
 	}
 }
 
-func TestUUIDRandomHashesNonCanonical(t *testing.T) {
-	a := Event{UUID: "order-1"}.UUIDRandom()
-	b := Event{UUID: "order-1"}.UUIDRandom()
-	c := Event{UUID: "order-2"}.UUIDRandom()
+func TestKeyHashesNonCanonicalUUIDs(t *testing.T) {
+	a := Key("order-1")
+	b := Key("order-1")
+	c := Key("order-2")
 	if a != b || a == c {
 		t.Fatalf("hash not deterministic or colliding: %x %x %x", a, b, c)
 	}
-	if a>>UUIDRandomBits != 0 {
+	if a>>RandomBits != 0 {
 		t.Fatalf("UUIDRandom out of range: %x", a)
 	}
 }
@@ -54,22 +54,20 @@ func TestParseHex(t *testing.T) {
 	}
 }
 
-func BenchmarkUUIDRandom(b *testing.B) {
-	e := Event{UUID: "0190f3c4-8b2a-7d4e-9f10-3c5a7b9d1e2f"}
+func BenchmarkKey(b *testing.B) {
 	var sink uint64
 	for b.Loop() {
-		sink += e.UUIDRandom()
+		sink += Key("0190f3c4-8b2a-7d4e-9f10-3c5a7b9d1e2f")
 	}
 	_ = sink
 }
 
 // UUIDs that differ only in their last bits (a counter in rand_b) must get
 // unrelated keys, so that a ratio keeps about half of them at 0.5.
-func TestUUIDRandomSpreadsCountingUUIDs(t *testing.T) {
+func TestKeySpreadsCountingUUIDs(t *testing.T) {
 	kept := 0
 	for i := 0; i < 1000; i++ {
-		s := formatUUIDv7(time.Unix(0, 0), 0, uint64(i))
-		if (Event{UUID: s}).UUIDRandom() < 1<<(UUIDRandomBits-1) {
+		if Key(Format(time.Unix(0, 0), 0, uint64(i))) < 1<<(RandomBits-1) {
 			kept++
 		}
 	}

@@ -1,4 +1,6 @@
-package tracker
+// Package uuidv7 builds UUIDv7s (RFC 9562) and derives from a UUID the
+// per-event random key that samplers decide on (tracker.Event.UUIDRandom).
+package uuidv7
 
 import (
 	"math/rand/v2"
@@ -7,29 +9,33 @@ import (
 	"github.com/cespare/xxhash/v2"
 )
 
-const randBMask = 1<<UUIDRandomBits - 1
+// RandomBits is the number of significant bits in a key: keys are uniform
+// in [0, 2^RandomBits).
+const RandomBits = 62
 
-// newUUIDRandom draws the rand_b bits of a future UUIDv7.
-func newUUIDRandom() uint64 { return rand.Uint64() & randBMask }
+const randBMask = 1<<RandomBits - 1
 
-// uuidRandom extracts rand_b from a canonical UUID string and mixes it, or
+// NewRandom draws the rand_b bits of a future UUIDv7.
+func NewRandom() uint64 { return rand.Uint64() & randBMask }
+
+// Key extracts rand_b from a canonical UUID string and mixes it (Mix), or
 // hashes s.
-func uuidRandom(s string) uint64 {
+func Key(s string) uint64 {
 	if len(s) == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' {
 		hi, ok1 := parseHex(s[19:23])
 		lo, ok2 := parseHex(s[24:36])
 		if ok1 && ok2 {
-			return mixRandom((hi<<48 | lo) & randBMask)
+			return Mix((hi<<48 | lo) & randBMask)
 		}
 	}
 	return xxhash.Sum64String(s) & randBMask
 }
 
-// mixRandom spreads rand_b bits over the key space (a splitmix64
+// Mix spreads rand_b bits over the key space (a splitmix64
 // finalizer): UUIDs from generators that count in their random bits within
 // a millisecond (RFC 9562's method 2), or that differ only in their last
 // bytes, must not get the same sampling decision.
-func mixRandom(x uint64) uint64 {
+func Mix(x uint64) uint64 {
 	x ^= x >> 30
 	x *= 0xbf58476d1ce4e5b9
 	x ^= x >> 27
@@ -65,9 +71,9 @@ func parseHex(s string) (uint64, bool) {
 
 const hexDigits = "0123456789abcdef"
 
-// formatUUIDv7 builds a UUIDv7 (RFC 9562) from a timestamp, 12 random bits
+// Format builds a UUIDv7 (RFC 9562) from a timestamp, 12 random bits
 // (rand_a) and 62 random bits (rand_b).
-func formatUUIDv7(t time.Time, randA uint16, randB uint64) string {
+func Format(t time.Time, randA uint16, randB uint64) string {
 	var b [16]byte
 	ms := uint64(t.UnixMilli())
 	b[0], b[1], b[2], b[3], b[4], b[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)

@@ -1,4 +1,4 @@
-package tracker
+package eventline
 
 import (
 	"bytes"
@@ -13,13 +13,18 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/multitrack/multitrack/internal/line"
+	"github.com/multitrack/multitrack/tracker"
 )
 
 // readAll drains r, returning the events and every error Next gave before
 // io.EOF (a *LineError lets reading continue).
-func readAll(t *testing.T, r *EventReader) ([]Event, []error) {
+func readAll(t *testing.T, r *Reader) ([]tracker.Event, []error) {
 	t.Helper()
-	var events []Event
+	var events []tracker.Event
 	var errs []error
 	for i := 0; ; i++ {
 		if i > 1000 {
@@ -39,14 +44,14 @@ func readAll(t *testing.T, r *EventReader) ([]Event, []error) {
 
 func lineOf(t *testing.T, name string, i int) string {
 	t.Helper()
-	b, err := AppendEventLine(nil, &Event{Name: name, UUID: fmt.Sprint(i), Timestamp: lineTS, Properties: map[string]any{"i": i}})
+	b, err := Append(nil, &tracker.Event{Name: name, UUID: fmt.Sprint(i), Timestamp: lineTS, Properties: map[string]any{"i": i}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return string(b)
 }
 
-func names(events []Event) string {
+func names(events []tracker.Event) string {
 	var s []string
 	for _, e := range events {
 		s = append(s, e.Name)
@@ -54,7 +59,7 @@ func names(events []Event) string {
 	return strings.Join(s, ",")
 }
 
-func TestEventReader(t *testing.T) {
+func TestReader(t *testing.T) {
 	good := func(name string) string { return lineOf(t, name, 1) }
 	cases := []struct {
 		name     string
@@ -108,7 +113,7 @@ func TestEventReader(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			// A one-byte reader exercises every refill boundary.
 			for _, src := range []io.Reader{strings.NewReader(tc.input), iotest.OneByteReader(strings.NewReader(tc.input))} {
-				r := NewEventReader(src, "events.jsonl")
+				r := NewReader(src, "events.jsonl")
 				events, errs := readAll(t, r)
 				if got := names(events); got != tc.events {
 					t.Errorf("events %q, want %q", got, tc.events)
@@ -148,18 +153,18 @@ func errStrings(errs []error) []string {
 	return s
 }
 
-func TestEventReaderLongLine(t *testing.T) {
-	long := `{"event":"long","properties":{"x":"` + strings.Repeat("y", MaxEventLine) + `"}}`
+func TestReaderLongLine(t *testing.T) {
+	long := `{"event":"long","properties":{"x":"` + strings.Repeat("y", line.Max) + `"}}`
 	cases := []struct {
 		name, input, events, err string
 	}{
 		{"middle", lineOf(t, "a", 1) + long + "\n" + lineOf(t, "c", 3), "a,c", "big.jsonl:2: line longer than 1048576 bytes"},
 		{"last, unterminated", lineOf(t, "a", 1) + long, "a", "big.jsonl:2: line longer than 1048576 bytes"},
-		{"exactly the limit fits", strings.TrimSuffix(lineOf(t, "a", 1), "\n") + strings.Repeat(" ", MaxEventLine-len(lineOf(t, "a", 1))) + "\n" + lineOf(t, "b", 2), "a,b", ""},
+		{"exactly the limit fits", strings.TrimSuffix(lineOf(t, "a", 1), "\n") + strings.Repeat(" ", line.Max-len(lineOf(t, "a", 1))) + "\n" + lineOf(t, "b", 2), "a,b", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := NewEventReader(strings.NewReader(tc.input), "big.jsonl")
+			r := NewReader(strings.NewReader(tc.input), "big.jsonl")
 			events, errs := readAll(t, r)
 			if got := names(events); got != tc.events {
 				t.Errorf("events %q, want %q", got, tc.events)
@@ -170,20 +175,20 @@ func TestEventReaderLongLine(t *testing.T) {
 				}
 				return
 			}
-			if len(errs) != 1 || errs[0].Error() != tc.err || !errors.Is(errs[0], ErrLineTooLong) {
-				t.Fatalf("errors %v, want [%s] matching ErrLineTooLong", errs, tc.err)
+			if len(errs) != 1 || errs[0].Error() != tc.err || !errors.Is(errs[0], line.ErrTooLong) {
+				t.Fatalf("errors %v, want [%s] matching line.ErrTooLong", errs, tc.err)
 			}
-			if len(r.buf) > MaxEventLine+64<<10 {
+			if len(r.buf) > line.Max+64<<10 {
 				t.Errorf("reader buffered %d bytes for an over-long line", len(r.buf))
 			}
 		})
 	}
 }
 
-func TestEventReaderReadErrorIsFinal(t *testing.T) {
+func TestReaderReadErrorIsFinal(t *testing.T) {
 	boom := errors.New("disk on fire")
 	src := io.MultiReader(strings.NewReader(lineOf(t, "a", 1)+lineOf(t, "b", 2)[:10]), iotest.ErrReader(boom))
-	r := NewEventReader(src, "f.jsonl")
+	r := NewReader(src, "f.jsonl")
 	if e, err := r.Next(); err != nil || e.Name != "a" {
 		t.Fatalf("first: %v %v", e.Name, err)
 	}
@@ -195,17 +200,17 @@ func TestEventReaderReadErrorIsFinal(t *testing.T) {
 	}
 }
 
-// TestReadEventFile writes random events to a real file and reads them
+// TestReadFile writes random events to a real file and reads them
 // back: the round trip through the file is lossless, line numbers follow.
-func TestReadEventFile(t *testing.T) {
+func TestReadFile(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	var want []Event
+	var want []tracker.Event
 	var buf []byte
 	for range 500 {
 		e := randomEvent(rng)
 		want = append(want, e)
 		var err error
-		if buf, err = AppendEventLine(buf, &e); err != nil {
+		if buf, err = Append(buf, &e); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -213,7 +218,7 @@ func TestReadEventFile(t *testing.T) {
 	if err := os.WriteFile(path, append(buf, `{"event":"torn","pro`...), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	got, warnings, err := ReadEventFile(path)
+	got, warnings, err := ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,24 +232,24 @@ func TestReadEventFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte(lineOf(t, "a", 1)+"oops\n"+lineOf(t, "c", 3)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	got, _, err = ReadEventFile(path)
+	got, _, err = ReadFile(path)
 	if want := path + ":2: not a JSON object: invalid character 'o' looking for beginning of value"; err == nil || err.Error() != want || len(got) != 1 {
 		t.Fatalf("got %d events, %v; want 1 and %s", len(got), err, want)
 	}
-	if _, _, err := ReadEventFile(filepath.Join(t.TempDir(), "missing")); !errors.Is(err, os.ErrNotExist) {
+	if _, _, err := ReadFile(filepath.Join(t.TempDir(), "missing")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("missing file: %v", err)
 	}
 }
 
-// FuzzEventReader feeds arbitrary input to the reader. It must not panic, it
+// FuzzReader feeds arbitrary input to the reader. It must not panic, it
 // must end in io.EOF or a final read error, every error must name the file
 // and a line, and every event it yields must encode and read back equal
 // (timestamps to the microsecond, as event lines carry them).
-func FuzzEventReader(f *testing.F) {
+func FuzzReader(f *testing.F) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for range 5 {
 		e := randomEvent(rng)
-		line, err := AppendEventLine(nil, &e)
+		line, err := Append(nil, &e)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -253,7 +258,7 @@ func FuzzEventReader(f *testing.F) {
 	f.Add([]byte(`{"event":"a","properties":{"n":1e400}}` + "\n"))
 	f.Add([]byte("{\"event\":\"a\"}\n{\"ev"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r := NewEventReader(bytes.NewReader(data), "fuzz.jsonl")
+		r := NewReader(bytes.NewReader(data), "fuzz.jsonl")
 		for i := 0; ; i++ {
 			if i > len(data)+1 {
 				t.Fatal("reader does not reach io.EOF")
@@ -269,11 +274,11 @@ func FuzzEventReader(f *testing.F) {
 				}
 				continue
 			}
-			line, err := AppendEventLine(nil, &e)
+			line, err := Append(nil, &e)
 			if err != nil {
 				t.Fatalf("event read from input does not encode: %v", err)
 			}
-			back, err := ParseEventLine(line)
+			back, err := Parse(line)
 			if err != nil {
 				t.Fatalf("re-encoded line does not parse: %v\n%s", err, line)
 			}
@@ -288,23 +293,25 @@ func FuzzEventReader(f *testing.F) {
 	})
 }
 
-// BenchmarkEventReader reads the 5-property event line back, as replay does.
-func BenchmarkEventReader(b *testing.B) {
+// BenchmarkReader reads the 5-property event line back, as replay does.
+func BenchmarkReader(b *testing.B) {
 	e := benchEvent()
-	line, err := AppendEventLine(nil, &e)
+	line, err := Append(nil, &e)
 	if err != nil {
 		b.Fatal(err)
 	}
 	data := bytes.Repeat(line, 1000)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(line)))
-	var r *EventReader
+	var r *Reader
 	for i := 0; b.Loop(); i++ {
 		if i%1000 == 0 {
-			r = NewEventReader(bytes.NewReader(data), "bench")
+			r = NewReader(bytes.NewReader(data), "bench")
 		}
 		if _, err := r.Next(); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

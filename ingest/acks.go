@@ -81,6 +81,8 @@ func (r *ackRequest) fail(uuid, sink string, reason error) {
 // sink's error text may name files or hosts, so it goes to the log only.
 func causeOf(err error) string {
 	switch {
+	case errors.Is(err, tracker.ErrQueueFull):
+		return "queue full"
 	case errors.Is(err, tracker.ErrClosed):
 		return "shutting down"
 	case errors.Is(err, context.DeadlineExceeded):

@@ -95,7 +95,11 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 	}
 	var trackerOpts []tracker.Option
 	if env.Ack == ingest.AckDelivered {
-		return fmt.Errorf("serve: %s=delivered needs the tracker's undelivered hook, which is not merged yet: set %s=queued", ingest.EnvAck, ingest.EnvAck)
+		// The tracker reports what a sink did not deliver; the server
+		// matches the reports to the requests waiting on them.
+		acks := ingest.NewAcks()
+		trackerOpts = append(trackerOpts, tracker.WithUndeliveredHook(acks.Undelivered))
+		opts = append(opts, ingest.WithDeliveredAck(acks))
 	}
 	tr, err := c.main.newTracker(trackerOpts...)
 	if err != nil {

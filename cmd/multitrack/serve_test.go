@@ -174,7 +174,7 @@ func load(url, key string, clients, n int, stop <-chan struct{}) []loadOutcome {
 // exits 0 and that the file holds exactly the events of the requests it
 // answered 200, each once, and nothing of a request it did not answer.
 func TestServeDrainsOnSIGTERMAndAccountsForEveryEvent(t *testing.T) {
-	for _, ack := range []string{"queued"} {
+	for _, ack := range []string{"queued", "delivered"} {
 		t.Run(ack, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "events.jsonl")
 			p := startServe(t, map[string]string{

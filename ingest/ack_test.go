@@ -14,7 +14,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/multitrack/multitrack/eventline"
+	"github.com/multitrack/multitrack/internal/posthogtest"
 	"github.com/multitrack/multitrack/sinks/file"
+	"github.com/multitrack/multitrack/sinks/posthog"
 	"github.com/multitrack/multitrack/tracker"
 	"github.com/multitrack/multitrack/tracker/trackertest"
 )
@@ -316,4 +318,29 @@ func (s *everyThirdFails) failures() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.failed
+}
+
+// TestDeliveredAckFollowsPostHogsAnswer: through the PostHog sink, a 200
+// means PostHog accepted every event, and PostHog refusing them means 503.
+func TestDeliveredAckFollowsPostHogsAnswer(t *testing.T) {
+	ph := posthogtest.NewServer(t, posthogtest.FailFirst(1, posthogtest.Answer{Status: http.StatusBadRequest}))
+	sink, err := posthog.New(testKey, posthog.WithEndpoint(ph.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := deliveredRig(t, []tracker.Option{tracker.WithSink("posthog", sink)})
+	events, uuids := eventsWithUUIDs(3)
+	body := batch(testKey, events...)
+	if resp := r.post("/batch/", body); resp.status != 503 || !strings.Contains(resp.raw, `sink \"posthog\"`) {
+		t.Fatalf("PostHog answered 400: %d %s", resp.status, resp.raw)
+	}
+	if resp := r.post("/batch/", body); resp.status != 200 {
+		t.Fatalf("PostHog answered 200: %d %s", resp.status, resp.raw)
+	}
+	accepted := ph.Accepted()
+	for _, u := range uuids {
+		if accepted[u] != 1 {
+			t.Errorf("answered 200, PostHog accepted %s %d times", u, accepted[u])
+		}
+	}
 }

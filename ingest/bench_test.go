@@ -43,20 +43,29 @@ func benchBodies(count, n int) [][]byte {
 // request latency, with concurrent clients posting gzip batches of 100 over
 // loopback HTTP, into a tracker with a no-op sink. One op is one request.
 func BenchmarkServeGzipBatchesOf100(b *testing.B) {
-	for _, clients := range []int{1, 4, 16} {
-		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			benchServe(b, clients, 100)
-		})
+	for _, ack := range []AckMode{AckQueued, AckDelivered} {
+		for _, clients := range []int{1, 4, 16} {
+			b.Run(fmt.Sprintf("ack=%s/clients=%d", ack, clients), func(b *testing.B) {
+				benchServe(b, ack, clients, 100)
+			})
+		}
 	}
 }
 
-func benchServe(b *testing.B, clients, perBatch int) {
-	tr, err := tracker.New(tracker.WithSink("noop", noop.New(), tracker.WithQueueSize(1<<16)))
+func benchServe(b *testing.B, ack AckMode, clients, perBatch int) {
+	acks := NewAcks()
+	topts := []tracker.Option{tracker.WithSink("noop", noop.New(), tracker.WithQueueSize(1<<16))}
+	sopts := []Option{WithAPIKeys(testKey)}
+	if ack == AckDelivered {
+		topts = append(topts, tracker.WithUndeliveredHook(acks.Undelivered))
+		sopts = append(sopts, WithDeliveredAck(acks))
+	}
+	tr, err := tracker.New(topts...)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer tr.Close(context.Background())
-	srv, err := New(tr, WithAPIKeys(testKey))
+	srv, err := New(tr, sopts...)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -8,15 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
+	"github.com/multitrack/multitrack/internal/uuidv7"
 	"github.com/multitrack/multitrack/tracker"
 )
-
-// legacyUUIDSpace is the name space of the UUIDv5 given to an event whose
-// uuid is not a UUID. It is the PostHog sink's, so that an event gets the
-// same UUID whether it is mapped here or there (TestInvalidUUIDBecomesThePostHogSinksUUIDv5).
-var legacyUUIDSpace = uuid.MustParse("6f1c3a52-0f6e-4b8e-9d55-3f0a7c2e9b41")
 
 // maxFuture is how far in the future a corrected timestamp may be before it
 // is taken as a broken clock and replaced by the time of receipt, as PostHog
@@ -273,21 +268,16 @@ func parseOffset(raw json.RawMessage) (time.Duration, bool) {
 }
 
 // eventUUID keeps an event's UUID in canonical form; a uuid that is not a
-// UUID becomes a UUIDv5 of it (the same one every time, so deduplication
-// still works), and an event without one gets a new UUIDv7.
+// UUID becomes a UUIDv5 of it (the same one every time, and the one the
+// PostHog sink would send: uuidv7.Canonical), and an event without one gets
+// a new UUIDv7.
 func eventUUID(raw json.RawMessage) string {
 	s, kind := rawString(raw)
 	switch {
-	case kind == kindMissing || kind == kindNull || (kind == kindString && s == ""):
-		return uuid.Must(uuid.NewV7()).String()
+	case kind == kindMissing || kind == kindNull:
+		s = ""
 	case kind != kindString && kind != kindNumber:
-		s = string(raw)
+		s = string(bytes.TrimSpace(raw))
 	}
-	if len(s) == 36 && uuid.Validate(s) == nil && strings.ToLower(s) == s {
-		return s
-	}
-	if u, err := uuid.Parse(s); err == nil {
-		return u.String()
-	}
-	return uuid.NewSHA1(legacyUUIDSpace, []byte(s)).String()
+	return uuidv7.Canonical(s)
 }

@@ -189,7 +189,7 @@ func (s *Server) authorize(key string) *requestError {
 // deliver captures the events; under AckDelivered it waits until the
 // tracker has accounted for them, and fails when a sink did not deliver one.
 func (s *Server) deliver(ctx context.Context, events []tracker.Event) *requestError {
-	if s.cfg.acks == nil {
+	if s.cfg.acks == nil || len(events) == 0 {
 		for _, e := range events {
 			s.tr.Capture(ctx, e)
 		}

@@ -20,14 +20,8 @@ func TestServeDrainsRequestsInFlight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, ln) }()
-	url := "http://" + ln.Addr().String() + "/batch/"
+	addr, stop := serving(t, srv)
+	url := "http://" + addr + "/batch/"
 
 	body := batch(testKey, ev("in_flight", "u", nil))
 	pr, pw := io.Pipe()
@@ -49,7 +43,8 @@ func TestServeDrainsRequestsInFlight(t *testing.T) {
 	for srv.Stats().Requests == 0 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond) // until the handler reads the body
 	}
-	stop()
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
 	for !srv.draining.Load() && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
@@ -64,7 +59,7 @@ func TestServeDrainsRequestsInFlight(t *testing.T) {
 	if status := <-answered; status != 200 {
 		t.Errorf("the request in flight was answered %d", status)
 	}
-	if err := <-served; err != nil {
+	if err := <-stopped; err != nil {
 		t.Errorf("Serve: %v", err)
 	}
 	wctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -83,20 +78,13 @@ func TestSlowClientsAreCutOffByTheTimeouts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, ln) }()
-	defer func() { stop(); <-served }()
+	addr, _ := serving(t, srv)
 
 	for name, partial := range map[string]string{
 		"headers": "POST /batch/ HTTP/1.1\r\nHost: x\r\n",
 		"body":    "POST /batch/ HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"api_key\":",
 	} {
-		conn, err := net.Dial("tcp", ln.Addr().String())
+		conn, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,7 +2,8 @@
 // emitting events through the configured sinks), emit (one event), config
 // (the configuration the environment gives), replay (event lines, such as
 // a dead-letter file, into the configured sinks), relay (the JetStream
-// stream the nats sink publishes to, into the configured sinks) and version.
+// stream the nats sink publishes to, into the configured sinks), serve (a
+// PostHog-compatible capture endpoint into the configured sinks) and version.
 //
 // Usage:
 //
@@ -79,6 +80,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		cmd = &replayCommand{main: m}
 	case "relay":
 		cmd = &relayCommand{main: m}
+	case "serve":
+		cmd = &serveCommand{main: m}
 	case "version":
 		cmd = &versionCommand{main: m}
 	case "help", "-h", "-help", "--help":
@@ -106,6 +109,7 @@ Commands:
 	config  the configuration the environment gives, secrets redacted
 	replay  event lines (a dead-letter file, say) into the configured sinks
 	relay   the JetStream stream into the configured sinks (--embed: with its own server)
+	serve   a PostHog-compatible capture endpoint into the configured sinks
 	version the version of multitrack this program was built from
 
 Run "multitrack help <command>" for a command's flags. With no

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -12,7 +13,15 @@ import (
 	"github.com/multitrack/multitrack/eventline"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain runs the CLI itself when MULTITRACK_TEST_MAIN=1, so that tests
+// can start it as a process and signal it (serve's SIGTERM test).
+func TestMain(m *testing.M) {
+	if os.Getenv("MULTITRACK_TEST_MAIN") == "1" {
+		main()
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
 
 func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()

@@ -9,9 +9,9 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/google/uuid"
 	ph "github.com/posthog/posthog-go"
 
+	"github.com/multitrack/multitrack/internal/uuidv7"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -19,9 +19,8 @@ import (
 var ErrClosed = errors.New("posthog: sink closed")
 
 // legacyUUIDSpace is the name space of the UUIDv5 sent for an event whose
-// UUID is not a UUID (e.g. "order-1"): PostHog requires one, and the same
-// name always gives the same UUID, so deduplication downstream still works.
-var legacyUUIDSpace = uuid.MustParse("6f1c3a52-0f6e-4b8e-9d55-3f0a7c2e9b41")
+// UUID is not a UUID (uuidv7.LegacySpace, shared with multitrack serve).
+var legacyUUIDSpace = uuidv7.LegacySpace
 
 // enqueuer is the part of posthog-go's client Write uses (tests wrap it).
 type enqueuer interface {
@@ -216,18 +215,7 @@ func retained(e tracker.Event) tracker.Event {
 
 // sendUUID is the UUID sent for an event: its own in canonical form, a
 // UUIDv5 of it when it is not a UUID, a new UUIDv7 when it is empty.
-func sendUUID(s string) string {
-	if s == "" {
-		return uuid.Must(uuid.NewV7()).String()
-	}
-	if len(s) == 36 && uuid.Validate(s) == nil && strings.ToLower(s) == s {
-		return s
-	}
-	if u, err := uuid.Parse(s); err == nil {
-		return u.String()
-	}
-	return uuid.NewSHA1(legacyUUIDSpace, []byte(s)).String()
-}
+func sendUUID(s string) string { return uuidv7.Canonical(s) }
 
 var (
 	_ tracker.UndeliveredReporter = (*Sink)(nil)

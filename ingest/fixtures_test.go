@@ -13,12 +13,6 @@ import (
 	"github.com/multitrack/multitrack/tracker"
 )
 
-// redactedInFixtures are the recorded properties the tracker's default
-// redaction removes: "tokens", and "session_id", which takes posthog-js's
-// $session_id with it (PostHog's analytics session, not a secret: see
-// README, "Any language").
-var redactedInFixtures = []string{"$lib_rate_limit_remaining_tokens", "$session_id"}
-
 // fixedNow is the server's clock in the fixture tests: well after every
 // recording, so that clock-skew correction moves every timestamp.
 var fixedNow = time.Date(2027, 3, 4, 5, 6, 7, 0, time.UTC)
@@ -115,9 +109,8 @@ func checkEvent(t *testing.T, i int, got tracker.Event, w map[string]any, sentAt
 	}
 	delete(props, "$groups")
 	delete(props, "token")
-	for _, k := range redactedInFixtures {
-		delete(props, k)
-	}
+	// Nothing else is removed: PostHog's own $session_id and
+	// $lib_rate_limit_remaining_tokens look secret but are kept (internal/secret).
 	for _, k := range []string{"$set", "$set_once"} {
 		if top, ok := w[k].(map[string]any); ok {
 			merged, _ := props[k].(map[string]any)

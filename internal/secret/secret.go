@@ -71,9 +71,24 @@ var variables = sync.OnceValue(func() *Rule {
 // MULTITRACK_WEBHOOK_SIGNING_KEY, but not MULTITRACK_FILE_PATH.
 func Variable(name string) bool { return variables().Match(name) }
 
-// Match reports whether key is secret under r. A nil Rule matches nothing.
+// notSecret are properties PostHog's own SDKs set whose names look secret
+// but hold no credential: an analytics session, a count of tokens. They are
+// kept whatever the words, so events from PostHog's SDKs (multitrack serve)
+// keep their sessions and LLM token counts.
+var notSecret = map[string]bool{
+	"$session_id":                      true,
+	"$lib_rate_limit_remaining_tokens": true,
+	"$ai_input_tokens":                 true,
+	"$ai_output_tokens":                true,
+	"$ai_cache_read_input_tokens":      true,
+	"$ai_cache_creation_input_tokens":  true,
+	"$ai_reasoning_tokens":             true,
+}
+
+// Match reports whether key is secret under r. A nil Rule matches nothing,
+// and PostHog's own $session_id and $…_tokens counts are never secret.
 func (r *Rule) Match(key string) bool {
-	if r == nil || len(r.phrases) == 0 {
+	if r == nil || len(r.phrases) == 0 || notSecret[key] {
 		return false
 	}
 	if v, ok := r.cache.Get(key); ok {

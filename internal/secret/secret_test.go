@@ -40,6 +40,12 @@ func TestRuleMatchesWholeWordsAndPlurals(t *testing.T) {
 		{"author", false},
 		{"duration_ms", false},
 		{"", false},
+		// PostHog's own properties: a session and token counts, not credentials.
+		{"$session_id", false},
+		{"session_id", true},
+		{"$lib_rate_limit_remaining_tokens", false},
+		{"$ai_input_tokens", false},
+		{"$ai_output_tokens", false},
 	}
 	for _, c := range cases {
 		t.Run(c.key, func(t *testing.T) {
@@ -110,5 +116,17 @@ func TestVariableHidesCredentialsOfEveryKind(t *testing.T) {
 		if got := Variable(name); got != want {
 			t.Errorf("Variable(%q) = %v, want %v", name, got, want)
 		}
+	}
+}
+
+func TestPostHogsOwnPropertiesAreKeptWhateverTheWords(t *testing.T) {
+	r := NewRule([]string{"session_id", "tokens"})
+	for _, key := range []string{"$session_id", "$ai_input_tokens"} {
+		if r.Match(key) {
+			t.Errorf("%s is PostHog's own property, not a secret", key)
+		}
+	}
+	if !r.Match("my_session_id") {
+		t.Error("my_session_id should match session_id")
 	}
 }

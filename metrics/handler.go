@@ -10,15 +10,17 @@ import (
 	"github.com/multitrack/multitrack/tracker"
 )
 
-// Handler serves t's metrics, with the Go runtime's and the process's, in
-// Prometheus's text format, from a registry of its own (the global
-// prometheus.DefaultRegisterer is left alone).
-func Handler(t *tracker.Tracker) http.Handler {
+// Handler serves t's metrics and those of the extra collectors, with the
+// Go runtime's and the process's, in Prometheus's text format, from a
+// registry of its own (the global prometheus.DefaultRegisterer is left
+// alone).
+func Handler(t *tracker.Tracker, extra ...prometheus.Collector) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		NewCollector(t),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	reg.MustRegister(extra...)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 }

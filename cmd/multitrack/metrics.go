@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/multitrack/multitrack/metrics"
 	"github.com/multitrack/multitrack/tracker"
 )
@@ -21,9 +23,10 @@ type metricsServer struct {
 	done chan error // the Serve goroutine's result
 }
 
-// startMetrics listens on addr and serves t's metrics until Close. An empty
-// addr serves nothing and returns a nil server, whose methods are no-ops.
-func startMetrics(addr string, t *tracker.Tracker, extra map[string]http.Handler) (*metricsServer, error) {
+// startMetrics listens on addr and serves t's metrics, and the collectors',
+// until Close. An empty addr serves nothing and returns a nil server, whose
+// methods are no-ops.
+func startMetrics(addr string, t *tracker.Tracker, extra map[string]http.Handler, collectors ...prometheus.Collector) (*metricsServer, error) {
 	if addr == "" {
 		return nil, nil
 	}
@@ -32,7 +35,7 @@ func startMetrics(addr string, t *tracker.Tracker, extra map[string]http.Handler
 		return nil, fmt.Errorf("--metrics %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", metrics.Handler(t))
+	mux.Handle("/metrics", metrics.Handler(t, collectors...))
 	for path, h := range extra {
 		mux.Handle(path, h)
 	}

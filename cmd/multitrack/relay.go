@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/multitrack/multitrack/metrics"
 	"github.com/multitrack/multitrack/relay"
 	"github.com/multitrack/multitrack/relay/embedded"
 )
@@ -106,7 +107,8 @@ func (c *relayCommand) Run(ctx context.Context, args []string) (err error) {
 		r.Close(context.Background())
 		return errors.New("relay: the relay cannot deliver to the nats sink")
 	}
-	ms, err := startMetrics(c.metrics, r.Tracker(), map[string]http.Handler{"/healthz": healthHandler(r)})
+	ms, err := startMetrics(c.metrics, r.Tracker(), map[string]http.Handler{"/healthz": healthHandler(r)},
+		metrics.NewStatsCollector("relay", func() any { return r.Stats() }, "Lag"))
 	if err != nil {
 		r.Close(context.Background())
 		return err

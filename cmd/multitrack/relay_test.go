@@ -49,6 +49,9 @@ func TestRelayEmbedDeliversWhatTheDemoPublishes(t *testing.T) {
 	if body := get(t, metricsURL); !strings.Contains(body, fmt.Sprintf(`multitrack_sink_delivered_total{sink="file"} %d`, kept)) {
 		t.Errorf("/metrics lacks the file sink's deliveries:\n%s", body)
 	}
+	if body := get(t, metricsURL); !strings.Contains(body, fmt.Sprintf("multitrack_relay_delivered_total %d\n", kept)) || !strings.Contains(body, "multitrack_relay_lag ") {
+		t.Errorf("/metrics lacks the relay's own counters:\n%s", body)
+	}
 	cancel()
 	select {
 	case code := <-done:

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/multitrack/multitrack/ingest"
+	"github.com/multitrack/multitrack/metrics"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -118,7 +119,8 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return errors.Join(fmt.Errorf("serve: --addr %s: %w", c.addr, err), closeTracker())
 	}
-	ms, err := startMetrics(c.metrics, tr, map[string]http.Handler{"/healthz": srv, "/readyz": srv})
+	ms, err := startMetrics(c.metrics, tr, map[string]http.Handler{"/healthz": srv, "/readyz": srv},
+		metrics.NewStatsCollector("serve", func() any { return srv.Stats() }))
 	if err != nil {
 		ln.Close()
 		return errors.Join(fmt.Errorf("serve: %w", err), closeTracker())

@@ -296,8 +296,8 @@ func TestServeMetricsFlagServesTrackerAndHealth(t *testing.T) {
 	if metricsURL == "" {
 		t.Fatalf("no metrics line: %s", s.stderr)
 	}
-	if body := get(t, metricsURL); !strings.Contains(body, "multitrack_captured_total 1\n") {
-		t.Errorf("/metrics lacks the captured event:\n%.500s", body)
+	if body := get(t, metricsURL); !strings.Contains(body, "multitrack_captured_total 1\n") || !strings.Contains(body, "multitrack_serve_accepted_total 1\n") {
+		t.Errorf("/metrics lacks the captured event or serve's own count:\n%s", body)
 	}
 	if body := get(t, strings.TrimSuffix(metricsURL, "/metrics")+"/readyz"); !strings.Contains(body, "ok") {
 		t.Errorf("/readyz on the metrics port: %s", body)

@@ -1,7 +1,9 @@
 // Command multitrack runs multitrack's tools: demo (a simulated service
 // emitting events through the configured sinks), emit (one event), config
-// (the configuration the environment gives) and replay (event lines, such as
-// a dead-letter file, into the configured sinks).
+// (the configuration the environment gives), replay (event lines, such as
+// a dead-letter file, into the configured sinks), lint (event lines checked
+// against a tracking plan) and gen (typed Go constructors for a plan's
+// events).
 //
 // Usage:
 //
@@ -35,6 +37,8 @@ func main() {
 // Main holds the CLI's output streams and environment, so that tests can
 // call Run directly.
 type Main struct {
+	// Stdin is what lint reads for "-" (nothing when nil).
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	// Lookup reads the environment (os.LookupEnv by default).
 	Lookup func(string) (string, bool)
@@ -43,7 +47,7 @@ type Main struct {
 // NewMain returns a Main writing to the given streams and reading the
 // process environment.
 func NewMain(stdout, stderr io.Writer) *Main {
-	return &Main{Stdout: stdout, Stderr: stderr, Lookup: os.LookupEnv}
+	return &Main{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr, Lookup: os.LookupEnv}
 }
 
 // command is one subcommand.
@@ -67,6 +71,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		cmd = &configCommand{main: m}
 	case "replay":
 		cmd = &replayCommand{main: m}
+	case "lint":
+		cmd = &lintCommand{main: m}
+	case "gen":
+		cmd = &genCommand{main: m}
 	case "help", "-h", "-help", "--help":
 		m.usage(m.Stdout)
 		return nil
@@ -88,6 +96,8 @@ Commands:
 	emit    one event through the configured sinks; exit 1 if not delivered
 	config  the configuration the environment gives, secrets redacted
 	replay  event lines (a dead-letter file, say) into the configured sinks
+	lint    event lines checked against a tracking plan
+	gen     typed Go constructors for a tracking plan's events
 
 Run "multitrack <command> --help" for a command's flags. With no
 configuration (MULTITRACK_SINKS, POSTHOG_API_KEY) events go to stdout.

@@ -113,10 +113,12 @@ func (g *generator) name() {
 	}
 }
 
-// enumType returns the type for p's enum: named after the field, or after
-// the event and the field when another enum or an event has that name.
+// enumType returns the type for p's enum: named after the field, or the
+// field and "Value", or the event and the field, the first that no other
+// enum (with other values) and no event has. Enums with the same name and
+// values share a type.
 func (g *generator) enumType(field, event string, p Property, taken map[string]string, ref fieldRef) *enumType {
-	for _, name := range []string{field, event + field} {
+	for _, name := range []string{field, field + "Value", event + field} {
 		if et := g.enums[name]; et != nil {
 			if et.typ == p.Type && slices.Equal(et.values, p.Enum) {
 				return et

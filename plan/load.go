@@ -58,9 +58,10 @@ const maxNodes = 1 << 20
 
 // decoder turns a YAML document into a Plan, recording each field's line.
 type decoder struct {
-	plan  Plan
-	probs problems
-	nodes int
+	plan     Plan
+	probs    problems
+	nodes    int
+	tooLarge bool // over maxNodes: decoding stopped
 }
 
 // decode returns the plan in data, with the problems decoding found. The
@@ -82,7 +83,11 @@ func decode(data []byte, name string) (Plan, *problems) {
 		d.probs.list = append(d.probs.list, Problem{File: name, Msg: "the file is empty: want a mapping with events"})
 		return Plan{}, &d.probs
 	}
+	d.probs.src.set(topRef(""), doc.Content[0].Line)
 	d.top(doc.Content[0])
+	if d.tooLarge {
+		return Plan{}, &d.probs // a part of a plan: nothing to compile
+	}
 	d.plan.src = src
 	return d.plan, &d.probs
 }
@@ -173,14 +178,19 @@ func (d *decoder) property(p *Property, common bool, ev, i int, n *yaml.Node) {
 		case "max":
 			p.Max = d.number(v, ref)
 		case "enum":
-			v = d.resolve(v)
+			if v = d.resolve(v); d.tooLarge {
+				return
+			}
 			if v.Kind != yaml.SequenceNode {
 				d.probs.add(ref, "want a list of values, got "+nodeKind(v))
 				return
 			}
 			p.Enum = []string{} // present, even if empty: Compile says an empty enum is a mistake
 			for _, e := range v.Content {
-				if e = d.resolve(e); e.Kind != yaml.ScalarNode || e.Tag == "!!null" {
+				if e = d.resolve(e); d.tooLarge {
+					return
+				}
+				if e.Kind != yaml.ScalarNode || e.Tag == "!!null" {
 					d.probs.addAt(ref, e.Line, "want each value a string or a number, got "+nodeKind(e))
 					continue
 				}
@@ -222,7 +232,7 @@ func (d *decoder) each(n *yaml.Node, ref fieldRef, f func(key string, keyLine in
 		return
 	}
 	seen := make(map[string]int, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
+	for i := 0; i+1 < len(n.Content) && !d.tooLarge; i += 2 {
 		k, v := d.resolve(n.Content[i]), n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
 			d.probs.addAt(ref, k.Line, "a key must be a string, got "+nodeKind(k))
@@ -238,24 +248,26 @@ func (d *decoder) each(n *yaml.Node, ref fieldRef, f func(key string, keyLine in
 }
 
 // resolve follows aliases and counts nodes against maxNodes. Past the
-// budget it returns an empty mapping and reports the plan as too large
-// (once).
+// budget it reports the plan as too large, once, and decoding stops: the
+// callers see a null node and stop at tooLarge.
 func (d *decoder) resolve(n *yaml.Node) *yaml.Node {
 	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
 		n = n.Alias
 	}
-	d.nodes++
-	if d.nodes == maxNodes {
+	if d.nodes++; d.nodes > maxNodes && !d.tooLarge {
+		d.tooLarge = true
 		d.probs.addAt(topRef(""), n.Line, fmt.Sprintf("the plan is too large (over %d YAML nodes, aliases expanded)", maxNodes))
 	}
-	if d.nodes >= maxNodes || n.Kind == yaml.AliasNode {
+	if d.tooLarge || n.Kind == yaml.AliasNode {
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line}
 	}
 	return n
 }
 
 func (d *decoder) str(n *yaml.Node, ref fieldRef) string {
-	n = d.resolve(n)
+	if n = d.resolve(n); d.tooLarge {
+		return ""
+	}
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
 		d.probs.add(ref, "want a string, got "+nodeKind(n))
 		return ""
@@ -264,7 +276,9 @@ func (d *decoder) str(n *yaml.Node, ref fieldRef) string {
 }
 
 func (d *decoder) boolean(n *yaml.Node, ref fieldRef) bool {
-	n = d.resolve(n)
+	if n = d.resolve(n); d.tooLarge {
+		return false
+	}
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
 		d.probs.add(ref, "want true or false, got "+nodeKind(n))
 		return false
@@ -277,7 +291,9 @@ func (d *decoder) boolean(n *yaml.Node, ref fieldRef) bool {
 }
 
 func (d *decoder) number(n *yaml.Node, ref fieldRef) *float64 {
-	n = d.resolve(n)
+	if n = d.resolve(n); d.tooLarge {
+		return nil
+	}
 	var f float64
 	if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") || n.Decode(&f) != nil {
 		d.probs.add(ref, "want a number, got "+nodeKind(n))

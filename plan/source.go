@@ -150,7 +150,14 @@ func (ps *problems) path(ref fieldRef) string {
 	if ref.field != "" {
 		parts = append(parts, ref.field)
 	}
-	return strings.Join(parts, ".")
+	var b strings.Builder
+	for i, part := range parts {
+		if i > 0 && !strings.HasPrefix(part, "[") {
+			b.WriteByte('.')
+		}
+		b.WriteString(part)
+	}
+	return b.String()
 }
 
 func propName(ps []Property, i int) string {

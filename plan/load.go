@@ -110,12 +110,7 @@ func (d *decoder) top(n *yaml.Node) {
 		d.probs.src.set(topRef(key), v.Line)
 		switch key {
 		case "common":
-			d.each(v, topRef(key), func(name string, keyLine int, pv *yaml.Node) {
-				i := len(d.plan.Common)
-				d.plan.Common = append(d.plan.Common, Property{Name: name})
-				d.probs.src.set(propRef(true, -1, i, ""), keyLine)
-				d.property(&d.plan.Common[i], true, -1, i, pv)
-			})
+			d.properties(v, topRef(key), true, -1, &d.plan.Common)
 		case "events":
 			d.each(v, topRef(key), func(name string, keyLine int, ev *yaml.Node) {
 				i := len(d.plan.Events)
@@ -141,13 +136,19 @@ func (d *decoder) event(i int, n *yaml.Node) {
 		case "allow_unknown_properties":
 			ev.AllowUnknown = d.boolean(v, ref)
 		case "properties":
-			d.each(v, ref, func(name string, keyLine int, pv *yaml.Node) {
-				j := len(d.plan.Events[i].Properties)
-				d.plan.Events[i].Properties = append(d.plan.Events[i].Properties, Property{Name: name})
-				d.probs.src.set(propRef(false, i, j, ""), keyLine)
-				d.property(&d.plan.Events[i].Properties[j], false, i, j, pv)
-			})
+			d.properties(v, ref, false, i, &ev.Properties)
 		}
+	})
+}
+
+// properties decodes a mapping of properties into list: the common ones,
+// or event ev's.
+func (d *decoder) properties(n *yaml.Node, ref fieldRef, common bool, ev int, list *[]Property) {
+	d.each(n, ref, func(name string, keyLine int, v *yaml.Node) {
+		j := len(*list)
+		*list = append(*list, Property{Name: name})
+		d.probs.src.set(propRef(common, ev, j, ""), keyLine)
+		d.property(&(*list)[j], common, ev, j, v)
 	})
 }
 

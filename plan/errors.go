@@ -3,6 +3,8 @@ package plan
 import (
 	"fmt"
 	"strings"
+
+	"github.com/multitrack/multitrack/internal/plural"
 )
 
 // Problem is one thing wrong with a plan.
@@ -51,7 +53,7 @@ const maxShown = 20
 func (e *Error) Error() string {
 	var b strings.Builder
 	n := len(e.Problems)
-	fmt.Fprintf(&b, "tracking plan: %d %s", n, plural(n, "problem", "problems"))
+	fmt.Fprintf(&b, "tracking plan: %d %s", n, plural.Of(n, "problem", "problems"))
 	for i, p := range e.Problems {
 		if i == maxShown {
 			fmt.Fprintf(&b, "\n\tand %d more", n-maxShown)
@@ -61,11 +63,4 @@ func (e *Error) Error() string {
 		b.WriteString(p.String())
 	}
 	return b.String()
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/multitrack/multitrack/eventline"
+	"github.com/multitrack/multitrack/internal/plural"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -32,9 +34,9 @@ func (r LintResult) Failed() bool { return r.Violations.Total() > 0 || r.BadLine
 // unplanned event), 1 bad line".
 func (r LintResult) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d %s, ", r.Events, plural(r.Events, "event", "events"))
+	fmt.Fprintf(&b, "%d %s, ", r.Events, plural.Of(r.Events, "event", "events"))
 	n := r.Violations.Total()
-	fmt.Fprintf(&b, "%d %s", n, plural(n, "violation", "violations"))
+	fmt.Fprintf(&b, "%d %s", n, plural.Of(n, "violation", "violations"))
 	if n > 0 {
 		var kinds []string
 		for _, k := range Kinds {
@@ -45,10 +47,10 @@ func (r LintResult) String() string {
 		fmt.Fprintf(&b, " (%s)", strings.Join(kinds, ", "))
 	}
 	if r.BadLines > 0 {
-		fmt.Fprintf(&b, ", %d bad %s", r.BadLines, plural(r.BadLines, "line", "lines"))
+		fmt.Fprintf(&b, ", %d bad %s", r.BadLines, plural.Of(r.BadLines, "line", "lines"))
 	}
 	if r.Warnings > 0 {
-		fmt.Fprintf(&b, ", %d %s", r.Warnings, plural(r.Warnings, "warning", "warnings"))
+		fmt.Fprintf(&b, ", %d %s", r.Warnings, plural.Of(r.Warnings, "warning", "warnings"))
 	}
 	return b.String()
 }
@@ -93,8 +95,8 @@ func (c *Checker) Lint(w io.Writer, r io.Reader, name string) (LintResult, error
 // readEvents calls f for each event line of r, or each line that is not
 // one (bad), and returns the warnings and a read error. It is the one place
 // that knows the event-line reader.
-func readEvents(r io.Reader, name string, f func(line int, e tracker.Event, bad error)) ([]*tracker.LineError, error) {
-	er := tracker.NewEventReader(r, name)
+func readEvents(r io.Reader, name string, f func(line int, e tracker.Event, bad error)) ([]*eventline.LineError, error) {
+	er := eventline.NewReader(r, name)
 	// The reader returns a read error again and again, a bad line once: a
 	// line error is held until the next call tells which it is.
 	var pending error
@@ -108,7 +110,7 @@ func readEvents(r io.Reader, name string, f func(line int, e tracker.Event, bad 
 			f(pendingLine, tracker.Event{}, pending)
 			pending = nil
 		}
-		var le *tracker.LineError
+		var le *eventline.LineError
 		switch {
 		case err == nil:
 			f(er.Line(), e, nil)

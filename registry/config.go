@@ -44,15 +44,6 @@ func (c Config) Get(key string) string {
 	return v
 }
 
-// String returns the value of the sink's variable for key, or def when
-// unset.
-func (c Config) String(key, def string) string {
-	if v, ok := c.read(c.Var(key), def, false); ok {
-		return v
-	}
-	return def
-}
-
 // Secret returns the value of the sink's variable for key, or "" when unset,
 // and marks the value secret: it is never shown by Describe and is cut out
 // of every error message. Variables whose names look secret (…_API_KEY,
@@ -90,24 +81,14 @@ func (c Config) Missing(name string) {
 // than min, or def when unset. A value that is not such an integer is
 // recorded as a problem matching ErrInvalid, and def is returned.
 func (c Config) Int(key string, def, min int) int {
-	return c.l.intVar(c.Var(key), c.name, def, min)
+	return c.l.intVar(c.Var(key), c.name, def, min, math.MaxInt)
 }
 
 // Duration returns the sink's variable for key as a positive Go duration
 // ("500ms", "5s", "1m30s"), or def when unset. A bad value is recorded as a
 // problem matching ErrInvalid, and def is returned.
 func (c Config) Duration(key string, def time.Duration) time.Duration {
-	name := c.Var(key)
-	v, ok := c.read(name, def.String(), false)
-	if !ok {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		c.l.invalid(name, c.name, v, "a positive duration such as 500ms, 5s or 1m")
-		return def
-	}
-	return d
+	return c.l.durationVar(c.Var(key), c.name, def, 1, maxDuration)
 }
 
 // Bool returns the sink's variable for key as a boolean: true, false, 1, 0,
@@ -135,7 +116,7 @@ func (c Config) Bool(key string, def bool) bool {
 // case-insensitive, such as "64KiB" or "10MB". A bad or negative value is
 // recorded as a problem matching ErrInvalid, and def is returned.
 func (c Config) Size(key string, def int64) int64 {
-	return c.l.sizeVar(c.Var(key), c.name, def)
+	return c.l.sizeVar(c.Var(key), c.name, def, 0, math.MaxInt64)
 }
 
 // Invalid records a problem with the variable name (usually c.Var(key)),
@@ -194,11 +175,17 @@ func Parse[T any](c Config, key string, def T, parse func(string) (T, error)) T 
 		return def
 	}
 	t, err := parse(v)
-	if err != nil {
+	switch {
+	case err == nil:
+		return t
+	case c.l.isSecret(name):
+		// A parse error may quote the value: say only what failed.
+		msg := ErrInvalid.Error() + " (not shown: the variable is secret)"
+		c.report(&VarError{Var: name, Err: &redactedError{msg: msg, err: fmt.Errorf("%w: %w", ErrInvalid, err)}})
+	default:
 		c.Invalid(name, err)
-		return def
 	}
-	return t
+	return def
 }
 
 func (c Config) read(name, def string, secret bool) (string, bool) {
@@ -218,48 +205,3 @@ func (e *settingsError) Error() string {
 }
 
 func (e *settingsError) Unwrap() []error { return e.errs }
-
-// parseSize parses a byte size; see Config.Size.
-func parseSize(s string) (int64, bool) {
-	s = strings.TrimSpace(s)
-	i := 0
-	for i < len(s) && ('0' <= s[i] && s[i] <= '9' || s[i] == '.') {
-		i++
-	}
-	num, unit := s[:i], strings.ToLower(strings.TrimSpace(s[i:]))
-	if num == "" {
-		return 0, false
-	}
-	mult := map[string]float64{
-		"": 1, "b": 1,
-		"kb": 1e3, "kib": 1 << 10,
-		"mb": 1e6, "mib": 1 << 20,
-		"gb": 1e9, "gib": 1 << 30,
-	}[unit]
-	if mult == 0 {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(num, 64)
-	if err != nil {
-		return 0, false
-	}
-	n := f * mult
-	if n != math.Trunc(n) || n > math.MaxInt64/2 {
-		return 0, false
-	}
-	return int64(n), true
-}
-
-// formatSize writes n as parseSize reads it, with the largest binary unit
-// that divides it.
-func formatSize(n int64) string {
-	for _, u := range []struct {
-		name string
-		size int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
-		if n != 0 && n%u.size == 0 {
-			return strconv.FormatInt(n/u.size, 10) + u.name
-		}
-	}
-	return strconv.FormatInt(n, 10)
-}

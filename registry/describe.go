@@ -6,18 +6,23 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"unicode/utf8"
+
+	"github.com/multitrack/multitrack/internal/plural"
+	"github.com/multitrack/multitrack/internal/secret"
 )
 
 // Describe returns the configuration that FromLookup would build from
 // lookup, as text for people (the `multitrack config` command): the sinks,
 // then every variable read, with its value, or its default when unset, and
-// the value of a secret shown as [redacted]; then every problem. The error
-// is the one FromLookup would return.
+// the value of a secret shown as [redacted]; then every warning (variables
+// that have no effect, see Env.OnWarning) and every problem. The error is
+// the one FromLookup would return: warnings are not in it.
 //
 // To check the sinks' settings completely, Describe builds the sinks and the
 // tracker as FromLookup does and closes them at once (within CloseTimeout):
-// a file sink creates its file, and fails while another file sink of the
-// same process has it open.
+// a file sink creates its file.
 func Describe(lookup func(string) (string, bool)) (string, error) {
 	return Env{Lookup: lookup}.Describe()
 }
@@ -62,7 +67,7 @@ func (l *loader) describe(err error) string {
 		value, origin := r.def, "(default)"
 		switch {
 		case r.set && r.secret:
-			value, origin = Redacted, ""
+			value, origin = secret.Marker, ""
 		case r.set:
 			value, origin = redactSecrets(r.value, l.secrets), ""
 		case r.def == "":
@@ -71,19 +76,27 @@ func (l *loader) describe(err error) string {
 		if r.name == varProperties && r.set {
 			value = redactProperties(value)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.name, value, origin)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.name, clip(value), origin)
 	}
 	tw.Flush()
 	for line := range strings.Lines(table.String()) {
 		b.WriteString(strings.TrimRight(line, " \n"))
 		b.WriteByte('\n')
 	}
+	if len(l.warnings) > 0 {
+		ws := capProblems(dedupeProblems(l.warnings))
+		n := countProblems(ws)
+		fmt.Fprintf(&b, "\n%d %s (variables that have no effect):\n", n, plural.Of(n, "warning", "warnings"))
+		for _, w := range ws {
+			fmt.Fprintf(&b, "  - %s\n", w)
+		}
+	}
 	if err != nil {
-		n := len(l.problems)
-		fmt.Fprintf(&b, "\n%d problem%s:\n", n, plural(n))
-		for _, p := range l.problems {
-			msg := scrub(p.err, l.secrets).Error()
-			fmt.Fprintf(&b, "  - %s\n", strings.ReplaceAll(msg, "\n", "\n    "))
+		errs := capProblems(dedupeProblems(l.scrubbed()))
+		n := countProblems(errs)
+		fmt.Fprintf(&b, "\n%d %s:\n", n, plural.Of(n, "problem", "problems"))
+		for _, e := range errs {
+			fmt.Fprintf(&b, "  - %s\n", strings.ReplaceAll(e.Error(), "\n", "\n    "))
 		}
 	}
 	// A secret pasted into a variable that is not secret is cut out too.
@@ -110,25 +123,39 @@ func (l *loader) describedVars() []varRecord {
 }
 
 // redactProperties shows MULTITRACK_PROPERTIES with the values of
-// secret-looking keys replaced (FromLookup refuses the keys that the
-// tracker would redact).
+// secret-looking keys replaced, by the rule for variables, which errs on
+// the side of hiding (FromLookup refuses the keys that the tracker would
+// redact). A value that does not parse is not shown at all: where a
+// secret's value starts cannot be known.
 func redactProperties(v string) string {
-	items, err := splitEscaped(v, ',')
+	items, _, err := splitEscaped(v, ',')
 	if err != nil {
-		return v
+		return secret.Marker + " (does not parse)"
 	}
 	for i, item := range items {
-		kv, _ := splitEscaped(item, '=')
-		if len(kv) >= 2 && looksSecret(kv[0]) {
-			items[i] = kv[0] + "=" + Redacted
+		kv, _, _ := splitEscaped(item, '=')
+		key := strings.TrimSpace(kv[0])
+		if len(kv) < 2 {
+			items[i] = secret.Marker // not key=value: it may be a value alone
+		} else if secret.Variable(unescape(key)) {
+			items[i] = kv[0] + "=" + secret.Marker
 		}
 	}
 	return strings.Join(items, ",")
 }
 
-func plural(n int) string {
-	if n == 1 {
-		return ""
+// maxShown is the most bytes of a value Describe shows.
+const maxShown = 100
+
+// clip cuts a long value to maxShown bytes (on a character boundary),
+// saying how long it was.
+func clip(v string) string {
+	if len(v) <= maxShown {
+		return v
 	}
-	return "s"
+	cut := maxShown
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes)", v[:cut], len(v))
 }

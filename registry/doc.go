@@ -25,27 +25,31 @@
 //	                                 Default: posthog when POSTHOG_API_KEY is set, else none.
 //	POSTHOG_API_KEY                  PostHog project key (secret: never shown).
 //	POSTHOG_HOST                     PostHog endpoint. Default: PostHog cloud.
-//	MULTITRACK_POSTHOG_BATCH_SIZE    events per PostHog request. Default: posthog-go's.
-//	MULTITRACK_POSTHOG_INTERVAL      PostHog send interval (Go duration). Default: posthog-go's.
+//	MULTITRACK_POSTHOG_BATCH_SIZE    events per PostHog request, 1 to 10000. Default: posthog-go's.
+//	MULTITRACK_POSTHOG_INTERVAL      PostHog send interval (Go duration), 1ms to 1h. Default: posthog-go's.
+//	MULTITRACK_POSTHOG_PERSON_PROFILES always or never ($process_person_profile: false). Default: always.
+//	MULTITRACK_POSTHOG_HISTORICAL    true: batches carry historical_migration (backfills). Default: false.
+//	MULTITRACK_POSTHOG_GROUP_PROPERTIES group properties from events, e.g. organization:plan,region;team:tier. Default: none.
 //	MULTITRACK_STDOUT_FORMAT         json, pretty or auto. Default: auto (pretty on a terminal, else json).
 //	MULTITRACK_FILE_PATH             file sink path; required with the file sink.
-//	MULTITRACK_FILE_MAX_SIZE_MB      rotate after this many megabytes. Default: 100.
-//	MULTITRACK_FILE_MAX_BACKUPS      rotated files kept. Default: 10.
+//	MULTITRACK_FILE_MAX_SIZE_MB      rotate after this many MiB, 0 (never) to 1048576. Default: 100.
+//	MULTITRACK_FILE_MAX_BACKUPS      rotated files kept, 0 (all) to 100000. Default: 10.
 //	MULTITRACK_FILE_SYNC             always, interval or never. Default: interval.
 //	MULTITRACK_SAMPLE                sampling spec, e.g. query_initiated=0.01,*=1. Default: keep all.
-//	MULTITRACK_QUEUE_SIZE            each sink's queue, in events (≥ 1). Default: 8192.
+//	MULTITRACK_QUEUE_SIZE            each sink's queue, in events, 1 to 1048576. Default: 8192.
 //	MULTITRACK_OVERFLOW              drop_newest, drop_oldest or block. Default: drop_newest.
 //	MULTITRACK_DEAD_LETTER_PATH      file for undeliverable events, as event lines. Default: none.
 //	MULTITRACK_PROPERTIES            default properties, e.g. service=api,region=eu. Default: none.
 //	MULTITRACK_FALLBACK_DISTINCT_ID  distinct id of events with no id and no organization. Default: standalone.
-//	MULTITRACK_MAX_EVENT_SIZE        largest accepted event, e.g. 64KiB. Default: 32KiB.
+//	MULTITRACK_MAX_EVENT_SIZE        largest accepted event, e.g. 64KiB, 1B to 1MiB. Default: 32KiB.
 //	MULTITRACK_LOG_LEVEL             diagnostics on stderr: off, error, warn, info or debug. Default: off.
 //	MULTITRACK_PLAN_PATH             tracking-plan file. Default: none.
 //	MULTITRACK_PLAN_MODE             warn, strip or drop. Default: warn.
 //	MULTITRACK_<SINK>_<KEY>          a sink's own settings, read with Config.Get("KEY").
 //
 // Values are trimmed of surrounding white space; an empty value is the same
-// as an unset variable. Sink names are case-insensitive; "stdout," (a
+// as an unset variable. Every number has a range, and a value outside it is
+// an error naming the variable and the range (never wrapped or clamped). Sink names are case-insensitive; "stdout," (a
 // trailing comma) is accepted.
 //
 // MULTITRACK_QUEUE_SIZE and MULTITRACK_OVERFLOW apply to every sink built
@@ -67,6 +71,24 @@
 // name looks secret (…_KEY, …_TOKEN, …_SECRET, …_PASSWORD, …), never
 // appears in an error, a log line or Describe's text.
 //
-// Describe shows the resolved configuration and its problems, secrets as
-// [redacted], for the `multitrack config` command.
+// Numbers are range-checked: a value outside its range is a problem naming
+// the variable and the range. At most MaxProblems problems are listed, then
+// "and N more"; identical ones are listed once, with a count. A
+// MULTITRACK_PROPERTIES value that does not parse is never shown (its
+// errors name the byte offset), nor is a URL's password.
+//
+// # Warnings
+//
+// A MULTITRACK_* or POSTHOG_* variable that is set but has no effect is a
+// warning, not a problem: an unknown one (ErrUnknownVariable, with a "did
+// you mean" by edit distance: MULTITRACK_SINK for MULTITRACK_SINKS), or a
+// setting of a registered sink that MULTITRACK_SINKS does not select
+// (ErrSinkNotSelected). Warnings are logged on the MULTITRACK_LOG_LEVEL
+// logger, or given to Env.OnWarning, and listed by Describe. FromEnv lists
+// the process environment to find them; FromLookup cannot list variables
+// and checks only the settings registered sinks declare (Register's keys),
+// unless Env.Environ is set.
+//
+// Describe shows the resolved configuration, its warnings and its
+// problems, secrets as [redacted], for the `multitrack config` command.
 package registry

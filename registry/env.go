@@ -2,12 +2,16 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+
+	secretpkg "github.com/multitrack/multitrack/internal/secret"
 
 	"github.com/rs/zerolog"
 
@@ -62,12 +66,26 @@ type Env struct {
 	// not set and POSTHOG_API_KEY is not set either: empty means none. A
 	// command-line tool may set it to "stdout".
 	DefaultSinks string
+	// Environ lists the variables set, as os.Environ does ("NAME=value";
+	// only the names are used), so that unknown MULTITRACK_* and POSTHOG_*
+	// variables are found. When nil, os.Environ is used if Lookup is nil
+	// too; with only Lookup, the settings that registered sinks declare are
+	// checked, and no other unknown variable can be found.
+	Environ func() []string
+	// OnWarning receives each warning: a variable that is set but has no
+	// effect (ErrUnknownVariable, with a "did you mean" when one is close;
+	// ErrSinkNotSelected), as a *VarError. Warnings never fail the
+	// configuration. When nil, they are logged at warn level on the
+	// MULTITRACK_LOG_LEVEL logger. At most MaxProblems are given, then one
+	// that counts the rest.
+	OnWarning func(error)
 }
 
 // FromEnv builds a Tracker from the process environment; see FromLookup.
 // It reads MULTITRACK_SINKS, POSTHOG_API_KEY, POSTHOG_HOST,
 // MULTITRACK_POSTHOG_BATCH_SIZE, MULTITRACK_POSTHOG_INTERVAL,
-// MULTITRACK_STDOUT_FORMAT, MULTITRACK_FILE_PATH,
+// MULTITRACK_POSTHOG_PERSON_PROFILES, MULTITRACK_POSTHOG_HISTORICAL,
+// MULTITRACK_POSTHOG_GROUP_PROPERTIES, MULTITRACK_STDOUT_FORMAT, MULTITRACK_FILE_PATH,
 // MULTITRACK_FILE_MAX_SIZE_MB, MULTITRACK_FILE_MAX_BACKUPS,
 // MULTITRACK_FILE_SYNC, MULTITRACK_SAMPLE, MULTITRACK_QUEUE_SIZE,
 // MULTITRACK_OVERFLOW, MULTITRACK_DEAD_LETTER_PATH, MULTITRACK_PROPERTIES,
@@ -98,6 +116,7 @@ func FromLookup(lookup func(string) (string, bool), opts ...tracker.Option) (*tr
 func (e Env) Tracker(opts ...tracker.Option) (*tracker.Tracker, error) {
 	l := e.load()
 	t, err := l.tracker(opts)
+	l.warn(e.OnWarning)
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +150,7 @@ type varRecord struct {
 	name, sink  string
 	value, def  string
 	set, secret bool
+	lead        int // bytes of white space trimmed from the start of the value
 }
 
 type builtSink struct {
@@ -149,6 +169,7 @@ type loader struct {
 	index    map[string]int
 	secrets  []string
 	problems []problem
+	warnings []error // variables set that have no effect
 
 	sinkNames []string
 	sinks     []builtSink
@@ -186,7 +207,41 @@ func (e Env) load() *loader {
 	// Sinks are built even when a global variable is wrong, so that their
 	// own problems are reported too; they are closed if anything failed.
 	l.buildSinks()
+	l.checkVariables(e.names())
 	return l
+}
+
+// names returns the names of the variables set, when they can be listed.
+func (e Env) names() []string {
+	environ := e.Environ
+	if environ == nil && e.Lookup == nil {
+		environ = os.Environ
+	}
+	if environ == nil {
+		return nil
+	}
+	var names []string
+	for _, kv := range environ() {
+		if name, _, _ := strings.Cut(kv, "="); name != "" {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// warn gives every warning to onWarning, or logs it.
+func (l *loader) warn(onWarning func(error)) {
+	for _, w := range capProblems(dedupeProblems(l.warnings)) {
+		var ve *VarError
+		switch {
+		case onWarning != nil:
+			onWarning(w)
+		case errors.As(w, &ve):
+			l.logger.Warn().Str("variable", ve.Var).Msg("multitrack: " + ve.Err.Error())
+		default: // the count of those beyond MaxProblems
+			l.logger.Warn().Msg("multitrack: " + w.Error() + " warnings")
+		}
+	}
 }
 
 // read returns a variable's trimmed value and whether it is set (an empty
@@ -203,12 +258,13 @@ func (l *loader) read(name, sink, def string, secret bool) (string, bool) {
 		}
 		return r.value, r.set
 	}
-	v, ok := l.lookup(name)
+	raw, ok := l.lookup(name)
 	if !ok {
-		v = ""
+		raw = ""
 	}
-	v = strings.TrimSpace(v)
-	r := varRecord{name: name, sink: sink, value: v, def: def, set: v != "", secret: secret || looksSecret(name)}
+	v := strings.TrimSpace(raw)
+	r := varRecord{name: name, sink: sink, value: v, def: def, set: v != "", secret: secret || secretpkg.Variable(name)}
+	r.lead = len(raw) - len(strings.TrimLeftFunc(raw, unicode.IsSpace))
 	if r.secret && r.set {
 		l.secrets = append(l.secrets, v)
 	}
@@ -218,6 +274,25 @@ func (l *loader) read(name, sink, def string, secret bool) (string, bool) {
 	l.index[name] = len(l.vars)
 	l.vars = append(l.vars, r)
 	return v, r.set
+}
+
+// isSecret reports whether the value of a variable read is secret.
+func (l *loader) isSecret(name string) bool {
+	if l == nil {
+		return false
+	}
+	i, ok := l.index[name]
+	return ok && l.vars[i].secret
+}
+
+// lead returns how many bytes of white space were trimmed from the start
+// of a variable read, so that byte offsets in errors count from the value
+// as it was set.
+func (l *loader) lead(name string) int {
+	if i, ok := l.index[name]; ok {
+		return l.vars[i].lead
+	}
+	return 0
 }
 
 func (l *loader) report(sink string, err error) {
@@ -230,20 +305,25 @@ func (l *loader) report(sink string, err error) {
 // invalid records that name's value is not what was expected; the value is
 // quoted unless it is secret.
 func (l *loader) invalid(name, sink, value, want string) {
-	shown := " " + quote(value)
-	if i, ok := l.index[name]; ok && l.vars[i].secret {
+	// A secret pasted here is cut out before quote shortens the value (it
+	// could cut the secret in two).
+	shown := " " + quote(redactSecrets(value, l.secrets))
+	if l.isSecret(name) {
 		shown = ""
 	}
 	l.report(sink, &VarError{Var: name, Err: fmt.Errorf("%w%s: want %s", ErrInvalid, shown, want)})
 }
 
 // err returns every problem, secrets cut out, or nil.
-func (l *loader) err() error {
+func (l *loader) err() error { return joinProblems(l.scrubbed()) }
+
+// scrubbed returns every problem with secrets cut out.
+func (l *loader) scrubbed() []error {
 	errs := make([]error, len(l.problems))
 	for i, p := range l.problems {
 		errs[i] = scrub(p.err, l.secrets)
 	}
-	return joinProblems(errs)
+	return errs
 }
 
 func (l *loader) options() []tracker.Option {

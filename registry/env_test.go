@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multitrack/multitrack/internal/secret"
+	"github.com/multitrack/multitrack/internal/terminal/ptytest"
 	"github.com/multitrack/multitrack/registry"
 	"github.com/multitrack/multitrack/sinks/noop"
 	"github.com/multitrack/multitrack/tracker"
@@ -17,7 +19,7 @@ import (
 
 func TestSecretsAreNeverEchoed(t *testing.T) {
 	h := loadFixture(t, "secret_echo")
-	secrets := []string{h.env["POSTHOG_API_KEY"], h.env["MULTITRACK_LEAKY_API_KEY"]}
+	secrets := []string{h.env["POSTHOG_API_KEY"], h.env["MULTITRACK_LEAKY_API_KEY"], h.env["MULTITRACK_LEAKY_TOKEN"]}
 	_, err := h.build(t)
 	if err == nil {
 		t.Fatal("leaky built")
@@ -34,8 +36,8 @@ func TestSecretsAreNeverEchoed(t *testing.T) {
 		}
 	}
 	for _, line := range []string{"POSTHOG_API_KEY", "MULTITRACK_LEAKY_API_KEY", "MULTITRACK_PROBE_LABEL"} {
-		if !strings.Contains(text, line) || !strings.Contains(lineOf(text, line), registry.Redacted) {
-			t.Errorf("Describe does not show %s as %s:\n%s", line, registry.Redacted, text)
+		if !strings.Contains(text, line) || !strings.Contains(lineOf(text, line), secret.Marker) {
+			t.Errorf("Describe does not show %s as %s:\n%s", line, secret.Marker, text)
 		}
 	}
 	var se *registry.SinkError
@@ -50,6 +52,18 @@ func TestSecretsAreNeverEchoed(t *testing.T) {
 	text, _ = h.registryEnv().Describe()
 	if strings.Contains(err.Error(), "hunter22") || strings.Contains(text, "hunter22") {
 		t.Errorf("a secret property's value is shown:\n%v\n%s", err, text)
+	}
+
+	// A value that does not parse: where a secret starts is unknown, so
+	// none of it is shown (Describe once echoed it whole).
+	h = loadFixture(t, "secret_properties")
+	_, err = h.build(t)
+	text, _ = h.registryEnv().Describe()
+	if err == nil || strings.Contains(err.Error()+text, "hunter2") {
+		t.Errorf("an unparsed MULTITRACK_PROPERTIES is shown:\n%v\n%s", err, text)
+	}
+	if got := lineOf(text, "MULTITRACK_PROPERTIES"); got != "MULTITRACK_PROPERTIES "+secret.Marker+" (does not parse)" {
+		t.Errorf("Describe shows %q", got)
 	}
 }
 
@@ -235,6 +249,10 @@ func TestTypedGetters(t *testing.T) {
 		{map[string]string{"BUF": "10MB", "ON": "off"}, probe{buf: 10_000_000, wait: time.Second, count: 3}, nil},
 		{map[string]string{"BUF": "1.5KiB", "ON": "1"}, probe{buf: 1536, on: true, wait: time.Second, count: 3}, nil},
 		{map[string]string{"BUF": "2 GiB", "ON": "n"}, probe{buf: 2 << 30, wait: time.Second, count: 3}, nil},
+		// Sizes are exact: no rounding through float64.
+		{map[string]string{"BUF": "9007199254740993"}, probe{buf: 9007199254740993, wait: time.Second, count: 3}, nil},
+		{map[string]string{"BUF": "0.5KiB"}, probe{buf: 512, wait: time.Second, count: 3}, nil},
+		{map[string]string{"BUF": "9223372036854775808", "WAIT": "3000000h"}, probe{}, []string{"WAIT", "BUF"}},
 		{map[string]string{"BUF": "1.3B", "COUNT": "1e3", "WAIT": "-1s", "ON": "2"}, probe{}, []string{"COUNT", "WAIT", "ON", "BUF"}},
 		{map[string]string{"BUF": "-1", "COUNT": "99999999999999999999", "WAIT": "0s"}, probe{}, []string{"COUNT", "WAIT", "BUF"}},
 		{map[string]string{"BUF": "1TB", "WAIT": "5"}, probe{}, []string{"WAIT", "BUF"}},
@@ -358,5 +376,28 @@ func TestFromEnvReadsTheProcessEnvironment(t *testing.T) {
 	t.Setenv("MULTITRACK_QUEUE_SIZE", "one")
 	if _, err := registry.FromEnv(); !errors.Is(err, registry.ErrInvalid) {
 		t.Errorf("MULTITRACK_QUEUE_SIZE=one: error %v, want ErrInvalid", err)
+	}
+}
+
+// Diagnostics on a terminal are readable lines, coloured unless NO_COLOR is
+// set or TERM is dumb (read through the Env's lookup, as every variable).
+func TestLogLinesOnATerminalFollowTheColorEnvironment(t *testing.T) {
+	for _, c := range []struct {
+		term, noColor string
+		color         bool
+	}{{"xterm-256color", "", true}, {"xterm-256color", "1", false}, {"dumb", "", false}} {
+		t.Run(c.term+"/"+c.noColor, func(t *testing.T) {
+			tty, master := ptytest.Open(t)
+			env := map[string]string{"MULTITRACK_SINKS": "noop", "MULTITRACK_LOG_LEVEL": "info", "TERM": c.term, "NO_COLOR": c.noColor}
+			tr, err := registry.Env{Lookup: func(k string) (string, bool) { v, ok := env[k]; return v, ok }, Stderr: tty}.Tracker()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tr.Close(context.Background())
+			line := ptytest.ReadLine(t, master)
+			if !strings.Contains(line, "configured from the environment") || strings.Contains(line, "\x1b[") != c.color {
+				t.Errorf("TERM=%s NO_COLOR=%s: log line %q, want colour %v", c.term, c.noColor, line, c.color)
+			}
+		})
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	secretpkg "github.com/multitrack/multitrack/internal/secret"
+
 	"github.com/hashicorp/go-multierror"
 )
 
@@ -69,20 +71,27 @@ func scrub(err error, secrets []string) error {
 	return err
 }
 
-// redactSecrets replaces every secret in s with Redacted.
+// redactSecrets replaces every secret in s with the redaction marker.
 func redactSecrets(s string, secrets []string) string {
 	for _, secret := range secrets {
 		if len(secret) >= minSecretLen {
-			s = strings.ReplaceAll(s, secret, Redacted)
+			s = strings.ReplaceAll(s, secret, secretpkg.Marker)
 		}
 	}
 	return s
 }
 
+// MaxProblems is the most problems an error's message, or Describe, lists
+// one by one; the rest are counted in a last line, "and 12 more".
+// Identical problems are listed once, with how many times they occurred.
+const MaxProblems = 20
+
 // joinProblems returns every problem as one error, or nil: a go-multierror
 // list whose message names each problem on its own line, and in which
-// errors.Is and errors.As find each.
+// errors.Is and errors.As find each. Identical problems are merged, and
+// those beyond MaxProblems folded into one *moreProblems.
 func joinProblems(errs []error) error {
+	errs = capProblems(dedupeProblems(errs))
 	if len(errs) == 0 {
 		return nil
 	}
@@ -94,10 +103,69 @@ func formatProblems(errs []error) string {
 		return "multitrack configuration: " + errs[0].Error()
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "multitrack configuration: %d problems:", len(errs))
+	fmt.Fprintf(&b, "multitrack configuration: %d problems:", countProblems(errs))
 	for _, err := range errs {
 		b.WriteString("\n  - ")
 		b.WriteString(strings.ReplaceAll(err.Error(), "\n", "\n    "))
 	}
 	return b.String()
+}
+
+// repeatedError is a problem that occurred n times, listed once.
+type repeatedError struct {
+	err error
+	n   int
+}
+
+func (e *repeatedError) Error() string { return fmt.Sprintf("%s (%d times)", e.err.Error(), e.n) }
+func (e *repeatedError) Unwrap() error { return e.err }
+
+// moreProblems stands for the problems beyond MaxProblems: its message
+// counts them; errors.Is and errors.As still find each.
+type moreProblems struct{ errs []error }
+
+func (e *moreProblems) Error() string   { return fmt.Sprintf("and %d more", len(e.errs)) }
+func (e *moreProblems) Unwrap() []error { return e.errs }
+
+// dedupeProblems merges the problems whose messages are identical, in the
+// place of the first.
+func dedupeProblems(errs []error) []error {
+	seen := make(map[string]int, len(errs))
+	counts := make([]int, 0, len(errs))
+	out := make([]error, 0, len(errs))
+	for _, err := range errs {
+		msg := err.Error()
+		if i, ok := seen[msg]; ok {
+			counts[i]++
+			continue
+		}
+		seen[msg] = len(out)
+		out = append(out, err)
+		counts = append(counts, 1)
+	}
+	for i, n := range counts {
+		if n > 1 {
+			out[i] = &repeatedError{err: out[i], n: n}
+		}
+	}
+	return out
+}
+
+// capProblems folds the problems beyond MaxProblems into one.
+func capProblems(errs []error) []error {
+	if len(errs) <= MaxProblems {
+		return errs
+	}
+	return append(errs[:MaxProblems:MaxProblems], &moreProblems{errs: errs[MaxProblems:]})
+}
+
+// countProblems is how many problems a capped list stands for.
+func countProblems(errs []error) int {
+	n := len(errs)
+	if n > 0 {
+		if more, ok := errs[n-1].(*moreProblems); ok {
+			n += len(more.errs) - 1
+		}
+	}
+	return n
 }

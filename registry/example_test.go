@@ -58,7 +58,8 @@ func newWebhook(cfg registry.Config) (tracker.Sink, error) {
 
 func init() {
 	// In a program: in an init function of the package that defines the sink.
-	registry.Register("webhook", newWebhook)
+	// Its keys let a misspelt setting be found, even while it is off.
+	registry.Register("webhook", newWebhook, "URL", "TOKEN", "TIMEOUT")
 }
 
 // mapLookup is a lookup function over a map, standing in for os.LookupEnv.
@@ -107,7 +108,7 @@ func ExampleFromLookup_errors() {
 	// Output:
 	// multitrack configuration: 4 problems:
 	//   - MULTITRACK_SINKS: unknown sink "kafka": want a comma list of …, or none
-	//   - MULTITRACK_QUEUE_SIZE: invalid value "lots": want a whole number ≥ 1
+	//   - MULTITRACK_QUEUE_SIZE: invalid value "lots": want a whole number from 1 to 1048576
 	//   - MULTITRACK_WEBHOOK_TIMEOUT: invalid value "[redacted]": want a positive duration such as 500ms, 5s or 1m
 	//   - MULTITRACK_WEBHOOK_URL: invalid value: want an https:// URL
 }
@@ -170,4 +171,34 @@ func ExampleFromLookup() {
 	}
 	// Output:
 	// {"uuid":"0190f3c4-8b2a-7d4e-9f10-3c5a7b9d1e2f","event":"query_failed","distinct_id":"org_42","timestamp":"2026-11-28T10:15:03.000000Z","groups":{"organization":"org_42"},"properties":{}}
+}
+
+// A variable that is set but has no effect is a warning, with a "did you
+// mean": the configuration still builds.
+func ExampleEnv_OnWarning() {
+	env := map[string]string{
+		"MULTITRACK_SINK":         "webhook", // the S is missing: no sink is selected
+		"MULTITRACK_WEBHOOK_URL":  "https://hooks.example.com/events",
+		"MULTITRACK_QUEUE_SIZ":    "100",
+		"MULTITRACK_WEBHOOK_TIME": "2s",
+	}
+	var environ []string
+	for k, v := range env {
+		environ = append(environ, k+"="+v)
+	}
+	t, err := registry.Env{
+		Lookup:    mapLookup(env),
+		Environ:   func() []string { return environ },
+		OnWarning: func(w error) { fmt.Println("warning:", w) },
+	}.Tracker()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer t.Close(context.Background())
+	// Output:
+	// warning: MULTITRACK_QUEUE_SIZ: unknown variable, ignored; did you mean MULTITRACK_QUEUE_SIZE?
+	// warning: MULTITRACK_SINK: unknown variable, ignored; did you mean MULTITRACK_SINKS?
+	// warning: MULTITRACK_WEBHOOK_TIME: unknown variable, ignored; did you mean MULTITRACK_WEBHOOK_TIMEOUT?
+	// warning: MULTITRACK_WEBHOOK_URL: setting of a sink that is not selected, ignored: MULTITRACK_SINKS selects no sink, not webhook
 }

@@ -99,10 +99,14 @@ func init() {
 		panic("boom")
 	})
 	// leaky misbehaves with secrets: it quotes the PostHog key in its error,
-	// and reads a secret-looking variable as an integer.
+	// reads a secret-looking variable as an integer, and parses another
+	// with a parser whose error quotes it.
 	registry.Register("leaky", func(cfg registry.Config) (tracker.Sink, error) {
 		key, _ := cfg.Lookup("POSTHOG_API_KEY")
 		cfg.Int("API_KEY", 0, 0)
+		// A parser that quotes the value it refuses, of a secret too short
+		// to be searched for in messages.
+		registry.Parse(cfg, "TOKEN", "", func(s string) (string, error) { return "", fmt.Errorf("bad token %q", s) })
 		return nil, fmt.Errorf("key %s rejected", key)
 	})
 }
@@ -123,15 +127,30 @@ func (h *harness) lookup(name string) (string, bool) {
 	return v, ok
 }
 
+// environ lists the fixture's variables, as os.Environ.
+func (h *harness) environ() []string {
+	var kv []string
+	for k, v := range h.env {
+		kv = append(kv, k+"="+v)
+	}
+	return kv
+}
+
 func (h *harness) registryEnv() registry.Env {
-	return registry.Env{Lookup: h.lookup, Stdout: h.stdout, Stderr: h.stderr}
+	return registry.Env{Lookup: h.lookup, Environ: h.environ, Stdout: h.stdout, Stderr: h.stderr}
 }
 
 // build builds a tracker from the harness and closes it at the end of the
 // test.
 func (h *harness) build(t *testing.T, opts ...tracker.Option) (*tracker.Tracker, error) {
 	t.Helper()
-	tr, err := h.registryEnv().Tracker(opts...)
+	return h.buildEnv(t, h.registryEnv(), opts...)
+}
+
+// buildEnv is build from env, the harness's with changes.
+func (h *harness) buildEnv(t *testing.T, env registry.Env, opts ...tracker.Option) (*tracker.Tracker, error) {
+	t.Helper()
+	tr, err := env.Tracker(opts...)
 	if err != nil {
 		if tr != nil {
 			t.Fatal("a tracker returned with an error")

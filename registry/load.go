@@ -7,14 +7,15 @@ import (
 	"runtime/debug"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/hashicorp/go-multierror"
 	"github.com/rs/zerolog"
 
-	"github.com/mattn/go-isatty"
-
+	"github.com/multitrack/multitrack/internal/deadletter"
+	"github.com/multitrack/multitrack/internal/line"
+	"github.com/multitrack/multitrack/internal/secret"
+	"github.com/multitrack/multitrack/internal/terminal"
 	"github.com/multitrack/multitrack/sampling"
 	"github.com/multitrack/multitrack/tracker"
 )
@@ -38,8 +39,9 @@ func (l *loader) loadLogger() {
 		return
 	}
 	out := l.stderr
-	if f, ok := out.(interface{ Fd() uintptr }); ok && isatty.IsTerminal(f.Fd()) {
-		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05"} // readable on a terminal; JSON lines elsewhere
+	if terminal.Is(out) { // readable on a terminal; JSON lines elsewhere
+		getenv := func(name string) string { v, _ := l.lookup(name); return v }
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05", NoColor: !terminal.ColorAllowed(getenv)}
 	}
 	l.logger = zerolog.New(out).Level(lvl).With().Timestamp().Logger()
 	l.opts = append(l.opts, tracker.WithLogger(l.logger))
@@ -60,24 +62,39 @@ func (l *loader) loadSinkNames(fallback string) {
 		v = def
 	}
 	registered := Sinks()
-	seen := make(map[string]bool)
-	var names []string
+	seen := make(map[string]int)
+	var order, names []string
 	for item := range strings.SplitSeq(v, ",") {
 		name := strings.ToLower(strings.TrimSpace(item))
-		switch {
-		case name == "":
+		if name == "" {
 			continue // "stdout," is forgiven
-		case seen[name]:
-			l.invalid(varSinks, "", v, fmt.Sprintf("each sink once (%s is listed twice)", quote(name)))
+		}
+		if seen[name]++; seen[name] == 1 {
+			order = append(order, name)
+		}
+	}
+	for _, name := range order {
+		switch {
+		case seen[name] > 1:
+			times := fmt.Sprintf("%d times", seen[name])
+			if seen[name] == 2 {
+				times = "twice"
+			}
+			l.report("", &VarError{Var: varSinks, Err: fmt.Errorf("%w: %s is listed %s: want each sink once", ErrInvalid, quote(name), times)})
+		}
+		switch {
 		case name == None:
 		case !slices.Contains(registered, name):
-			l.report("", &VarError{Var: varSinks, Err: fmt.Errorf("%w %s: want a comma list of %s, or none", ErrUnknownSink, quote(name), strings.Join(registered, ", "))})
+			hint := ""
+			if s := closest(name, registered, nameDistance); s != "" {
+				hint = "did you mean " + s + "? "
+			}
+			l.report("", &VarError{Var: varSinks, Err: fmt.Errorf("%w %s: %swant a comma list of %s, or none", ErrUnknownSink, quote(name), hint, strings.Join(registered, ", "))})
 		default:
 			names = append(names, name)
 		}
-		seen[name] = true
 	}
-	if seen[None] && len(seen) > 1 {
+	if seen[None] > 0 && len(seen) > 1 {
 		l.invalid(varSinks, "", v, "none alone, or a list of sinks without none")
 		names = nil
 	}
@@ -119,7 +136,7 @@ func splitErrors(err error) []error {
 // loadQueue reads the queue size and overflow policy of every sink built from
 // the environment.
 func (l *loader) loadQueue() {
-	if n := l.intVar(varQueueSize, "", tracker.DefaultQueueSize, 1); n != tracker.DefaultQueueSize {
+	if n := l.intVar(varQueueSize, "", tracker.DefaultQueueSize, 1, maxQueueSize); n != tracker.DefaultQueueSize {
 		l.sinkOpts = append(l.sinkOpts, tracker.WithQueueSize(n))
 	}
 	v, ok := l.read(varOverflow, "", tracker.DropNewest.String(), false)
@@ -143,7 +160,7 @@ func (l *loader) loadDeadLetter() {
 		l.invalid(varDeadLetter, "", path, "a file path, not a directory")
 		return
 	}
-	if err := tracker.CheckDeadLetter(path); err != nil {
+	if err := deadletter.Check(path); err != nil {
 		l.report("", &VarError{Var: varDeadLetter, Err: fmt.Errorf("%w: %w", ErrInvalid, err)})
 		return
 	}
@@ -155,14 +172,14 @@ func (l *loader) loadProperties() {
 	if !ok {
 		return
 	}
-	props, errs := parseProperties(v)
+	props, errs := parseProperties(v, l.lead(varProperties))
 	keys := make([]string, 0, len(props))
 	for k := range props {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if tracker.IsSecretKey(k) {
+		if secret.Default().Match(k) {
 			errs = append(errs, fmt.Errorf("property %q: the key looks secret and would be redacted from every event", k))
 		}
 	}
@@ -178,16 +195,13 @@ func (l *loader) loadIdentity() {
 	if id, ok := l.read(varFallbackID, "", tracker.DefaultFallbackDistinctID, false); ok {
 		l.opts = append(l.opts, tracker.WithFallbackDistinctID(id))
 	}
-	if n := l.sizeVar(varMaxEvent, "", tracker.DefaultMaxEventSize); n != tracker.DefaultMaxEventSize {
-		if n <= 0 {
-			l.invalid(varMaxEvent, "", strconv.FormatInt(n, 10), "a positive size such as 32KiB")
-			return
-		}
+	// An event line longer than line.Max cannot be read back.
+	if n := l.sizeVar(varMaxEvent, "", tracker.DefaultMaxEventSize, 1, line.Max); n != tracker.DefaultMaxEventSize {
 		l.opts = append(l.opts, tracker.WithMaxEventSize(int(n)))
 	}
 }
 
-// PlanModes are the accepted values of MULTITRACK_PLAN_MODE.
+// planModes are the accepted values of MULTITRACK_PLAN_MODE.
 var planModes = []string{"warn", "strip", "drop"}
 
 // loadPlan checks the tracking-plan variables. Plans are not enforced yet:
@@ -261,30 +275,4 @@ func (l *loader) runFactory(name string, f Factory) (s tracker.Sink, err error) 
 		}
 	}()
 	return f(Config{l: l, name: name})
-}
-
-func (l *loader) intVar(name, sink string, def, min int) int {
-	v, ok := l.read(name, sink, strconv.Itoa(def), false)
-	if !ok {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < min {
-		l.invalid(name, sink, v, fmt.Sprintf("a whole number ≥ %d", min))
-		return def
-	}
-	return n
-}
-
-func (l *loader) sizeVar(name, sink string, def int64) int64 {
-	v, ok := l.read(name, sink, formatSize(def), false)
-	if !ok {
-		return def
-	}
-	n, valid := parseSize(v)
-	if !valid {
-		l.invalid(name, sink, v, "a size in bytes such as 4096, 64KiB or 10MB")
-		return def
-	}
-	return n
 }

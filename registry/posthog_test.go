@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/multitrack/multitrack/internal/posthogtest"
+	"github.com/multitrack/multitrack/registry"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -76,5 +78,83 @@ func TestPostHogFromTheKeyAlone(t *testing.T) {
 		if !strings.Contains(lineOf(text, strings.Fields(want)[0]), want) {
 			t.Errorf("Describe does not show %q:\n%s", want, text)
 		}
+	}
+}
+
+// The PostHog sink's own settings reach the wire: person profiles off,
+// backfill batches, and group properties drawn from the events.
+func TestPostHogSettingsFromTheEnvironment(t *testing.T) {
+	f := posthogtest.NewServer(t, nil)
+	env := map[string]string{
+		"POSTHOG_API_KEY":                     "phc_registry_test_key_0002",
+		"POSTHOG_HOST":                        f.URL,
+		"MULTITRACK_POSTHOG_PERSON_PROFILES":  "Never",
+		"MULTITRACK_POSTHOG_HISTORICAL":       "true",
+		"MULTITRACK_POSTHOG_GROUP_PROPERTIES": "organization:plan,region",
+	}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	tr, err := registry.FromLookup(lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := tracker.WithOrganization(context.Background(), "org_42")
+	tr.Capture(ctx, tracker.Event{Name: "warehouse_provisioned", Properties: map[string]any{"plan": "pro", "size": "xl"}})
+	if err := tr.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var identified, captured int
+	for _, r := range f.Requests() {
+		if !r.Historical {
+			t.Error("a batch without historical_migration")
+		}
+		for _, m := range r.Batch {
+			props := m["properties"].(map[string]any)
+			switch m["event"] {
+			case "$groupidentify":
+				identified++
+				if set, _ := props["$group_set"].(map[string]any); props["$group_key"] != "org_42" || set["plan"] != "pro" {
+					t.Errorf("$groupidentify %v", props)
+				}
+			case "warehouse_provisioned":
+				captured++
+				if props["$process_person_profile"] != false {
+					t.Errorf("$process_person_profile = %v, want false", props["$process_person_profile"])
+				}
+			}
+		}
+	}
+	if identified != 1 || captured != 1 {
+		t.Errorf("%d $groupidentify, %d events; want 1 and 1", identified, captured)
+	}
+	text, err := registry.Env{Lookup: lookup}.Describe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"MULTITRACK_POSTHOG_PERSON_PROFILES Never", "MULTITRACK_POSTHOG_HISTORICAL true", "MULTITRACK_POSTHOG_GROUP_PROPERTIES organization:plan,region"} {
+		if !strings.Contains(lineOf(text, strings.Fields(want)[0]), want) {
+			t.Errorf("Describe does not show %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestPostHogSettingsReportEveryBadValue(t *testing.T) {
+	env := map[string]string{
+		"POSTHOG_API_KEY":                     "phc_registry_test_key_0003",
+		"MULTITRACK_POSTHOG_PERSON_PROFILES":  "sometimes",
+		"MULTITRACK_POSTHOG_HISTORICAL":       "perhaps",
+		"MULTITRACK_POSTHOG_GROUP_PROPERTIES": "organization",
+	}
+	_, err := registry.FromLookup(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	want := []wantProblem{
+		{"MULTITRACK_POSTHOG_PERSON_PROFILES", registry.ErrInvalid, "want always or never"},
+		{"MULTITRACK_POSTHOG_HISTORICAL", registry.ErrInvalid, `"perhaps": want true or false`},
+		{"MULTITRACK_POSTHOG_GROUP_PROPERTIES", registry.ErrInvalid, "want TYPE:KEY,KEY"},
+	}
+	got := problems(t, err)
+	if len(got) != len(want) {
+		t.Fatalf("%d problems, want %d:\n%v", len(got), len(want), err)
+	}
+	for i, w := range want {
+		checkProblem(t, got[i], w)
 	}
 }

@@ -10,22 +10,30 @@ import (
 // items whose values are strings. A backslash makes the next character
 // literal, so that a value may hold a comma or an equals sign
 // ("note=a\,b"); white space around keys and values is trimmed. Errors name
-// the item and its key, never its value. Keys that look secret are refused
-// by tracker.New, which loadProperties asks.
-func parseProperties(s string) (map[string]any, []error) {
+// the byte offset in s (plus base) and the item, never a value: the
+// value may be a secret. Keys that look secret are refused by
+// loadProperties.
+func parseProperties(s string, base int) (map[string]any, []error) {
 	props := make(map[string]any)
 	var errs []error
-	items, err := splitEscaped(s, ',')
+	items, offsets, err := splitEscaped(s, ',')
 	if err != nil {
+		var be *byteError
+		if errors.As(err, &be) {
+			be.offset += base
+		}
 		return nil, []error{err}
 	}
 	for i, item := range items {
 		if strings.TrimSpace(item) == "" {
 			continue // a trailing comma
 		}
-		kv, _ := splitEscaped(item, '=')
+		at := func(format string, args ...any) error {
+			return &byteError{offset: base + offsets[i], item: i + 1, msg: fmt.Sprintf(format, args...)}
+		}
+		kv, _, _ := splitEscaped(item, '=')
 		if len(kv) < 2 {
-			errs = append(errs, fmt.Errorf("item %d: want key=value", i+1))
+			errs = append(errs, at("want key=value"))
 			continue
 		}
 		key := unescape(strings.TrimSpace(kv[0]))
@@ -33,9 +41,9 @@ func parseProperties(s string) (map[string]any, []error) {
 		rawValue := strings.TrimSpace(item[len(kv[0])+1:])
 		switch {
 		case key == "":
-			errs = append(errs, fmt.Errorf("item %d: empty key; want key=value", i+1))
+			errs = append(errs, at("empty key; want key=value"))
 		case props[key] != nil:
-			errs = append(errs, fmt.Errorf("item %d: key %s given twice", i+1, quote(key)))
+			errs = append(errs, at("key %s given twice", quote(key)))
 		default:
 			props[key] = unescape(rawValue)
 		}
@@ -43,24 +51,38 @@ func parseProperties(s string) (map[string]any, []error) {
 	return props, errs
 }
 
+// byteError is a problem at a byte offset of a variable's value, in one
+// of its items (counted from 1) when item > 0.
+type byteError struct {
+	offset, item int
+	msg          string
+}
+
+func (e *byteError) Error() string {
+	if e.item > 0 {
+		return fmt.Sprintf("byte %d (item %d): %s", e.offset, e.item, e.msg)
+	}
+	return fmt.Sprintf("byte %d: %s", e.offset, e.msg)
+}
+
 // splitEscaped splits s at every sep not preceded by a backslash, keeping
-// the escapes in the parts. A trailing lone backslash is an error.
-func splitEscaped(s string, sep byte) ([]string, error) {
-	var parts []string
+// the escapes in the parts, and returns where each part starts. A
+// trailing lone backslash is an error.
+func splitEscaped(s string, sep byte) (parts []string, offsets []int, err error) {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case '\\':
 			if i+1 == len(s) {
-				return nil, errors.New("ends with a lone backslash; write \\\\ for a backslash")
+				return nil, nil, &byteError{offset: i, msg: "ends with a lone backslash; write \\\\ for a backslash"}
 			}
 			i++
 		case sep:
-			parts = append(parts, s[start:i])
+			parts, offsets = append(parts, s[start:i]), append(offsets, start)
 			start = i + 1
 		}
 	}
-	return append(parts, s[start:]), nil
+	return append(parts, s[start:]), append(offsets, start), nil
 }
 
 // unescape removes the backslash before each escaped character.

@@ -27,8 +27,15 @@ const None = "none"
 
 var (
 	mu        sync.RWMutex
-	factories = make(map[string]Factory)
+	factories = make(map[string]registration)
 )
+
+// registration is one registered sink.
+type registration struct {
+	name string
+	f    Factory
+	keys []string // its settings' keys, upper-case, sorted; nil when not declared
+}
 
 // Register makes a sink factory available under name, for MULTITRACK_SINKS.
 // It is meant to be called from an init function.
@@ -38,19 +45,30 @@ var (
 // as sql.Register does, when f is nil, when the name is empty, invalid,
 // reserved ("none", or one whose settings would collide with a global
 // variable such as MULTITRACK_QUEUE_SIZE for "queue") or already registered.
-func Register(name string, f Factory) {
+//
+// keys, when given, are every setting the factory may read ("URL" for
+// MULTITRACK_<NAME>_URL), so that a misspelt one is reported with a "did you
+// mean" (see Env.OnWarning), even while the sink is not selected. A sink
+// that declares none has its settings checked when it is selected: any
+// MULTITRACK_<NAME>_* variable set and not read by its factory is reported.
+// Register panics on a key that is not letters, digits and '_'.
+func Register(name string, f Factory, keys ...string) {
 	if f == nil {
 		panic("registry: Register of sink " + quote(name) + " with a nil Factory")
 	}
 	if err := checkName(name); err != nil {
 		panic("registry: Register: " + err.Error())
 	}
+	r := registration{name: name, f: f}
+	if len(keys) > 0 {
+		r.keys = checkKeys(name, keys)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if _, dup := factories[name]; dup {
 		panic("registry: Register called twice for sink " + quote(name))
 	}
-	factories[name] = f
+	factories[name] = r
 }
 
 // Sinks returns the names of the registered sinks, sorted.
@@ -72,9 +90,21 @@ func snapshot() map[string]Factory {
 	defer mu.RUnlock()
 	m := make(map[string]Factory, len(factories))
 	for k, v := range factories {
-		m[k] = v
+		m[k] = v.f
 	}
 	return m
+}
+
+// registrations returns every registration, sorted by name.
+func registrations() []registration {
+	mu.RLock()
+	defer mu.RUnlock()
+	regs := make([]registration, 0, len(factories))
+	for _, r := range factories {
+		regs = append(regs, r)
+	}
+	slices.SortFunc(regs, func(a, b registration) int { return strings.Compare(a.name, b.name) })
+	return regs
 }
 
 func checkName(name string) error {
@@ -94,6 +124,11 @@ func checkName(name string) error {
 	prefix := envPrefix + strings.ToUpper(name) + "_"
 	for _, v := range globalVars {
 		if strings.HasPrefix(v.name, prefix) {
+			return fmt.Errorf("sink name %q is reserved: its settings %s* would include %s", name, prefix, v.name)
+		}
+	}
+	for _, v := range otherVars {
+		if v.sink != name && strings.HasPrefix(v.name, prefix) {
 			return fmt.Errorf("sink name %q is reserved: its settings %s* would include %s", name, prefix, v.name)
 		}
 	}

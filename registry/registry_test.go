@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multitrack/multitrack/eventline"
+	"github.com/multitrack/multitrack/internal/secret"
 	"github.com/multitrack/multitrack/registry"
 	"github.com/multitrack/multitrack/sampling"
 	"github.com/multitrack/multitrack/tracker"
@@ -35,7 +37,7 @@ func TestGoodEnvironments(t *testing.T) {
 				if err := tr.Flush(ctx); err != nil {
 					t.Fatal(err)
 				}
-				e, err := tracker.ParseEventLine([]byte(strings.TrimSuffix(contents(t, h.stdout), "\n")))
+				e, err := eventline.Parse([]byte(strings.TrimSuffix(contents(t, h.stdout), "\n")))
 				if err != nil {
 					t.Fatalf("stdout is not one event line: %v\n%s", err, contents(t, h.stdout))
 				}
@@ -102,7 +104,7 @@ func TestGoodEnvironments(t *testing.T) {
 				if err := tr.Flush(ctx); err != nil {
 					t.Fatal(err)
 				}
-				events, bad, err := tracker.ReadEventFile(filepath.Join(h.dir, "dead", "letters.jsonl"))
+				events, bad, err := eventline.ReadFile(filepath.Join(h.dir, "dead", "letters.jsonl"))
 				if err != nil || len(bad) > 0 {
 					t.Fatalf("dead-letter file: %v %v", err, bad)
 				}
@@ -120,20 +122,20 @@ func TestGoodEnvironments(t *testing.T) {
 					t.Fatal(err)
 				}
 				path := filepath.Join(h.dir, "events", "app.jsonl")
-				events, bad, err := tracker.ReadEventFile(path)
+				events, bad, err := eventline.ReadFile(path)
 				if err != nil || len(bad) > 0 || len(events) != 1 || events[0].Name != "warehouse_provisioned" {
 					t.Fatalf("event file: %v %v %+v", err, bad, events)
 				}
 				if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 					t.Errorf("event file mode %v (%v), want 0600", fi.Mode(), err)
 				}
-				// Describe opens the file too, to check it: one file sink
-				// per file in a process, so after Close.
-				if err := tr.Close(ctx); err != nil {
-					t.Fatal(err)
-				}
+				// Describe opens the file too, to check it, while the
+				// tracker has it open: the two file sinks share it.
 				text, err := registry.Describe(h.lookup)
 				if err != nil {
+					t.Fatal(err)
+				}
+				if err := tr.Close(ctx); err != nil {
 					t.Fatal(err)
 				}
 				for _, want := range []string{"MULTITRACK_FILE_MAX_SIZE_MB 1", "MULTITRACK_FILE_MAX_BACKUPS 0", "MULTITRACK_FILE_SYNC Always"} {
@@ -243,30 +245,31 @@ func TestBadEnvironmentsReportEveryProblem(t *testing.T) {
 			{"MULTITRACK_LOG_LEVEL", registry.ErrInvalid, `"loud": want off, error, warn, info or debug`},
 			{"MULTITRACK_SAMPLE", sampling.ErrBadRate, `rule 1 "query_initiated=2" (byte 0): rate out of range`},
 			{"MULTITRACK_SAMPLE", sampling.ErrSyntax, `rule 2 "bogus" (byte 18): malformed`},
-			{"MULTITRACK_QUEUE_SIZE", registry.ErrInvalid, `"abc": want a whole number ≥ 1`},
+			{"MULTITRACK_QUEUE_SIZE", registry.ErrInvalid, `"abc": want a whole number from 1 to 1048576`},
 			{"MULTITRACK_OVERFLOW", registry.ErrInvalid, `"sideways": want drop_newest, drop_oldest or block`},
 			{"MULTITRACK_DEAD_LETTER_PATH", registry.ErrInvalid, "not a directory"},
-			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, "item 1: want key=value"},
-			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, "item 2: empty key"},
-			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, `item 4: key "a" given twice`},
+			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, "byte 0 (item 1): want key=value"},
+			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, "byte 8 (item 2): empty key"},
+			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, `byte 15 (item 4): key "a" given twice`},
 			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, `property "db_password": the key looks secret`},
-			{"MULTITRACK_MAX_EVENT_SIZE", registry.ErrInvalid, `"12parsecs": want a size in bytes`},
+			{"MULTITRACK_MAX_EVENT_SIZE", registry.ErrInvalid, `"12parsecs": want a size from 1B to 1MiB`},
 			{"MULTITRACK_PLAN_MODE", registry.ErrInvalid, `"enforce": want warn, strip or drop`},
 			{"MULTITRACK_PLAN_MODE", registry.ErrInvalid, "set without MULTITRACK_PLAN_PATH"},
 		},
 		"bad_numbers": {
-			{"MULTITRACK_QUEUE_SIZE", registry.ErrInvalid, `"0": want a whole number ≥ 1`},
-			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, "lone backslash"},
-			{"MULTITRACK_MAX_EVENT_SIZE", registry.ErrInvalid, `"0": want a positive size`},
+			{"MULTITRACK_QUEUE_SIZE", registry.ErrInvalid, `"0": want a whole number from 1 to 1048576`},
+			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, "byte 18: ends with a lone backslash"},
+			{"MULTITRACK_MAX_EVENT_SIZE", registry.ErrInvalid, `"0": want a size from 1B to 1MiB`},
 			{"MULTITRACK_PLAN_PATH", registry.ErrInvalid, "want a readable tracking-plan file"},
 		},
 		"unknown_sinks": {
+			{"MULTITRACK_SINKS", registry.ErrInvalid, `"stdout" is listed 3 times: want each sink once`},
 			{"MULTITRACK_SINKS", registry.ErrUnknownSink, `unknown sink "kafka": want a comma list of `},
-			{"MULTITRACK_SINKS", registry.ErrInvalid, `"stdout" is listed twice`},
+			{"MULTITRACK_SINKS", registry.ErrUnknownSink, `unknown sink "nop": did you mean noop? want a comma list of `},
 			{"MULTITRACK_SINKS", registry.ErrInvalid, "want none alone"},
 		},
 		"bad_sink_settings": {
-			{"MULTITRACK_QUEUE_SIZE", registry.ErrInvalid, `"-5": want a whole number ≥ 1`},
+			{"MULTITRACK_QUEUE_SIZE", registry.ErrInvalid, `"-5": want a whole number from 1 to 1048576`},
 			{"MULTITRACK_STDOUT_FORMAT", registry.ErrInvalid, `"xml": want auto, json or pretty`},
 			{"MULTITRACK_PROBE_COUNT", registry.ErrInvalid, `"0": want a whole number ≥ 1`},
 			{"MULTITRACK_PROBE_WAIT", registry.ErrInvalid, `"forever": want a positive duration`},
@@ -277,14 +280,24 @@ func TestBadEnvironmentsReportEveryProblem(t *testing.T) {
 		"bad_posthog": {
 			{"POSTHOG_API_KEY", registry.ErrMissing, `required by sink "posthog" but not set`},
 			{"POSTHOG_HOST", registry.ErrInvalid, "want an http or https URL"},
-			{"MULTITRACK_POSTHOG_BATCH_SIZE", registry.ErrInvalid, `"0": want a whole number ≥ 1`},
-			{"MULTITRACK_POSTHOG_INTERVAL", registry.ErrInvalid, `"soon": want a positive duration`},
+			{"MULTITRACK_POSTHOG_BATCH_SIZE", registry.ErrInvalid, `"0": want a whole number from 1 to 10000`},
+			{"MULTITRACK_POSTHOG_INTERVAL", registry.ErrInvalid, `"soon": want a duration from 1ms to 1h0m0s`},
 		},
 		"bad_file": {
 			{"MULTITRACK_FILE_PATH", registry.ErrMissing, `required by sink "file" but not set`},
-			{"MULTITRACK_FILE_MAX_SIZE_MB", registry.ErrInvalid, `"-1": want a whole number ≥ 0`},
-			{"MULTITRACK_FILE_MAX_BACKUPS", registry.ErrInvalid, `"many": want a whole number ≥ 0`},
+			{"MULTITRACK_FILE_MAX_SIZE_MB", registry.ErrInvalid, `"-1": want a whole number from 0 to 1048576`},
+			{"MULTITRACK_FILE_MAX_BACKUPS", registry.ErrInvalid, `"many": want a whole number from 0 to 100000`},
 			{"MULTITRACK_FILE_SYNC", registry.ErrInvalid, `"sometimes": want always, interval or never`},
+		},
+		// Every numeric setting has a range, named in its error: none
+		// wraps or overflows.
+		"bad_ranges": {
+			{"MULTITRACK_QUEUE_SIZE", registry.ErrInvalid, `"99999999999999999999": want a whole number from 1 to 1048576`},
+			{"MULTITRACK_MAX_EVENT_SIZE", registry.ErrInvalid, `"2MiB": want a size from 1B to 1MiB`},
+			{"MULTITRACK_FILE_MAX_SIZE_MB", registry.ErrInvalid, `"17592186044417": want a whole number from 0 to 1048576`},
+			{"MULTITRACK_FILE_MAX_BACKUPS", registry.ErrInvalid, `"1000000": want a whole number from 0 to 100000`},
+			{"MULTITRACK_POSTHOG_BATCH_SIZE", registry.ErrInvalid, `"1000000000": want a whole number from 1 to 10000`},
+			{"MULTITRACK_POSTHOG_INTERVAL", registry.ErrInvalid, `"3000000h": want a duration from 1ms to 1h0m0s`},
 		},
 		"file_unwritable": {
 			{"file", syscall.ENOTDIR, "sink file: "},
@@ -293,8 +306,14 @@ func TestBadEnvironmentsReportEveryProblem(t *testing.T) {
 			{"failing", nil, "sink failing: cannot connect"},
 			{"panicky", nil, "sink panicky: factory panicked: boom"},
 		},
+		// The parse error names the byte (counted in the value as set,
+		// before its leading space is trimmed), never the value.
+		"secret_properties": {
+			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, "invalid value: byte 21: ends with a lone backslash"},
+		},
 		"secret_echo": {
 			{"MULTITRACK_LEAKY_API_KEY", registry.ErrInvalid, "invalid value: want a whole number ≥ 0"},
+			{"MULTITRACK_LEAKY_TOKEN", registry.ErrInvalid, "invalid value (not shown: the variable is secret)"},
 			{"leaky", nil, "key [redacted] rejected"},
 		},
 	}
@@ -357,10 +376,17 @@ func checkProblem(t *testing.T, got error, w wantProblem) {
 }
 
 func TestDescribeHidesAPasswordInAURL(t *testing.T) {
-	env := map[string]string{"MULTITRACK_SINKS": "posthog", "POSTHOG_API_KEY": "phc_k", "POSTHOG_HOST": "https://bob:HOSTPASS123@ph.example"}
-	text, _ := registry.Describe(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	if strings.Contains(text, "HOSTPASS123") || !strings.Contains(text, "https://bob:"+registry.Redacted+"@ph.example") {
-		t.Fatalf("Describe shows:\n%s", text)
+	for _, host := range []string{
+		"https://bob:HOSTPASS123@ph.example",
+		"https://bob:HOSTPASS123%zz@ph.example",  // does not parse
+		"https://bob:HOSTPASS123%40x@ph.example", // percent-encoded
+		"https://bob:HOST/PASS123@ph.example",    // not encoded
+	} {
+		env := map[string]string{"MULTITRACK_SINKS": "posthog", "POSTHOG_API_KEY": "phc_k", "POSTHOG_HOST": host}
+		text, _ := registry.Describe(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		if strings.Contains(text, "PASS123") || !strings.Contains(text, "https://bob:"+secret.Marker+"@ph.example") {
+			t.Errorf("POSTHOG_HOST=%s: Describe shows:\n%s", host, text)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/multitrack/multitrack/internal/uuidv7"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -28,7 +29,7 @@ func (Never) String() string { return "never" }
 
 // keySpace is 2^62, the range of Event.UUIDRandom and of the key hashes a
 // Ratio compares.
-const keySpace = 1 << tracker.UUIDRandomBits
+const keySpace = 1 << uuidv7.RandomBits
 
 // Ratio keeps a fraction p of events, deterministically: an event is kept when
 // its key, uniform in [0, 2^62), is below p·2^62. The key is the event's

@@ -349,11 +349,12 @@ func parseDuration(s string) (time.Duration, error) {
 		s = "1" + s
 	}
 	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("%w %q: want e.g. s, 10s, 1m, 500ms", ErrBadDuration, s)
-	}
-	if d <= 0 {
-		return 0, fmt.Errorf("%w %q: not positive", ErrBadDuration, s)
+	if err != nil || d <= 0 {
+		why := "want"
+		if err == nil {
+			why = "not positive: want"
+		}
+		return 0, fmt.Errorf("%w %q: %s a duration from 1ns to %v (about 292 years), e.g. s, 10s, 1m, 500ms", ErrBadDuration, s, why, time.Duration(math.MaxInt64))
 	}
 	return d, nil
 }

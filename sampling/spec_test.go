@@ -127,6 +127,7 @@ func TestParseSpecBad(t *testing.T) {
 		{"a=rate:0/s", []wantErr{{1, sampling.ErrBadNumber, `"0"`}}},
 		{"a=rate:1.5/s", []wantErr{{1, sampling.ErrBadNumber, `"1.5"`}}},
 		{"a=rate:100/fortnight", []wantErr{{1, sampling.ErrBadDuration, `"fortnight"`}}},
+		{"a=rate:1/99999999999h", []wantErr{{1, sampling.ErrBadDuration, `"99999999999h": want a duration from 1ns to 2562047h47m16.854775807s`}}},
 		{"a=rate:100/-1s", []wantErr{{1, sampling.ErrBadDuration, "not positive"}}},
 		{"a=rate:100/0s", []wantErr{{1, sampling.ErrBadDuration, "not positive"}}},
 		{"a=rate:100/s:keys=0", []wantErr{{1, sampling.ErrBadNumber, "keys"}}},

@@ -14,15 +14,6 @@ func WithOrganization(ctx context.Context, org string) context.Context {
 	return context.WithValue(ctx, orgKey{}, org)
 }
 
-// OrganizationFrom returns the organization set by WithOrganization, or "".
-func OrganizationFrom(ctx context.Context) string {
-	if ctx == nil {
-		return ""
-	}
-	org, _ := ctx.Value(orgKey{}).(string)
-	return org
-}
-
 var defaultTracker atomic.Pointer[Tracker]
 
 // SetDefault makes t the process-wide tracker that the package-level Capture

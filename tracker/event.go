@@ -3,6 +3,8 @@ package tracker
 import (
 	"context"
 	"time"
+
+	"github.com/multitrack/multitrack/internal/uuidv7"
 )
 
 // Event is one product-analytics event.
@@ -34,25 +36,17 @@ type Event struct {
 	hasRnd bool
 }
 
-// UUIDRandomBits is the number of significant bits in Event.UUIDRandom.
-const UUIDRandomBits = 62
-
 // UUIDRandom returns the event's per-event random key, uniform in
-// [0, 2^62): the 62 random bits (rand_b) of its UUIDv7, mixed so that UUIDs
-// differing only in a few bits get unrelated keys. Samplers that decide
-// per event use it, so that the same UUID gets the same decision in every
-// process.
-//
-// During Capture, before an event without a UUID is given one, it returns the
-// bits the UUID will be built from: a sampler can decide without the UUID
-// string being formatted, and a sampled-out event allocates nothing. For a
-// UUID that is not in the canonical 8-4-4-4-12 hex form, it returns a hash
-// of the string.
+// [0, 2^62): its UUIDv7's random bits, mixed (or a hash of a UUID that is
+// not in canonical form). Samplers that decide per event use it, so that one
+// UUID gets one decision in every process. During Capture it is the key of
+// the UUID to come, so that a sampled-out event allocates nothing.
 func (e Event) UUIDRandom() uint64 {
+	// Before the UUID string is formatted, rnd holds its random bits.
 	if e.hasRnd {
-		return mixRandom(e.rnd)
+		return uuidv7.Mix(e.rnd)
 	}
-	return uuidRandom(e.UUID)
+	return uuidv7.Key(e.UUID)
 }
 
 // GroupOrganization is the group type that WithOrganization fills.

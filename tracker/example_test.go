@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/multitrack/multitrack/sinks/stdout"
@@ -106,6 +108,31 @@ func ExampleTracker_Close() {
 		fmt.Println(ue.Sink, ue.Count)
 	}
 	// Output: broken 1
+}
+
+// WithUndeliveredHook tells the caller which of its events a sink did not
+// deliver, and why; once Flush returns, every report for the events
+// captured before it has been made.
+func ExampleWithUndeliveredHook() {
+	var mu sync.Mutex
+	var lost []string
+	t, _ := tracker.New(
+		tracker.WithSink("broken", brokenSink{}),
+		tracker.WithUndeliveredHook(func(sink string, events []tracker.Event, reason error) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, e := range events { // the slice is not ours to keep
+				lost = append(lost, fmt.Sprintf("%s: %s: %v (queue full: %v)", sink, e.Name, reason, errors.Is(reason, tracker.ErrQueueFull)))
+			}
+		}),
+	)
+	t.Capture(context.Background(), tracker.Event{Name: "signed_up"})
+	_ = t.Flush(context.Background())
+	mu.Lock()
+	fmt.Println(strings.Join(lost, "\n"))
+	mu.Unlock()
+	_ = t.Close(context.Background())
+	// Output: broken: signed_up: backend down (queue full: false)
 }
 
 // brokenSink fails every Write.

@@ -1,51 +1,80 @@
 package tracker
 
 import (
-	"sync/atomic"
+	"fmt"
+	"runtime"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
-type limitKind int
+// kind is a kind of diagnostic, rate-limited on its own.
+type kind int
 
 const (
-	limitEmptyName limitKind = iota
-	limitUnencodable
-	limitTooLarge
-	limitPanic
-	limitDrop
-	limitSinkError
-	limitDeadLetter
-	limitBadRate
-	limitKinds
+	kindEmptyName kind = iota
+	kindUnencodable
+	kindTooLarge
+	kindPanic
+	kindDrop
+	kindSinkError
+	kindDeadLetter
+	kindBadRate
+	kindHook
+	kinds
 )
 
-// logLimiter lets each kind of diagnostic through at most once a second, so
-// that a flood of bad events cannot flood the log.
-type logLimiter struct {
-	off  bool // the logger is disabled: skip even reading the clock
-	last [limitKinds]atomic.Int64
+// diag is the tracker's own diagnostics: each kind at most once a second
+// (zerolog's BurstSampler), so that a flood of bad events cannot flood the
+// log. A disabled logger skips the sampler, and the clock, entirely. A nil
+// *diag logs nothing.
+type diag struct {
+	logs [kinds]zerolog.Logger
 }
 
-func (l *logLimiter) do(kind limitKind, f func()) {
-	if l.off {
-		return
+func newDiag(l zerolog.Logger) *diag {
+	d := &diag{}
+	for i := range d.logs {
+		d.logs[i] = l.Sample(&zerolog.BurstSampler{Burst: 1, Period: time.Second})
 	}
-	now := time.Now().UnixNano()
-	last := l.last[kind].Load()
-	if now-last < int64(time.Second) || !l.last[kind].CompareAndSwap(last, now) {
-		return
+	return d
+}
+
+var nopLogger = zerolog.Nop()
+
+// of returns the logger for one kind of diagnostic. Its events are nil
+// when they are not to be logged: build costly fields only after checking.
+func (d *diag) of(k kind) *zerolog.Logger {
+	if d == nil {
+		return &nopLogger
 	}
-	f()
+	return &d.logs[k]
 }
 
-func (t *Tracker) logDrop(sink string) {
-	t.logLimit.do(limitDrop, func() {
-		t.log.Warn().Str("sink", sink).Msg("multitrack: queue full; event dropped")
-	})
+func (d *diag) drop(sink string) {
+	d.of(kindDrop).Warn().Str("sink", sink).Msg("multitrack: queue full; event dropped")
 }
 
-func (t *Tracker) logSinkError(sink, op string, n int, err error) {
-	t.logLimit.do(limitSinkError, func() {
-		t.log.Error().Str("sink", sink).Str("op", op).Int("events", n).Err(err).Msg("multitrack: sink error")
-	})
+func (d *diag) sinkError(sink, op string, n int, err error) {
+	d.of(kindSinkError).Error().Str("sink", sink).Str("op", op).Int("events", n).Err(err).Msg("multitrack: sink error")
+}
+
+// panicked logs a recovered panic, by type only (see describePanic).
+func (d *diag) panicked(sink string, r any, msg string) {
+	if ev := d.of(kindPanic).Error(); ev != nil {
+		if sink != "" {
+			ev = ev.Str("sink", sink)
+		}
+		ev.Str("panic", describePanic(r)).Msg(msg)
+	}
+}
+
+// describePanic says what a recovered panic was without its value (which
+// may carry event data), except for runtime errors, whose text is the
+// runtime's own ("invalid memory address …").
+func describePanic(r any) string {
+	if re, ok := r.(runtime.Error); ok {
+		return re.Error()
+	}
+	return fmt.Sprintf("a value of type %T", r)
 }

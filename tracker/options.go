@@ -85,6 +85,7 @@ type config struct {
 	fallbackID   string
 	maxEventSize int
 	deadLetter   string
+	hook         func(sink string, events []Event, reason error)
 	errs         []error
 }
 
@@ -184,6 +185,21 @@ func WithMaxEventSize(n int) Option {
 // "$multitrack_sink", so that they can be replayed. New creates the file,
 // with mode 0600 (its directory 0700), and fails if it cannot.
 func WithDeadLetter(path string) Option { return func(c *config) { c.deadLetter = path } }
+
+// WithUndeliveredHook calls f for every event a sink did not deliver — a failed or overrunning
+// Write, events the sink reported undelivered (UndeliveredReporter), drops from a full queue,
+// events refused after Close or left at Close's deadline — with the sink's name and the reason,
+// before the events are dead-lettered (when a dead letter is configured).
+// f may run on the sink's worker or on Capture's caller; it must be fast and must not keep the slice.
+//
+// Reasons for queue drops match ErrQueueFull; for events refused after
+// Close or left at its deadline, ErrClosed (and the context's error). With
+// Flush, a caller knows which of its events were not delivered: when Flush
+// returns, every report for the events captured before it has been made
+// (for a sink that reports after Write, when its Flush waits for that).
+func WithUndeliveredHook(f func(sink string, events []Event, reason error)) Option {
+	return func(c *config) { c.hook = f }
+}
 
 // WithQueueSize sets how many events the sink's queue holds (default
 // DefaultQueueSize).

@@ -1,109 +1,91 @@
 package tracker
 
-import "strings"
+import (
+	stdjson "encoding/json"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/multitrack/multitrack/internal/json"
+	"github.com/multitrack/multitrack/internal/secret"
+)
 
 // DefaultRedactedKeys returns the words that, by default, mark a property
 // key as secret or as carrying SQL text. See WithRedactedKeys for how they
 // match.
-func DefaultRedactedKeys() []string {
-	return []string{
-		"password", "passwd", "pwd", "passphrase",
-		"secret", "token", "api_key", "apikey", "access_key", "private_key",
-		"authorization", "auth", "bearer", "credential", "credentials", "cookie",
-		"session_id", "dsn", "connection_string",
-		"sql", "query_text", "sql_text", "raw_query",
-	}
-}
+func DefaultRedactedKeys() []string { return secret.DefaultWords() }
 
-// redactor decides, for a property key, whether it is secret. Verdicts are
-// cached per key in a copy-on-write map: the set of keys a service uses is
-// small, so the hot path is one map lookup per key.
-type redactor struct {
-	phrases []string // each a phrase's lower-case words run together
-	cache   keyCache[bool]
-}
-
-func newRedactor(words []string) *redactor {
-	r := &redactor{}
-	for _, w := range words {
-		if ph := strings.Join(splitWords(w), ""); ph != "" {
-			r.phrases = append(r.phrases, ph)
+// redactValue returns v without the secret keys of the maps and structs
+// nested in it, and whether it changed anything; it copies only what
+// changes, and visits each value once. A typed container (a
+// []map[string]any, a struct) that holds a secret, as the walker finds, is
+// replaced by its JSON form (maps, slices, strings, json.Number), redacted.
+func redactValue(v any, rule *secret.Rule) (any, bool) {
+	switch x := v.(type) {
+	case nil, string, bool, float64, int, int64, stdjson.Number, time.Time:
+		return v, false
+	case map[string]any:
+		type entry struct {
+			k string
+			v any
 		}
-	}
-	return r
-}
-
-// secret reports whether key matches one of the phrases.
-func (r *redactor) secret(key string) bool {
-	if len(r.phrases) == 0 {
-		return false
-	}
-	if v, ok := r.cache.get(key); ok {
-		return v
-	}
-	v := r.match(key)
-	r.cache.put(key, v)
-	return v
-}
-
-// match reports whether some run of key's words, run together, equals one
-// of the phrases run together, or its plural: "api_key", "apiKey", "apikey"
-// and "apiKeys" all match both "api_key" and "apikey".
-func (r *redactor) match(key string) bool {
-	words := splitWords(key)
-	for _, ph := range r.phrases {
-		for i := range words {
-			run := ""
-			for _, w := range words[i:] {
-				run += w
-				if run == ph || run == ph+"s" {
-					return true
+		kept := make([]entry, 0, len(x))
+		changed := false
+		for k, e := range x {
+			if rule.Match(k) {
+				changed = true
+				continue
+			}
+			r, ch := redactValue(e, rule)
+			changed = changed || ch
+			kept = append(kept, entry{k, r})
+		}
+		if !changed {
+			return v, false
+		}
+		out := make(map[string]any, len(kept))
+		for _, e := range kept {
+			out[e.k] = e.v
+		}
+		return out, true
+	case map[string]string:
+		var out map[string]string
+		for k := range x {
+			if rule.Match(k) {
+				if out == nil {
+					out = maps.Clone(x)
 				}
-				if len(run) >= len(ph) {
-					break
-				}
+				delete(out, k)
 			}
 		}
-	}
-	return false
-}
-
-// splitWords lower-cases s and splits it into words at non-alphanumeric
-// bytes, at camelCase boundaries and between letters and digits
-// ("userAPIKey2" -> user, api, key, 2).
-func splitWords(s string) []string {
-	var words []string
-	start := -1
-	isUpper := func(c byte) bool { return 'A' <= c && c <= 'Z' }
-	isLower := func(c byte) bool { return 'a' <= c && c <= 'z' }
-	isDigit := func(c byte) bool { return '0' <= c && c <= '9' }
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !isUpper(c) && !isLower(c) && !isDigit(c) && c < 0x80 {
-			if start >= 0 {
-				words = append(words, strings.ToLower(s[start:i]))
-				start = -1
+		if out != nil {
+			return out, true
+		}
+		return v, false
+	case []any:
+		var out []any
+		for i, e := range x {
+			if r, ch := redactValue(e, rule); ch {
+				if out == nil {
+					out = slices.Clone(x)
+				}
+				out[i] = r
 			}
-			continue
 		}
-		if start < 0 {
-			start = i
-			continue
+		if out != nil {
+			return out, true
 		}
-		// Within a word, s[i-1] is alphanumeric too.
-		p := s[i-1]
-		camel := isUpper(c) && (isLower(p) || isDigit(p) || i+1 < len(s) && isLower(s[i+1]) && isUpper(p))
-		if camel || isDigit(c) != isDigit(p) { // "userAPIKey", "password2", "v2Token"
-			words = append(words, strings.ToLower(s[start:i]))
-			start = i
-		}
+		return v, false
 	}
-	if start >= 0 {
-		words = append(words, strings.ToLower(s[start:]))
+	// Other containers: only when they hold a secret, through their JSON form.
+	w := json.Walker{Rule: rule}
+	if _, err := w.Measure(v, false); err != nil || w.Secrets == 0 {
+		return v, false
 	}
-	return words
+	generic, err := json.Generic(v)
+	if err != nil {
+		return nil, true // cannot be rewritten without its secret: dropped whole
+	}
+	r, _ := redactValue(generic, rule)
+	return r, true
 }
-
-// IsSecretKey reports whether the tracker, with its default list
-// (DefaultRedactedKeys), would remove a property with this key.
-func IsSecretKey(key string) bool { return defaultRedactor().secret(key) }

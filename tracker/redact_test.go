@@ -1,91 +1,98 @@
-package tracker
+package tracker_test
 
-import "testing"
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
 
-func TestRedactorMatchesWholeWords(t *testing.T) {
-	r := newRedactor(DefaultRedactedKeys())
-	cases := []struct {
-		key    string
-		secret bool
-	}{
-		{"password", true},
-		{"db_password", true},
-		{"userPassword", true},
-		{"PASSWORD", true},
-		{"api_key", true},
-		{"apiKey", true},
-		{"apikey", true},
-		{"stripe-api-key", true},
-		{"userAPIKey", true},
-		{"Authorization", true},
-		{"access_token", true},
-		{"refreshToken", true},
-		{"client.secret", true},
-		{"sql", true},
-		{"raw_sql", true},
-		{"query_text", true},
-		{"queryText", true},
-		{"sqlstate", false},
-		{"error_category", false},
-		{"user", false},
-		{"trace_id", false},
-		{"tokens_used", true}, // plurals match: "tokens", "secrets", "apiKeys"
-		{"password2", true},
-		{"dbPassword1", true},
-		{"secrets", true},
-		{"apiKeys", true},
-		{"cookies", true},
-		{"token_count_v2", true},
-		{"authors", false},
-		{"author", false},
-		{"duration_ms", false},
-		{"", false},
+	"github.com/multitrack/multitrack/eventline"
+	"github.com/multitrack/multitrack/tracker"
+	"github.com/multitrack/multitrack/tracker/trackertest"
+)
+
+func TestRedactionCopiesOnWrite(t *testing.T) {
+	tr, rec := trackertest.NewTracker(t, tracker.WithProperties(map[string]any{"service": "api"}))
+	props := map[string]any{"user": "alice", "db_password": "hunter2", "raw_sql": "SELECT 1", "sqlstate": "42P01", "apiKey": "k"}
+	tr.Capture(context.Background(), tracker.Event{Name: "query_failed", Properties: props})
+	evs, err := rec.WaitFor(ctxT(t), 1)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, c := range cases {
-		t.Run(c.key, func(t *testing.T) {
-			// twice: computed, then cached
-			for i := 0; i < 2; i++ {
-				if got := r.secret(c.key); got != c.secret {
-					t.Fatalf("secret(%q) = %v, want %v (pass %d)", c.key, got, c.secret, i)
-				}
-			}
-		})
+	got := evs[0].Properties
+	for _, k := range []string{"db_password", "raw_sql", "apiKey"} {
+		if _, ok := got[k]; ok {
+			t.Errorf("secret key %q was sent", k)
+		}
+	}
+	if got["user"] != "alice" || got["sqlstate"] != "42P01" || got["service"] != "api" {
+		t.Errorf("properties = %v", got)
+	}
+	if len(props) != 5 || props["db_password"] != "hunter2" {
+		t.Errorf("caller's map modified: %v", props)
+	}
+	if s := tr.Stats(); s.Redacted != 3 {
+		t.Errorf("Redacted = %d, want 3", s.Redacted)
 	}
 }
 
-func TestRedactorCustomList(t *testing.T) {
-	r := newRedactor([]string{"ssn", "credit_card"})
-	for key, want := range map[string]bool{"ssn": true, "user_ssn": true, "creditCard": true, "password": false} {
-		if got := r.secret(key); got != want {
-			t.Errorf("secret(%q) = %v, want %v", key, got, want)
-		}
+// Plural and digit-suffixed secret keys are redacted, in nested maps too.
+func TestPluralsDigitsAndNestedMapsAreRedacted(t *testing.T) {
+	props := map[string]any{"user": "alice"}
+	for _, k := range []string{"password2", "passwords", "secrets", "tokens", "apiKeys", "api_keys", "dbPassword1", "cookies"} {
+		props[k] = "hunter2"
 	}
-	if newRedactor(nil).secret("password") {
-		t.Error("an empty list redacts nothing")
+	props["db"] = map[string]any{"password": "hunter2", "host": "h"}
+	props["conn"] = map[string]string{"dsn": "postgres://u:pw@h", "pool": "4"}
+	tr, rec := trackertest.NewTracker(t)
+	tr.Capture(context.Background(), tracker.Event{Name: "e", Properties: props})
+	evs, err := rec.WaitFor(ctxT(t), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(evs[0].Properties)
+	if strings.Contains(got, "hunter2") || strings.Contains(got, "postgres") || !strings.Contains(got, "alice") ||
+		!strings.Contains(got, "host:h") || !strings.Contains(got, "pool:4") {
+		t.Fatalf("delivered %s", got)
+	}
+	if s := tr.Stats(); s.Redacted != 10 {
+		t.Fatalf("Redacted = %d, want 10", s.Redacted)
 	}
 }
 
-func TestSplitWords(t *testing.T) {
-	for in, want := range map[string]string{
-		"userAPIKey":  "user api key",
-		"HTTPServer":  "http server",
-		"db_password": "db password",
-		"a.b-c d":     "a b c d",
-		"sqlstate":    "sqlstate",
-		"X":           "x",
-		"__x__":       "x",
-		"queryText2":  "query text 2",
-		"v2Token":     "v 2 token",
-	} {
-		got := ""
-		for i, w := range splitWords(in) {
-			if i > 0 {
-				got += " "
-			}
-			got += w
-		}
-		if got != want {
-			t.Errorf("splitWords(%q) = %q, want %q", in, got, want)
-		}
+// Secrets nested in typed containers and structs are removed too, and
+// redaction visits each value once: 30 levels of nesting (2^30 visits when
+// it did not) are redacted at once.
+func TestSecretsInTypedContainersAndStructsAreRedacted(t *testing.T) {
+	type creds struct {
+		User     string
+		Password string `json:"password"`
+		Note     string `json:"-"`
+	}
+	deep := map[string]any{"password": "hunter2"}
+	for i := 0; i < 30; i++ {
+		deep = map[string]any{"a": deep}
+	}
+	tr, rec := trackertest.NewTracker(t)
+	tr.Capture(context.Background(), tracker.Event{Name: "e", Properties: map[string]any{
+		"list":    []map[string]any{{"password": "hunter2", "ok": 1}},
+		"headers": map[string]map[string]string{"h": {"Authorization": "hunter2", "Accept": "json"}},
+		"creds":   creds{User: "u", Password: "hunter2"},
+		"deep":    deep,
+		"token":   map[string]any{"password": "x", "api_key": "y"}, // one secret key, its contents go with it
+	}})
+	evs, err := rec.WaitFor(ctxT(t), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line []byte
+	if line, err = eventline.Append(nil, &evs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(line), "hunter2") || !strings.Contains(string(line), `"Accept":"json"`) || !strings.Contains(string(line), `"User":"u"`) {
+		t.Fatalf("event line %s", line)
+	}
+	if s := tr.Stats(); s.Redacted != 5 {
+		t.Fatalf("Redacted = %d, want 5 (list, headers, creds, deep, token)", s.Redacted)
 	}
 }

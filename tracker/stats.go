@@ -91,7 +91,6 @@ type SinkStats struct {
 type trackerCounters struct {
 	sampledOut, kept, redacted, afterClose, panics atomic.Uint64
 	emptyName, unencodable, tooLarge               atomic.Uint64
-	deadLetterErrors                               atomic.Uint64
 }
 
 type sinkCounters struct {
@@ -118,7 +117,7 @@ func (t *Tracker) Stats() Stats {
 		Redacted:         c.redacted.Load(),
 		AfterClose:       c.afterClose.Load(),
 		Panics:           c.panics.Load(),
-		DeadLetterErrors: c.deadLetterErrors.Load(),
+		DeadLetterErrors: t.lost.deadLetterErrors(),
 	}
 	s.Captured = s.SampledOut + s.Rejected.Total() + s.Kept + s.Panics
 	if len(t.workers) > 0 {

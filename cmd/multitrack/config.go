@@ -35,7 +35,11 @@ real run would (a file sink creates its file), and closes them again.
 }
 
 // env is the environment the CLI's commands build their tracker from: with
-// no sinks configured, events go to stdout.
+// no sinks configured, events go to stdout. Warnings (a misspelt variable)
+// go to stderr, whatever MULTITRACK_LOG_LEVEL says.
 func (m *Main) env() registry.Env {
-	return registry.Env{Lookup: m.Lookup, Stdout: m.Stdout, Stderr: m.Stderr, DefaultSinks: "stdout"}
+	return registry.Env{
+		Lookup: m.Lookup, Environ: m.Environ, Stdout: m.Stdout, Stderr: m.Stderr, DefaultSinks: "stdout",
+		OnWarning: func(err error) { fmt.Fprintln(m.Stderr, "multitrack: warning:", err) },
+	}
 }

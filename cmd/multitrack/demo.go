@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"maps"
@@ -24,6 +25,7 @@ type demoCommand struct {
 	rate     float64
 	failRate float64
 	seed     uint64
+	metrics  string
 }
 
 func (c *demoCommand) flags() *flag.FlagSet {
@@ -33,6 +35,7 @@ func (c *demoCommand) flags() *flag.FlagSet {
 	fs.Float64Var(&c.rate, "rate", 4, "queries per second per organization")
 	fs.Float64Var(&c.failRate, "fail-rate", 0.15, "fraction of queries that fail")
 	fs.Uint64Var(&c.seed, "seed", 1, "random seed for the simulated traffic")
+	fs.StringVar(&c.metrics, "metrics", "", "serve Prometheus metrics at `ADDR`/metrics while the demo runs (e.g. 127.0.0.1:9464)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: multitrack demo [flags]
 
@@ -66,6 +69,16 @@ func (c *demoCommand) Run(ctx context.Context, args []string) error {
 	tr, err := c.main.newTracker(tracker.WithProperties(map[string]any{"service": "demo-db"}))
 	if err != nil {
 		return err
+	}
+	ms, err := startMetrics(c.metrics, tr, nil)
+	if err != nil {
+		closeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return errors.Join(fmt.Errorf("demo: %w", err), tr.Close(closeCtx))
+	}
+	if ms != nil {
+		fmt.Fprintln(c.main.Stderr, "demo: metrics at", ms.URL())
+		defer ms.Close(context.Background())
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.duration)
 	defer cancel()

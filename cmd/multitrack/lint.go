@@ -5,10 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"strings"
 
+	"github.com/multitrack/multitrack/internal/plural"
 	"github.com/multitrack/multitrack/plan"
 )
 
@@ -35,7 +34,7 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	files, err := parseFlagsArgs(fs, args, c.main.Stdout, c.main.Stderr)
+	files, err := parseArgs(fs, args, c.main.Stdout, c.main.Stderr)
 	switch {
 	case err != nil:
 		return err
@@ -61,7 +60,7 @@ Flags:
 			failures = append(failures, err)
 		}
 	}
-	fmt.Fprintf(c.main.Stderr, "%s in %d %s\n", total, len(files), plural(len(files), "file", "files"))
+	fmt.Fprintf(c.main.Stderr, "%s in %d %s\n", total, len(files), plural.Of(len(files), "file", "files"))
 	switch {
 	case len(failures) > 0:
 		return fmt.Errorf("lint: %w", errors.Join(failures...))
@@ -78,9 +77,9 @@ func (c *lintCommand) lintFile(checker *plan.Checker, name string) (plan.LintRes
 	if name == "-" {
 		in := c.main.Stdin
 		if in == nil {
-			in = strings.NewReader("")
+			in = os.Stdin
 		}
-		return checker.Lint(c.main.Stdout, in, "<stdin>")
+		return checker.Lint(c.main.Stdout, in, "stdin")
 	}
 	f, err := os.Open(name)
 	if err != nil {
@@ -88,23 +87,4 @@ func (c *lintCommand) lintFile(checker *plan.Checker, name string) (plan.LintRes
 	}
 	defer f.Close()
 	return checker.Lint(c.main.Stdout, f, name)
-}
-
-// parseFlagsArgs is parseFlags for a command that takes arguments after
-// its flags: it returns them.
-func parseFlagsArgs(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) ([]string, error) {
-	fs.SetOutput(io.Discard)
-	err := fs.Parse(args)
-	switch {
-	case err == nil:
-		return fs.Args(), nil
-	case errors.Is(err, flag.ErrHelp):
-		fs.SetOutput(stdout)
-		fs.Usage()
-		return nil, errHelp
-	default:
-		fs.SetOutput(stderr)
-		fs.Usage()
-		return nil, usageErrorf("%s: %v", fs.Name(), err)
-	}
 }

@@ -2,15 +2,15 @@
 // emitting events through the configured sinks), emit (one event), config
 // (the configuration the environment gives), replay (event lines, such as
 // a dead-letter file, into the configured sinks), lint (event lines checked
-// against a tracking plan) and gen (typed Go constructors for a plan's
-// events).
+// against a tracking plan), gen (typed Go constructors for a plan's events)
+// and version.
 //
 // Usage:
 //
 //	multitrack <command> [flags]
 //
-// Every command answers --help. Exit status: 0 on success, 1 on failure,
-// 2 on a usage error.
+// Every command answers --help, as "multitrack help <command>" does. Exit
+// status: 0 on success, 1 on failure, 2 on a usage error.
 package main
 
 import (
@@ -21,6 +21,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strings"
 	"syscall"
 )
 
@@ -37,17 +39,23 @@ func main() {
 // Main holds the CLI's output streams and environment, so that tests can
 // call Run directly.
 type Main struct {
-	// Stdin is what lint reads for "-" (nothing when nil).
-	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+	// Stdin is what "multitrack replay -" and "multitrack lint -" read
+	// (os.Stdin when nil).
+	Stdin io.Reader
 	// Lookup reads the environment (os.LookupEnv by default).
 	Lookup func(string) (string, bool)
+	// Environ lists the environment, as os.Environ, to find misspelt
+	// variables; nil checks only the settings sinks declare.
+	Environ func() []string
+
+	readBuildInfo func() (*debug.BuildInfo, bool) // debug.ReadBuildInfo; replaced in tests
 }
 
 // NewMain returns a Main writing to the given streams and reading the
 // process environment.
 func NewMain(stdout, stderr io.Writer) *Main {
-	return &Main{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr, Lookup: os.LookupEnv}
+	return &Main{Stdout: stdout, Stderr: stderr, Lookup: os.LookupEnv, Environ: os.Environ}
 }
 
 // command is one subcommand.
@@ -75,7 +83,12 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		cmd = &lintCommand{main: m}
 	case "gen":
 		cmd = &genCommand{main: m}
+	case "version":
+		cmd = &versionCommand{main: m}
 	case "help", "-h", "-help", "--help":
+		if len(args) > 1 && args[0] == "help" && !strings.HasPrefix(args[1], "-") {
+			return m.Run(ctx, []string{args[1], "--help"}) // help CMD is CMD --help
+		}
 		m.usage(m.Stdout)
 		return nil
 	default:
@@ -98,8 +111,9 @@ Commands:
 	replay  event lines (a dead-letter file, say) into the configured sinks
 	lint    event lines checked against a tracking plan
 	gen     typed Go constructors for a tracking plan's events
+	version the version of multitrack this program was built from
 
-Run "multitrack <command> --help" for a command's flags. With no
+Run "multitrack help <command>" for a command's flags. With no
 configuration (MULTITRACK_SINKS, POSTHOG_API_KEY) events go to stdout.
 `)
 }
@@ -113,27 +127,49 @@ func usageErrorf(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
-// parseFlags parses args with fs. --help prints the usage on stdout and
-// returns errHelp; a mistake prints the usage on stderr and returns a usage
-// error (printed once, by main).
+// parseFlags parses args with fs, which must hold flags only. --help prints
+// the usage on stdout and returns errHelp; a mistake prints the usage on
+// stderr and returns a usage error (printed once, by main).
 func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
+	rest, err := parseArgs(fs, args, stdout, stderr)
+	if err == nil && len(rest) > 0 {
+		err = usageFailed(fs, stderr, fmt.Errorf("unexpected argument %q", rest[0]))
+	}
+	return err
+}
+
+// parseArgs is parseFlags for commands that take arguments: flags may come
+// before or after them ("replay FILE -q"); "--" ends the flags, and "-" is an
+// argument. It returns the arguments.
+func parseArgs(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) ([]string, error) {
 	fs.SetOutput(io.Discard) // the flag package would print the error and usage itself
-	err := fs.Parse(args)
-	if err == nil && fs.NArg() > 0 {
-		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	var rest []string
+	for {
+		err := fs.Parse(args)
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return nil, errHelp
+		case err != nil:
+			return nil, usageFailed(fs, stderr, err)
+		}
+		left := fs.Args()
+		if len(left) == 0 {
+			return rest, nil
+		}
+		if used := len(args) - len(left); used > 0 && args[used-1] == "--" {
+			return append(rest, left...), nil
+		}
+		rest, args = append(rest, left[0]), left[1:]
 	}
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, flag.ErrHelp):
-		fs.SetOutput(stdout)
-		fs.Usage()
-		return errHelp
-	default:
-		fs.SetOutput(stderr)
-		fs.Usage()
-		return usageErrorf("%s: %v", fs.Name(), err)
-	}
+}
+
+// usageFailed prints fs's usage on stderr and returns err as a usage error.
+func usageFailed(fs *flag.FlagSet, stderr io.Writer, err error) error {
+	fs.SetOutput(stderr)
+	fs.Usage()
+	return usageErrorf("%s: %v", fs.Name(), err)
 }
 
 // errHelp says --help was answered: exit status 0.
@@ -151,11 +187,4 @@ func exitCode(err error, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "multitrack:", err)
 		return 1
 	}
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

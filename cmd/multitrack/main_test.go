@@ -9,7 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/multitrack/multitrack/tracker"
+	"github.com/multitrack/multitrack/eventline"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -109,7 +109,7 @@ func TestDemoThroughTheConfiguredFileSink(t *testing.T) {
 	if out.Len() != 0 {
 		t.Errorf("events on stdout although the file sink is configured: %q", out.String())
 	}
-	events, warnings, err := tracker.ReadEventFile(path)
+	events, warnings, err := eventline.ReadFile(path)
 	if err != nil || len(warnings) > 0 {
 		t.Fatalf("read %s: %v %v", path, err, warnings)
 	}

@@ -58,7 +58,7 @@ func TestLintReadsStdinAndSeveralFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, errOut, code := runStdin(t, nil, "\n"+strings.Replace(line, "warehouse_deprovisioned", "warehouse_deleted", 1), "lint", "--plan", demoPlan, good, "-")
-	if code != 1 || !strings.HasPrefix(out, "<stdin>:2: warehouse_deleted: event is not in the plan") || !strings.Contains(errOut, "2 events, 1 violation (1 unplanned event) in 2 files") {
+	if code != 1 || !strings.HasPrefix(out, "stdin:2: warehouse_deleted: event is not in the plan") || !strings.Contains(errOut, "2 events, 1 violation (1 unplanned event) in 2 files") {
 		t.Errorf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
 }

@@ -1,6 +1,6 @@
 // Package file provides a sink that appends events to a file as event lines
-// (one JSON object a line, see tracker.AppendEventLine), the format that
-// tracker.EventReader and `multitrack replay` read back.
+// (one JSON object a line, see eventline.Append), the format that
+// eventline.Reader and `multitrack replay` read back.
 //
 // The file is created with mode 0600 and its missing directories with 0700:
 // it says who did what. Every Write hands its batch to the OS before it
@@ -9,8 +9,8 @@
 // backups next to it, of which a bounded number is kept
 // (MULTITRACK_FILE_MAX_SIZE_MB, MULTITRACK_FILE_MAX_BACKUPS). A path that is
 // not a regular file (a named pipe, /dev/stdout) is written but neither
-// rotated nor fsynced. One Sink per path in a process: a second New on the
-// same path fails until the first is closed.
+// rotated nor fsynced. Sinks on the same path in one process share one
+// reference-counted writer (a second New with other options fails).
 //
 // Rotation is done here rather than with gopkg.in/natefinch/lumberjack.v2:
 // lumberjack gives no access to its *os.File, so it cannot fsync (no

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/sinks/file"
 	"github.com/multitrack/multitrack/tracker"
 )
@@ -42,7 +43,7 @@ func Example() {
 
 	fi, _ := os.Stat(path)
 	fmt.Println("mode:", fi.Mode())
-	events, warnings, err := tracker.ReadEventFile(path)
+	events, warnings, err := eventline.ReadFile(path)
 	for _, e := range events {
 		fmt.Println(e.Timestamp.Format(time.TimeOnly), e.Name, e.DistinctID, e.Groups, e.Properties)
 	}
@@ -81,7 +82,7 @@ func Example_tracker() {
 		fmt.Println(err)
 	}
 
-	events, _, err := tracker.ReadEventFile(path)
+	events, _, err := eventline.ReadFile(path)
 	for _, e := range events {
 		fmt.Println(e.Name, e.DistinctID, e.Properties, len(e.UUID))
 	}

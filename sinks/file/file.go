@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"sync"
-	"time"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -22,45 +20,34 @@ const (
 // ErrClosed is returned by Write and Flush after Close.
 var ErrClosed = errors.New("file sink closed")
 
-// openPaths holds the absolute paths open by a Sink in this process: two
-// sinks appending to and rotating one file would trip over each other.
-var openPaths sync.Map
-
-// maxRetained bounds the encoding buffer a Sink keeps between batches.
+// maxRetained bounds the encoding buffer a file's writer keeps between
+// batches.
 const maxRetained = 4 << 20
 
-// Sink appends event lines (tracker.AppendEventLine) to a file.
+// Sink appends event lines (eventline.Append) to a file.
 //
-// It is safe for concurrent use, and several Sinks in one process can write
-// different files. Each Write encodes its whole batch into a buffer and
-// hands it to the OS in one write, so that a crash of the process loses
-// nothing Write accepted, and a batch is either all in the file or, when
-// Write fails, not at all (the file is cut back); the Sync policy decides
-// when the OS is asked to put it on disk. A batch never straddles a
-// rotation.
+// It is safe for concurrent use. Sinks on the same path in one process
+// share one writer, reference-counted, so their lines never interleave and
+// one rotation serves them all; they must ask for the same options. Each
+// Write encodes its whole batch and hands it to the OS in one write, so
+// that a crash of the process loses nothing Write accepted, and a batch is
+// either all in the file or, when Write fails, not at all (the file is cut
+// back); the Sync policy decides when the OS is asked to put it on disk. A
+// batch never straddles a rotation.
 type Sink struct {
-	path    string
-	absPath string
-	cfg     config
-	maxSize int64
+	path string
+	w    *writer
 
-	mu       sync.Mutex
-	f        *os.File // nil after a failed reopen, or after Close
-	regular  bool     // a regular file: it is rotated and fsynced
-	size     int64    // bytes of complete lines in f
-	dirty    bool     // written since the last fsync
-	pending  []byte
-	closed   bool
-	stopSync chan struct{}
-	syncDone chan struct{}
-
+	mu          sync.Mutex
+	closed      bool
 	undelivered tracker.UndeliveredFunc
 }
 
 // New opens (or creates, mode 0600, with missing directories 0700) the file
-// at path for appending. When the file ends in a torn line (the process was
-// killed mid-write), it is first rotated to a backup, where readers skip that
-// line with a warning, so that new lines do not follow it.
+// at path for appending, or shares it with the Sinks of this process that
+// have it open. When the file ends in a torn line (the process was killed
+// mid-write), it is first rotated to a backup, where readers skip that line
+// with a warning, so that new lines do not follow it.
 func New(path string, opts ...Option) (*Sink, error) {
 	c := config{
 		sync:       DefaultSync,
@@ -78,78 +65,18 @@ func New(path string, opts ...Option) (*Sink, error) {
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("file sink %s: %w", path, err)
 	}
-	abs, err := filepath.Abs(path)
+	w, err := acquire(path, c)
 	if err != nil {
 		return nil, fmt.Errorf("file sink %s: %w", path, err)
 	}
-	if _, loaded := openPaths.LoadOrStore(abs, true); loaded {
-		return nil, fmt.Errorf("file sink %s: already open by another file sink in this process", path)
-	}
-	s := &Sink{
-		path:    path,
-		absPath: abs,
-		cfg:     c,
-		maxSize: int64(c.maxSizeMB) << 20,
-	}
-	if err := s.open(); err != nil {
-		openPaths.Delete(abs)
-		return nil, fmt.Errorf("file sink %s: %w", path, err)
-	}
-	if s.regular && s.size > 0 {
-		if err := s.rotateTornTail(); err != nil {
-			if s.f != nil {
-				s.f.Close()
-			}
-			openPaths.Delete(abs)
-			return nil, fmt.Errorf("file sink %s: %w", path, err)
-		}
-	}
-	if c.sync == SyncInterval && s.regular {
-		s.stopSync = make(chan struct{})
-		s.syncDone = make(chan struct{})
-		go s.syncLoop()
-	}
-	return s, nil
+	return &Sink{path: path, w: w}, nil
 }
 
 // Path returns the path the sink writes.
 func (s *Sink) Path() string { return s.path }
 
-// open opens or creates the file at s.path. Called with mu held (or before
-// the sink is shared).
-func (s *Sink) open() error {
-	if err := os.MkdirAll(filepath.Dir(s.path), DirMode); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, FileMode)
-	if err != nil {
-		return err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return err
-	}
-	s.f, s.regular, s.size, s.dirty = f, fi.Mode().IsRegular(), fi.Size(), false
-	return nil
-}
-
-// rotateTornTail rotates the file away when its last byte is not a newline.
-func (s *Sink) rotateTornTail() error {
-	r, err := os.Open(s.path)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	var last [1]byte
-	if _, err := r.ReadAt(last[:], s.size-1); err != nil && err != io.EOF {
-		return fmt.Errorf("reading its last byte: %w", err)
-	}
-	if last[0] == '\n' {
-		return nil
-	}
-	return s.rotate()
-}
+// Backups returns the paths of the file's rotated backups, oldest first.
+func (s *Sink) Backups() ([]string, error) { return s.w.backups() }
 
 // SetUndelivered implements tracker.UndeliveredReporter: an event that
 // cannot be encoded is reported to f, and the rest of its batch written.
@@ -163,7 +90,7 @@ func (s *Sink) SetUndelivered(f tracker.UndeliveredFunc) {
 //
 // An event that cannot be encoded is skipped: it is reported to the
 // tracker's UndeliveredFunc (SetUndelivered) when there is one, else named
-// in the returned error (matching tracker.ErrUnencodable); the others are
+// in the returned error (matching eventline.ErrUnencodable); the others are
 // written. When the file cannot be written (disk full, a directory gone),
 // the file is cut back to where it was, so that none of the batch is in it,
 // and the error, naming the path, stands for the whole batch (nothing of it
@@ -174,36 +101,12 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 		return err
 	}
 	defer s.mu.Unlock()
-	var bad []error // why events could not be encoded
-	var badAt []int // where they are in events
-	encoded := 0
-	if cap(s.pending) > maxRetained {
-		s.pending = nil
-	}
-	s.pending = s.pending[:0]
-	for i := range events {
-		var err error
-		if s.pending, err = tracker.AppendEventLine(s.pending, &events[i]); err != nil {
-			bad = append(bad, fmt.Errorf("file sink %s: event %q not written: %w", s.path, events[i].Name, err))
-			badAt = append(badAt, i)
-			continue
-		}
-		encoded++
-	}
-	if err := s.writeBatch(); err != nil {
-		return errors.Join(append(bad, fmt.Errorf("file sink %s: %d events not written: %w", s.path, encoded, err))...)
-	}
-	if s.cfg.sync == SyncAlways {
-		if err := s.fsync(false); err != nil {
-			// Failed as a whole, the batch must not stay in the file: the
-			// tracker dead-letters it.
-			if terr := s.cutBack(s.size - int64(len(s.pending))); terr != nil {
-				err = fmt.Errorf("%w (and %v)", err, terr)
-			} else {
-				s.size -= int64(len(s.pending))
-			}
-			return errors.Join(append(bad, fmt.Errorf("file sink %s: %d events not written: %w", s.path, encoded, err))...)
-		}
+	w := s.w
+	w.mu.Lock()
+	bad, badAt, err := w.write(events)
+	w.mu.Unlock()
+	if err != nil {
+		return errors.Join(append(bad, err)...)
 	}
 	// The batch is written: the events that could not be encoded are the
 	// only ones not delivered.
@@ -216,90 +119,40 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	return nil
 }
 
-// writeBatch writes the pending lines, after a rotation if they would take
-// the file past its maximum size. On a short write it truncates the file
-// back to where it was.
-func (s *Sink) writeBatch() error {
-	if len(s.pending) == 0 {
-		return nil
+// write encodes events and writes them as one batch (see Sink.Write). It
+// returns why events could not be encoded, where they are in events, and
+// the error that stands for the whole batch. Called with mu held.
+func (w *writer) write(events []tracker.Event) (bad []error, badAt []int, err error) {
+	encoded := 0
+	if cap(w.pending) > maxRetained {
+		w.pending = nil
 	}
-	if s.f == nil {
-		if err := s.open(); err != nil {
-			return err
-		}
-	}
-	if s.regular && s.maxSize > 0 && s.size > 0 && s.size+int64(len(s.pending)) > s.maxSize {
-		if err := s.rotate(); err != nil {
-			return err
-		}
-	}
-	n, err := s.f.Write(s.pending)
-	if err == nil {
-		s.size += int64(n)
-		s.dirty = true
-		return nil
-	}
-	if n > 0 && s.regular {
-		if terr := s.cutBack(s.size); terr != nil {
-			err = fmt.Errorf("%w (and %v)", err, terr)
-		}
-	}
-	return err
-}
-
-// cutBack truncates the file to size, the end of its last complete line,
-// after a batch failed.
-func (s *Sink) cutBack(size int64) error {
-	if err := s.f.Truncate(size); err != nil {
-		return fmt.Errorf("cutting the file back to its last complete line: %w", err)
-	}
-	return nil
-}
-
-// fsync syncs the file; unless force, only when it was written to since the
-// last fsync. Called with mu held. Flush, Close and rotations force it: the
-// interval loop may have taken the dirty mark for an fsync still under way.
-func (s *Sink) fsync(force bool) error {
-	if !s.regular || s.f == nil || !force && !s.dirty {
-		return nil
-	}
-	if err := s.cfg.fsync(s.f); err != nil {
-		return err
-	}
-	s.dirty = false
-	return nil
-}
-
-// syncLoop fsyncs every SyncPeriod (SyncInterval) when something was
-// written. The fsync runs without mu held, so that a slow disk does not hold
-// up Write; a rotation meanwhile fsyncs and closes the file itself.
-func (s *Sink) syncLoop() {
-	defer close(s.syncDone)
-	t := time.NewTicker(s.cfg.syncPeriod)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stopSync:
-			return
-		case <-t.C:
-		}
-		s.mu.Lock()
-		f, dirty := s.f, s.dirty
-		s.dirty = false
-		s.mu.Unlock()
-		if !dirty || f == nil {
+	w.pending = w.pending[:0]
+	for i := range events {
+		var err error
+		if w.pending, err = eventline.Append(w.pending, &events[i]); err != nil {
+			bad = append(bad, fmt.Errorf("file sink %s: event %q not written: %w", w.path, events[i].Name, err))
+			badAt = append(badAt, i)
 			continue
 		}
-		if err := s.cfg.fsync(f); err != nil {
-			// Mark it again: the next tick, Flush or Close tries again, and
-			// they report the error.
-			s.mu.Lock()
-			if s.f == f {
-				s.dirty = true
+		encoded++
+	}
+	if err := w.writeBatch(); err != nil {
+		return bad, badAt, fmt.Errorf("file sink %s: %d events not written: %w", w.path, encoded, err)
+	}
+	if w.cfg.sync == SyncAlways {
+		if err := w.fsync(false); err != nil {
+			// Failed as a whole, the batch must not stay in the file: the
+			// tracker dead-letters it.
+			if terr := w.cutBack(w.size - int64(len(w.pending))); terr != nil {
+				err = fmt.Errorf("%w (and %v)", err, terr)
+			} else {
+				w.size -= int64(len(w.pending))
 			}
-			s.mu.Unlock()
+			return bad, badAt, fmt.Errorf("file sink %s: %d events not written: %w", w.path, encoded, err)
 		}
 	}
+	return bad, badAt, nil
 }
 
 // Flush fsyncs, unless the policy is SyncNever: after it returns, what
@@ -310,7 +163,9 @@ func (s *Sink) Flush(ctx context.Context) error {
 		return err
 	}
 	defer s.mu.Unlock()
-	return s.flushAndSync()
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	return s.w.flushAndSync()
 }
 
 // lock takes mu, unless ctx has ended or the sink is closed.
@@ -326,45 +181,18 @@ func (s *Sink) lock(ctx context.Context) error {
 	return nil
 }
 
-func (s *Sink) flushAndSync() error {
-	if s.f == nil {
-		return nil
-	}
-	if s.cfg.sync != SyncNever {
-		if err := s.fsync(true); err != nil {
-			return fmt.Errorf("file sink %s: %w", s.path, err)
-		}
-	}
-	return nil
-}
-
-// Close fsyncs (unless SyncNever) and closes the file. It is idempotent;
-// calls after the first return nil. An fsync cannot be interrupted, so ctx
-// is not consulted.
+// Close fsyncs (unless SyncNever) and gives up the sink's share of the
+// file, closing it when no other Sink has it open. It is idempotent; calls
+// after the first return nil. An fsync cannot be interrupted, so ctx is not
+// consulted.
 func (s *Sink) Close(context.Context) error {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closed {
-		s.mu.Unlock()
 		return nil
 	}
 	s.closed = true
-	s.mu.Unlock()
-	if s.stopSync != nil {
-		close(s.stopSync)
-		<-s.syncDone
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	defer openPaths.Delete(s.absPath)
-	if s.f == nil {
-		return nil
-	}
-	err := s.flushAndSync()
-	if cerr := s.f.Close(); cerr != nil && err == nil {
-		err = fmt.Errorf("file sink %s: %w", s.path, cerr)
-	}
-	s.f = nil
-	return err
+	return s.w.release()
 }
 
 var (

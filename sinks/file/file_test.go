@@ -15,6 +15,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/sinks/file"
 	"github.com/multitrack/multitrack/tracker"
 )
@@ -78,7 +79,7 @@ func readIDs(t *testing.T, paths ...string) []string {
 	t.Helper()
 	var ids []string
 	for _, p := range paths {
-		events, warnings, err := tracker.ReadEventFile(p)
+		events, warnings, err := eventline.ReadFile(p)
 		if err != nil || len(warnings) > 0 {
 			t.Fatalf("%s: %v %v", p, err, warnings)
 		}
@@ -100,7 +101,7 @@ func TestWriteThenReadBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Every Write reaches the OS before it returns: readable without Flush.
-	got, warnings, err := tracker.ReadEventFile(path)
+	got, warnings, err := eventline.ReadFile(path)
 	if err != nil || len(warnings) > 0 || len(got) != len(want) {
 		t.Fatalf("read %d events, %v %v", len(got), err, warnings)
 	}
@@ -240,7 +241,7 @@ func TestRotationKeepsMaxBackups(t *testing.T) {
 
 func TestTornTailIsRotatedAway(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "events.jsonl")
-	line, err := tracker.AppendEventLine(nil, &tracker.Event{Name: "before_crash", Timestamp: ts})
+	line, err := eventline.Append(nil, &tracker.Event{Name: "before_crash", Timestamp: ts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,8 +259,8 @@ func TestTornTailIsRotatedAway(t *testing.T) {
 	if err != nil || len(backups) != 1 {
 		t.Fatalf("backups %v %v", backups, err)
 	}
-	events, warnings, err := tracker.ReadEventFile(backups[0])
-	if err != nil || len(events) != 1 || events[0].Name != "before_crash" || len(warnings) != 1 || !errors.Is(warnings[0], tracker.ErrTornLine) {
+	events, warnings, err := eventline.ReadFile(backups[0])
+	if err != nil || len(events) != 1 || events[0].Name != "before_crash" || len(warnings) != 1 || !errors.Is(warnings[0], eventline.ErrTornLine) {
 		t.Fatalf("backup: %v events, warnings %v, %v", len(events), warnings, err)
 	}
 }
@@ -303,6 +304,10 @@ func TestOpenErrorsNameThePath(t *testing.T) {
 		{"path is a directory", dir, nil, "file sink " + dir + ": open " + dir + ": is a directory"},
 		{"bad options", filepath.Join(dir, "x"), []file.Option{file.WithMaxSizeMB(-1), file.WithMaxBackups(-2), file.WithSync(9)},
 			"file sink " + filepath.Join(dir, "x") + ": unknown Sync(9): want SyncAlways, SyncInterval or SyncNever; max size -1 MB is negative (0 turns rotation off); max backups -2 is negative (0 keeps every backup)"},
+		// 2^44+1 MiB once wrapped to 1 MiB in bytes: rotation then deleted
+		// events that Stats counted delivered.
+		{"sizes out of range", filepath.Join(dir, "y"), []file.Option{file.WithMaxSizeMB(17592186044417), file.WithMaxBackups(file.MaxBackupsLimit + 1)},
+			"file sink " + filepath.Join(dir, "y") + ": max size 17592186044417 MB is too large: want 0 to 1048576 (0 turns rotation off); max backups 100001 is too many: want 0 to 100000 (0 keeps every backup)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -352,7 +357,7 @@ func TestUnencodableEventIsSkippedAndNamed(t *testing.T) {
 	b := batch(0, 3)
 	b[1].Properties = map[string]any{"ratio": math.Inf(1)}
 	err := s.Write(ctx, b)
-	if !errors.Is(err, tracker.ErrUnencodable) || err.Error() != `file sink `+path+`: event "query_initiated" not written: property "ratio": +Inf: not JSON-encodable` {
+	if !errors.Is(err, eventline.ErrUnencodable) || err.Error() != `file sink `+path+`: event "query_initiated" not written: property "ratio": +Inf: not JSON-encodable` {
 		t.Fatalf("got %v", err)
 	}
 	if ids := readIDs(t, path); len(ids) != 2 || ids[1] != "event-00000002" {
@@ -380,7 +385,7 @@ func TestUnencodableEventGoesToUndelivered(t *testing.T) {
 	if err := s.Write(ctx, b); err != nil {
 		t.Fatalf("Write: %v (the bad event goes to the reporter)", err)
 	}
-	if len(reported) != 1 || reported[0].UUID != "event-00000001" || !errors.Is(reasons[0], tracker.ErrUnencodable) {
+	if len(reported) != 1 || reported[0].UUID != "event-00000001" || !errors.Is(reasons[0], eventline.ErrUnencodable) {
 		t.Fatalf("reported %v, %v", reported, reasons)
 	}
 	if ids := readIDs(t, path); len(ids) != 2 || ids[1] != "event-00000002" {
@@ -417,9 +422,12 @@ func TestConcurrentSinksOnDifferentFiles(t *testing.T) {
 	}
 }
 
-func TestOnePathOneSink(t *testing.T) {
+// Sinks on one path in one process share its writer: their lines never
+// interleave or tear, one Close leaves the others writing, and the last
+// closes the file. A Sink that asks for other options is refused.
+func TestSinksOnOnePathShareTheFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "events.jsonl")
-	s, err := file.New(path)
+	a, err := file.New(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -427,14 +435,41 @@ func TestOnePathOneSink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := file.New(rel); err == nil || !strings.Contains(err.Error(), "already open by another file sink in this process") {
+	b, err := file.New(rel)
+	if err != nil {
 		t.Fatalf("second sink on the same file: %v", err)
 	}
-	if err := s.Close(ctx); err != nil {
+	if _, err := file.New(path, file.WithSync(file.SyncAlways)); err == nil || !strings.Contains(err.Error(), "already open in this process with other options") {
+		t.Fatalf("a sink with other options: %v", err)
+	}
+	const per = 200
+	var wg sync.WaitGroup
+	for i, s := range []*file.Sink{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range per / 10 {
+				if err := s.Write(ctx, padded(i*per+j*10, 10)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := a.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s2 := newSink(t, path) // free again after Close
-	_ = s2
+	if err := b.Write(ctx, batch(2*per, 1)); err != nil {
+		t.Fatalf("writing after the other sink closed: %v", err)
+	}
+	if err := b.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ids := readIDs(t, path); len(ids) != 2*per+1 {
+		t.Fatalf("file holds %d events, want %d", len(ids), 2*per+1)
+	}
+	newSink(t, path, file.WithSync(file.SyncAlways)) // free again after the last Close
 }
 
 func mustGetwd(t *testing.T) string {

@@ -16,6 +16,12 @@ const (
 	// SyncPeriod is how often SyncInterval fsyncs a file that has been
 	// written to.
 	SyncPeriod = time.Second
+
+	// MaxSizeMBLimit is the largest size WithMaxSizeMB accepts: 1048576 MiB
+	// (1 TiB). Larger values are refused, not wrapped to a small size.
+	MaxSizeMBLimit = 1 << 20
+	// MaxBackupsLimit is the most backups WithMaxBackups accepts.
+	MaxBackupsLimit = 100_000
 )
 
 // Sync says when the sink asks the OS to put written events on disk (fsync).
@@ -79,12 +85,24 @@ func WithSync(s Sync) Option { return func(c *config) { c.sync = s } }
 
 // WithMaxSizeMB sets the size in MiB at which the file is rotated: renamed to
 // a timestamped backup next to it, and a new file started (default
-// DefaultMaxSizeMB). 0 turns rotation off.
+// DefaultMaxSizeMB). 0 turns rotation off; New refuses a size below 0 or
+// above MaxSizeMBLimit.
 func WithMaxSizeMB(n int) Option { return func(c *config) { c.maxSizeMB = n } }
 
 // WithMaxBackups sets how many rotated backups are kept; older ones are
-// removed at each rotation (default DefaultMaxBackups). 0 keeps them all.
+// removed at each rotation (default DefaultMaxBackups). 0 keeps them all;
+// New refuses a number below 0 or above MaxBackupsLimit.
 func WithMaxBackups(n int) Option { return func(c *config) { c.maxBackups = n } }
+
+// sameAs reports whether two Sinks with c and o can share a file.
+func (c config) sameAs(o config) bool {
+	return c.sync == o.sync && c.maxSizeMB == o.maxSizeMB && c.maxBackups == o.maxBackups
+}
+
+// String names the options that must agree for two Sinks to share a file.
+func (c config) String() string {
+	return fmt.Sprintf("sync %v, max size %d MB, max backups %d", c.sync, c.maxSizeMB, c.maxBackups)
+}
 
 func (c *config) validate() error {
 	var problems []string
@@ -93,11 +111,17 @@ func (c *config) validate() error {
 	default:
 		problems = append(problems, fmt.Sprintf("unknown %v: want SyncAlways, SyncInterval or SyncNever", c.sync))
 	}
-	if c.maxSizeMB < 0 {
+	switch {
+	case c.maxSizeMB < 0:
 		problems = append(problems, fmt.Sprintf("max size %d MB is negative (0 turns rotation off)", c.maxSizeMB))
+	case c.maxSizeMB > MaxSizeMBLimit:
+		problems = append(problems, fmt.Sprintf("max size %d MB is too large: want 0 to %d (0 turns rotation off)", c.maxSizeMB, MaxSizeMBLimit))
 	}
-	if c.maxBackups < 0 {
+	switch {
+	case c.maxBackups < 0:
 		problems = append(problems, fmt.Sprintf("max backups %d is negative (0 keeps every backup)", c.maxBackups))
+	case c.maxBackups > MaxBackupsLimit:
+		problems = append(problems, fmt.Sprintf("max backups %d is too many: want 0 to %d (0 keeps every backup)", c.maxBackups, MaxBackupsLimit))
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%s", strings.Join(problems, "; "))

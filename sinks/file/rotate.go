@@ -19,38 +19,38 @@ const BackupTimeFormat = "2006-01-02T15-04-05.000000"
 // rotate closes the current file (fsynced unless SyncNever), renames it to a
 // backup, opens a new one, and removes the oldest backups beyond MaxBackups.
 // Called with mu held.
-func (s *Sink) rotate() error {
-	if s.cfg.sync != SyncNever {
-		if err := s.fsync(true); err != nil {
+func (w *writer) rotate() error {
+	if w.cfg.sync != SyncNever {
+		if err := w.fsync(true); err != nil {
 			return fmt.Errorf("rotating: %w", err)
 		}
 	}
-	if err := s.f.Close(); err != nil {
-		s.f = nil
+	if err := w.f.Close(); err != nil {
+		w.f = nil
 		return fmt.Errorf("rotating: %w", err)
 	}
-	s.f = nil
-	backup, err := s.backupName()
+	w.f = nil
+	backup, err := w.backupName()
 	if err != nil {
 		return fmt.Errorf("rotating: %w", err)
 	}
-	renameErr := os.Rename(s.path, backup)
+	renameErr := os.Rename(w.path, backup)
 	// Reopen whatever happened: after a failed rename the old file goes on.
-	if err := s.open(); err != nil {
+	if err := w.open(); err != nil {
 		return errors.Join(renameErr, err)
 	}
 	if renameErr != nil {
 		return fmt.Errorf("rotating: %w", renameErr)
 	}
-	if err := s.removeOldBackups(); err != nil {
+	if err := w.removeOldBackups(); err != nil {
 		return fmt.Errorf("rotated to %s, then removing old backups: %w", filepath.Base(backup), err)
 	}
 	return nil
 }
 
 // backupName returns a free backup path for now.
-func (s *Sink) backupName() (string, error) {
-	prefix, ext := s.backupAffixes()
+func (w *writer) backupName() (string, error) {
+	prefix, ext := w.backupAffixes()
 	t := time.Now().UTC()
 	for range 1000 {
 		name := prefix + t.Format(BackupTimeFormat) + ext
@@ -67,15 +67,15 @@ func (s *Sink) backupName() (string, error) {
 
 // backupAffixes returns what comes before and after the timestamp in a
 // backup's path: "dir/events-" and ".jsonl" for dir/events.jsonl.
-func (s *Sink) backupAffixes() (prefix, ext string) {
-	ext = filepath.Ext(s.path)
-	return strings.TrimSuffix(s.path, ext) + "-", ext
+func (w *writer) backupAffixes() (prefix, ext string) {
+	ext = filepath.Ext(w.path)
+	return strings.TrimSuffix(w.path, ext) + "-", ext
 }
 
-// Backups returns the paths of the file's rotated backups, oldest first.
-func (s *Sink) Backups() ([]string, error) {
-	prefix, ext := s.backupAffixes()
-	entries, err := os.ReadDir(filepath.Dir(s.path))
+// backups returns the paths of the file's rotated backups, oldest first.
+func (w *writer) backups() ([]string, error) {
+	prefix, ext := w.backupAffixes()
+	entries, err := os.ReadDir(filepath.Dir(w.path))
 	if err != nil {
 		return nil, err
 	}
@@ -90,22 +90,22 @@ func (s *Sink) Backups() ([]string, error) {
 		if _, err := time.Parse(BackupTimeFormat, stamp); err != nil {
 			continue
 		}
-		backups = append(backups, filepath.Join(filepath.Dir(s.path), name))
+		backups = append(backups, filepath.Join(filepath.Dir(w.path), name))
 	}
 	slices.Sort(backups)
 	return backups, nil
 }
 
-func (s *Sink) removeOldBackups() error {
-	if s.cfg.maxBackups == 0 {
+func (w *writer) removeOldBackups() error {
+	if w.cfg.maxBackups == 0 {
 		return nil
 	}
-	backups, err := s.Backups()
+	backups, err := w.backups()
 	if err != nil {
 		return err
 	}
 	var errs []error
-	for len(backups) > s.cfg.maxBackups {
+	for len(backups) > w.cfg.maxBackups {
 		if err := os.Remove(backups[0]); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}

@@ -9,13 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/tracker"
 )
 
 func (s *Sink) isDirty() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.dirty
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	return s.w.dirty
 }
 
 // TestIntervalSync runs the interval loop with a short period: after each
@@ -57,7 +58,7 @@ func TestIntervalSync(t *testing.T) {
 	}
 
 	never := open(SyncNever)
-	if never.stopSync != nil {
+	if never.w.stopSync != nil {
 		t.Fatal("SyncNever started the interval loop")
 	}
 	write(never)
@@ -100,7 +101,7 @@ func TestFailedFsyncLeavesNoPartOfTheBatch(t *testing.T) {
 	if err := write("after"); err != nil {
 		t.Fatal(err)
 	}
-	events, warnings, err := tracker.ReadEventFile(path)
+	events, warnings, err := eventline.ReadFile(path)
 	if err != nil || len(warnings) > 0 {
 		t.Fatal(err, warnings)
 	}

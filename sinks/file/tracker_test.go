@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/sinks/file"
 	"github.com/multitrack/multitrack/tracker"
 )
@@ -83,7 +84,7 @@ func TestTrackerFileSinkBesideDevFull(t *testing.T) {
 	next := make([]int64, goroutines) // the next i expected from each goroutine
 	uuids := make(map[string]bool)
 	for _, p := range append(backups, path) {
-		events, warnings, err := tracker.ReadEventFile(p)
+		events, warnings, err := eventline.ReadFile(p)
 		if err != nil || len(warnings) > 0 {
 			t.Fatalf("%s: %v %v", p, err, warnings)
 		}
@@ -266,7 +267,7 @@ func TestTrackerCountsAnEventTheSinkCannotEncode(t *testing.T) {
 	// to the dead letter (it shares the encoder).
 	err = tr.Close(context.Background())
 	var ue *tracker.UndeliveredError
-	if !errors.As(err, &ue) || ue.Count != 1 || ue.DeadLettered != 0 || !errors.Is(err, tracker.ErrUnencodable) {
+	if !errors.As(err, &ue) || ue.Count != 1 || ue.DeadLettered != 0 || !errors.Is(err, eventline.ErrUnencodable) {
 		t.Fatalf("Close: %v", err)
 	}
 	st := tr.Stats()

@@ -2,11 +2,8 @@ package posthog
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"runtime"
-	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +11,7 @@ import (
 	ph "github.com/posthog/posthog-go"
 	"github.com/rs/zerolog"
 
+	"github.com/multitrack/multitrack/internal/posthogtest"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -23,22 +21,6 @@ var (
 	benchProps  = map[string]any{"user": "alice", "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "rows": 42, "cached": true}
 	benchGroups = map[string]string{tracker.GroupOrganization: "org_42"}
 )
-
-// newDiscardServer is a local PostHog that reads each batch and answers 200.
-func newDiscardServer(b *testing.B) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		w.WriteHeader(http.StatusOK)
-	}))
-	b.Cleanup(srv.Close)
-	return srv
-}
-
-// countingCallback counts posthog-go's reports for the bare client.
-type countingCallback struct{ sent, failed atomic.Int64 }
-
-func (c *countingCallback) Success(ph.APIMessage)        { c.sent.Add(1) }
-func (c *countingCallback) Failure(ph.APIMessage, error) { c.failed.Add(1) }
 
 // newBareClient is posthog-go configured as the sink configures it by default.
 func newBareClient(b *testing.B, endpoint string, cb ph.Callback) ph.Client {
@@ -72,42 +54,23 @@ const deliveredRound = 5000
 
 // BenchmarkDelivered measures delivered events/s end to end to a local
 // endpoint, for the tracker with its PostHog sink and for a bare posthog-go
-// client sending the same events. Each of the b.N rounds sends
-// deliveredRound events through a fresh bare client and a fresh tracker, in
-// alternating order, timing each from the first capture until Close returns
-// with every event acknowledged by the endpoint. Neither drops: the bare
-// client retries on ErrQueueFull, the tracker's queue blocks.
-//
-// tracker/bare is the median over rounds of the two rates' ratio within a
-// round, which a machine's load changing between rounds affects least.
-// Run with -benchtime=20x or more: ns/op is per round.
+// client sending the same events, side by side (posthogtest.Compare). Each
+// round sends deliveredRound events through a fresh bare client and a fresh
+// tracker, timing each from the first capture until Close returns with
+// every event acknowledged by the endpoint. Neither drops: the bare client
+// retries on ErrQueueFull, the tracker's queue blocks. Run with
+// -benchtime=20x or more: ns/op is per round.
 func BenchmarkDelivered(b *testing.B) {
-	srv := newDiscardServer(b)
-	var bare, tracked time.Duration
-	ratios := make([]float64, 0, b.N)
+	srv := posthogtest.NewDiscardServer(b)
 	b.ReportAllocs()
-	for i := range b.N {
-		var tb, tt time.Duration
-		if i%2 == 0 {
-			tb = deliverBare(b, srv.URL, deliveredRound)
-			tt = deliverTracked(b, srv.URL, deliveredRound)
-		} else {
-			tt = deliverTracked(b, srv.URL, deliveredRound)
-			tb = deliverBare(b, srv.URL, deliveredRound)
-		}
-		bare, tracked = bare+tb, tracked+tt
-		ratios = append(ratios, tb.Seconds()/tt.Seconds())
-	}
-	slices.Sort(ratios)
-	n := float64(b.N * deliveredRound)
-	b.ReportMetric(n/bare.Seconds(), "bare-events/s")
-	b.ReportMetric(n/tracked.Seconds(), "tracker-events/s")
-	b.ReportMetric(ratios[len(ratios)/2], "tracker/bare")
+	posthogtest.Compare(b, deliveredRound,
+		"bare", func() time.Duration { return deliverBare(b, srv.URL, deliveredRound) },
+		"tracker", func() time.Duration { return deliverTracked(b, srv.URL, deliveredRound) })
 }
 
 // deliverBare sends n events through a bare posthog-go client.
 func deliverBare(b *testing.B, endpoint string, n int) time.Duration {
-	cb := &countingCallback{}
+	cb := &posthogtest.Counter{}
 	c := newBareClient(b, endpoint, cb)
 	start := time.Now()
 	for range n {
@@ -119,8 +82,8 @@ func deliverBare(b *testing.B, endpoint string, n int) time.Duration {
 		b.Fatal(err)
 	}
 	elapsed := time.Since(start)
-	if got := cb.sent.Load(); got != int64(n) {
-		b.Fatalf("bare client delivered %d of %d (%d failed)", got, n, cb.failed.Load())
+	if got := cb.Sent.Load(); got != int64(n) {
+		b.Fatalf("bare client delivered %d of %d (%d failed)", got, n, cb.Failed.Load())
 	}
 	return elapsed
 }
@@ -162,7 +125,7 @@ const benchQueueMax = 1 << 18
 // drops do not make it cheaper.)
 func BenchmarkCaller(b *testing.B) {
 	b.Run("tracker.Capture", func(b *testing.B) {
-		srv := newDiscardServer(b)
+		srv := posthogtest.NewDiscardServer(b)
 		s, err := New(testKey, WithEndpoint(srv.URL))
 		if err != nil {
 			b.Fatal(err)
@@ -190,8 +153,8 @@ func BenchmarkCaller(b *testing.B) {
 		tr.Close(closeCtx)
 	})
 	b.Run("posthog-go.Enqueue", func(b *testing.B) {
-		srv := newDiscardServer(b)
-		cb := &countingCallback{}
+		srv := posthogtest.NewDiscardServer(b)
+		cb := &posthogtest.Counter{}
 		c := newBareClient(b, srv.URL, cb)
 		var full atomic.Int64
 		b.ReportAllocs()
@@ -222,7 +185,7 @@ func BenchmarkCloseHealthy(b *testing.B) {
 		interval time.Duration
 	}{{"buffered", time.Hour}, {"nothing-left", 5 * time.Millisecond}} {
 		b.Run(tc.name, func(b *testing.B) {
-			srv := newDiscardServer(b)
+			srv := posthogtest.NewDiscardServer(b)
 			events := makeEvents(closeBatch)
 			b.ReportAllocs()
 			for range b.N {

@@ -52,3 +52,25 @@ func Example() {
 	}
 	log.Printf("sent %d events to PostHog", sink.Stats().Sent)
 }
+
+// Sending what the sink holds now, and setting a group's properties
+// directly: Flush returns once PostHog has answered (or the sink has given
+// up on an event, which goes to the dead letter). (It needs a PostHog
+// project, so it has no output to check.)
+func ExampleSink_Flush() {
+	sink, err := posthog.New(os.Getenv("POSTHOG_API_KEY"),
+		posthog.WithPersonProfiles(posthog.PersonProfilesNever), // organization-keyed events: no person profiles
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer sink.Close(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := sink.GroupIdentify(ctx, tracker.GroupOrganization, "org_42", map[string]any{"plan": "enterprise"}); err != nil {
+		log.Print(err)
+	}
+	if err := sink.Flush(ctx); err != nil {
+		log.Print(err) // counts what is still under way
+	}
+}

@@ -7,90 +7,117 @@ import (
 	"sync"
 	"sync/atomic"
 
+	ph "github.com/posthog/posthog-go"
+
 	"github.com/multitrack/multitrack/tracker"
 )
 
-// ledger tracks the events handed to posthog-go, by the UUID sent, until
-// posthog-go reports on them. It is safe for concurrent use.
+// pending is a message handed to posthog-go and not yet settled: an event,
+// or a $groupidentify.
+type pending struct {
+	ev       tracker.Event     // the sink's own copy; UUID as the event had it
+	identify *ph.GroupIdentify // set for a $groupidentify (ev is then empty)
+	attempts int               // failed attempts so far
+	seq      uint64
+}
+
+// message is what posthog-go is given for p, sent as UUID u.
+func (p *pending) message(u string) ph.Message {
+	if p.identify != nil {
+		return *p.identify
+	}
+	return capture(&p.ev, p.ev.Properties, u)
+}
+
+// ledger tracks the messages handed to posthog-go, by the UUID sent, until
+// they are delivered or given up on. It is safe for concurrent use.
 type ledger struct {
 	mu      sync.Mutex
-	byUUID  map[string]ledgerEntry
-	n       int       // events tracked (not yet taken)
-	open    int       // events added and not yet settled: tracked, or taken and being reported
-	seq     uint64    // sequence number of the last event added
-	waiters []*waiter // few: Flush and Close
+	byUUID  map[string][]*pending // oldest first; more than one only when messages share a UUID
+	n       int                   // messages tracked (not yet taken)
+	events  int                   // of which events
+	open    int                   // added and not yet settled: tracked, or taken and being reported
+	seq     uint64                // sequence number of the last message added
+	waiters []*waiter             // few: Flush and Close
 }
 
-type ledgerItem struct {
-	ev  tracker.Event
-	seq uint64
-}
-
-// ledgerEntry holds the events tracked under one UUID: more than one only
-// when events share a UUID.
-type ledgerEntry struct {
-	first ledgerItem
-	more  []ledgerItem
-}
-
-// waiter waits for every event added up to target to be taken and settled.
+// waiter waits for every message added up to target to be taken and settled.
 type waiter struct {
 	target    uint64
 	remaining int
 	done      chan struct{}
 }
 
-func newLedger() *ledger { return &ledger{byUUID: make(map[string]ledgerEntry)} }
+func newLedger() *ledger { return &ledger{byUUID: make(map[string][]*pending)} }
 
-// add tracks events[i] under uuids[i].
-func (l *ledger) add(uuids []string, events []tracker.Event) {
+// add tracks ps[i] under uuids[i].
+func (l *ledger) add(uuids []string, ps []pending) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for i, u := range uuids {
 		l.seq++
-		it := ledgerItem{events[i], l.seq}
-		if e, ok := l.byUUID[u]; ok {
-			e.more = append(e.more, it)
-			l.byUUID[u] = e
-		} else {
-			l.byUUID[u] = ledgerEntry{first: it}
-		}
+		p := ps[i]
+		p.seq = l.seq
+		l.byUUID[u] = append(l.byUUID[u], &p)
 		l.n++
 		l.open++
+		if p.identify == nil {
+			l.events++
+		}
 	}
 }
 
-// take untracks the oldest event tracked under u and adds it to outcome. The
-// caller reports the event, then calls settle with seq: waiters are released
-// only then, so that when wait returns every report it covers is complete.
-func (l *ledger) take(u string, outcome *atomic.Uint64) (ev tracker.Event, seq uint64, ok bool) {
+// take untracks the oldest message tracked under u and, for an event, adds
+// it to outcome. The caller reports it, then calls settle with its seq:
+// waiters are released only then, so that when wait returns every report
+// it covers is complete.
+func (l *ledger) take(u string, outcome *atomic.Uint64) (pending, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	e, ok := l.byUUID[u]
-	if !ok {
-		return tracker.Event{}, 0, false
+	ps := l.byUUID[u]
+	if len(ps) == 0 {
+		return pending{}, false
 	}
-	outcome.Add(1)
-	it := e.first
-	if len(e.more) > 0 {
-		e.first, e.more = e.more[0], e.more[1:]
-		l.byUUID[u] = e
+	p := ps[0]
+	if len(ps) > 1 {
+		l.byUUID[u] = ps[1:]
 	} else {
 		delete(l.byUUID, u)
 	}
 	l.n--
-	return it.ev, it.seq, true
+	if p.identify == nil {
+		l.events--
+		if outcome != nil {
+			outcome.Add(1)
+		}
+	}
+	return *p, true
 }
 
-// peek returns the oldest event tracked under u, leaving it tracked.
-func (l *ledger) peek(u string) (tracker.Event, bool) {
+// peek returns the oldest message tracked under u, leaving it tracked.
+func (l *ledger) peek(u string) (pending, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	e, ok := l.byUUID[u]
-	return e.first.ev, ok
+	if ps := l.byUUID[u]; len(ps) > 0 {
+		return *ps[0], true
+	}
+	return pending{}, false
 }
 
-// settle counts the event numbered seq, taken and reported, for the waiters.
+// fail counts a failed attempt of the oldest message tracked under u, and
+// returns its failed attempts so far.
+func (l *ledger) fail(u string) (int, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ps := l.byUUID[u]
+	if len(ps) == 0 {
+		return 0, false
+	}
+	ps[0].attempts++
+	return ps[0].attempts, true
+}
+
+// settle counts the message numbered seq, taken and reported, for the waiters.
 func (l *ledger) settle(seq uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -110,21 +137,23 @@ func (l *ledger) settle(seq uint64) {
 	})
 }
 
-// takeAll untracks every event, and releases every waiter: after it, events
-// taken but not yet settled are no longer waited for (Close's deadline).
+// takeAll untracks every message, and releases every waiter: after it,
+// messages taken but not yet settled are no longer waited for (Close's
+// deadline). It returns the events; $groupidentify messages are dropped.
 func (l *ledger) takeAll() []tracker.Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var all []tracker.Event
-	for _, e := range l.byUUID {
-		all = append(all, e.first.ev)
-		for _, it := range e.more {
-			all = append(all, it.ev)
+	for _, ps := range l.byUUID {
+		for _, p := range ps {
+			if p.identify == nil {
+				all = append(all, p.ev)
+			}
 		}
 	}
 	clear(l.byUUID)
 	l.open -= l.n // never settled: the caller reports them
-	l.n = 0
+	l.n, l.events = 0, 0
 	for _, w := range l.waiters {
 		close(w.done)
 	}
@@ -132,15 +161,16 @@ func (l *ledger) takeAll() []tracker.Event {
 	return all
 }
 
-func (l *ledger) len() int {
+// pendingEvents is the number of events tracked.
+func (l *ledger) pendingEvents() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.n
+	return l.events
 }
 
-// wait waits until every event added before the call has been taken and
-// settled, or ctx ends; then it returns an error counting those left. An
-// event taken but not yet settled counts: its report is still under way.
+// wait waits until every message added before the call has been taken and
+// settled, or ctx ends; then it returns an error counting those left. A
+// message taken but not yet settled counts: its report is still under way.
 func (l *ledger) wait(ctx context.Context) error {
 	l.mu.Lock()
 	if l.open == 0 {
@@ -163,5 +193,5 @@ func (l *ledger) wait(ctx context.Context) error {
 	default:
 	}
 	l.waiters = slices.DeleteFunc(l.waiters, func(x *waiter) bool { return x == w })
-	return fmt.Errorf("posthog: %d events not yet reported on by posthog-go: %w", w.remaining, ctx.Err())
+	return fmt.Errorf("posthog: %d messages not yet delivered nor given up on: %w", w.remaining, ctx.Err())
 }

@@ -25,11 +25,12 @@ const (
 	// is not full.
 	DefaultInterval = ph.DefaultInterval
 	// DefaultMaxRetries is the number of retries after a failed first attempt
-	// (408, 429, 5xx and network errors are retried; other 4xx are not).
+	// (408, 429, 5xx and no answer are retried; other 4xx are not), but in
+	// Close, which retries until its deadline.
 	DefaultMaxRetries = ph.DefaultMaxAttempts - 1
 	// DefaultRetryBackoff is the delay before the first retry; it doubles on
 	// each further retry, up to DefaultRetryBackoffMax. A Retry-After header
-	// asking for longer wins.
+	// asking for longer wins, and holds every request back until then.
 	DefaultRetryBackoff = 100 * time.Millisecond
 	// DefaultRetryBackoffMax caps the retry delay.
 	DefaultRetryBackoffMax = 30 * time.Second
@@ -44,17 +45,19 @@ const (
 type Option func(*config)
 
 type config struct {
-	endpoint     string
-	batchSize    int
-	interval     time.Duration
-	gzip         bool
-	maxRetries   int
-	backoff      time.Duration
-	backoffMax   time.Duration
-	transport    http.RoundTripper
-	transportSet bool
-	log          zerolog.Logger
-	groupProps   map[string][]string // group type -> event property keys
+	endpoint       string
+	batchSize      int
+	interval       time.Duration
+	gzip           bool
+	maxRetries     int
+	backoff        time.Duration
+	backoffMax     time.Duration
+	transport      http.RoundTripper
+	transportSet   bool
+	log            zerolog.Logger
+	groupProps     map[string][]string // group type -> event property keys
+	personProfiles PersonProfiles
+	historical     bool
 }
 
 func defaultConfig() config {
@@ -94,8 +97,10 @@ func WithGzip(on bool) Option {
 	return func(c *config) { c.gzip = on }
 }
 
-// WithMaxRetries sets how many times posthog-go retries a batch after a
-// failed first attempt, in [0, 9]. Default DefaultMaxRetries.
+// WithMaxRetries sets how many times the sink retries an event after a
+// failed first attempt, in [0, 9]; Close retries until its deadline however
+// many attempts were made, and 0 turns retries off altogether. Default
+// DefaultMaxRetries.
 func WithMaxRetries(n int) Option {
 	return func(c *config) { c.maxRetries = n }
 }
@@ -113,6 +118,89 @@ func WithRetryBackoff(first, max time.Duration) Option {
 // Close.
 func WithTransport(rt http.RoundTripper) Option {
 	return func(c *config) { c.transport, c.transportSet = rt, true }
+}
+
+// PersonProfiles says whether PostHog creates and updates person profiles
+// for the sink's events (PostHog bills events that do higher).
+type PersonProfiles int
+
+const (
+	// PersonProfilesAlways leaves PostHog's default: every distinct id,
+	// an organization's or "standalone" included, gets a person profile.
+	PersonProfilesAlways PersonProfiles = iota
+	// PersonProfilesNever sends every capture with
+	// $process_person_profile: false: no person profiles.
+	PersonProfilesNever
+)
+
+func (p PersonProfiles) String() string {
+	if p == PersonProfilesNever {
+		return "never"
+	}
+	return "always"
+}
+
+// ParsePersonProfiles reads "always" or "never" (any case), as
+// MULTITRACK_POSTHOG_PERSON_PROFILES gives them.
+func ParsePersonProfiles(s string) (PersonProfiles, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "always":
+		return PersonProfilesAlways, nil
+	case "never":
+		return PersonProfilesNever, nil
+	}
+	return PersonProfilesAlways, errors.New("want always or never")
+}
+
+// WithPersonProfiles sets whether the sink's events create person profiles.
+// With PersonProfilesNever every capture carries
+// $process_person_profile: false (the sink's setting wins over an event's),
+// so that events keyed by an organization or "standalone" are not billed
+// as identified. Default PersonProfilesAlways.
+func WithPersonProfiles(p PersonProfiles) Option {
+	return func(c *config) { c.personProfiles = p }
+}
+
+// WithHistorical marks every batch with PostHog's historical_migration flag,
+// for backfills (multitrack replay --historical). Default off.
+func WithHistorical(on bool) Option {
+	return func(c *config) { c.historical = on }
+}
+
+// ParseGroupProperties reads group-property rules as
+// MULTITRACK_POSTHOG_GROUP_PROPERTIES gives them: TYPE:KEY,KEY entries
+// separated by ";", e.g. "organization:plan,region;team:tier". Each is a
+// WithGroupProperties(TYPE, KEY...). Every mistake is reported at once.
+func ParseGroupProperties(spec string) (map[string][]string, error) {
+	out := make(map[string][]string)
+	var errs []error
+	for i, entry := range strings.Split(spec, ";") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		typ, list, ok := strings.Cut(entry, ":")
+		typ = strings.TrimSpace(typ)
+		if !ok || typ == "" {
+			errs = append(errs, fmt.Errorf("entry %d: want TYPE:KEY,KEY, such as organization:plan,region", i+1))
+			continue
+		}
+		var keys []string
+		for k := range strings.SplitSeq(list, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				keys = append(keys, k)
+			}
+		}
+		if len(keys) == 0 {
+			errs = append(errs, fmt.Errorf("entry %d (%s): no property keys", i+1, typ))
+			continue
+		}
+		out[typ] = append(out[typ], keys...)
+	}
+	if len(out) == 0 && len(errs) == 0 {
+		errs = append(errs, errors.New("no TYPE:KEY,KEY entry"))
+	}
+	return out, errors.Join(errs...)
 }
 
 // WithLogger routes posthog-go's diagnostics (failed requests, dropped
@@ -172,6 +260,9 @@ func (c *config) validate() error {
 	}
 	if c.backoff <= 0 || c.backoffMax <= 0 || c.backoff > c.backoffMax {
 		errs = append(errs, fmt.Errorf("posthog: WithRetryBackoff(%s, %s): both must be greater than 0, first ≤ max", c.backoff, c.backoffMax))
+	}
+	if c.personProfiles != PersonProfilesAlways && c.personProfiles != PersonProfilesNever {
+		errs = append(errs, fmt.Errorf("posthog: WithPersonProfiles(%d): want PersonProfilesAlways or PersonProfilesNever", int(c.personProfiles)))
 	}
 	if c.transportSet && c.transport == nil {
 		errs = append(errs, errors.New("posthog: WithTransport: nil transport"))

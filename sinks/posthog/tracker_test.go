@@ -9,10 +9,13 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/multitrack/multitrack/eventline"
+	"github.com/multitrack/multitrack/internal/posthogtest"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -36,8 +39,8 @@ func newTestTracker(t *testing.T, s *Sink, opts ...tracker.Option) (*tracker.Tra
 }
 
 func TestTrackerIdentityFromContext(t *testing.T) {
-	f := newFakePostHog(t, always(http.StatusOK))
-	s, err := New(testKey, fastOptions(f.URL())...)
+	f := posthogtest.NewServer(t, nil)
+	s, err := New(testKey, fastOptions(f.URL)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +54,7 @@ func TestTrackerIdentityFromContext(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	msgs := f.messages()
+	msgs := f.Messages()
 	if len(msgs) != 20 {
 		t.Fatalf("server accepted %d events, want 20", len(msgs))
 	}
@@ -85,17 +88,17 @@ func TestTrackerIdentityFromContext(t *testing.T) {
 func TestTrackerDeadLettersWhatPostHogDoesNotTake(t *testing.T) {
 	cases := []struct {
 		name    string
-		policy  func(int) int
+		script  posthogtest.Script
 		closeIn time.Duration
 	}{
-		{"half the batches rejected", func(n int) int { return []int{200, 400}[n%2] }, 10 * time.Second},
-		{"always 503", always(http.StatusServiceUnavailable), 10 * time.Second},
-		{"hangs past the close deadline", always(hang), 300 * time.Millisecond},
+		{"half the batches rejected", func(n int) posthogtest.Answer { return posthogtest.Answer{Status: []int{200, 400}[n%2]} }, 10 * time.Second},
+		{"always 503", posthogtest.Always(http.StatusServiceUnavailable), time.Second},
+		{"hangs past the close deadline", posthogtest.Hang(), time.Second},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakePostHog(t, tc.policy)
-			s, err := New(testKey, fastOptions(f.URL())...)
+			f := posthogtest.NewServer(t, tc.script)
+			s, err := New(testKey, fastOptions(f.URL)...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,20 +111,7 @@ func TestTrackerDeadLettersWhatPostHogDoesNotTake(t *testing.T) {
 			defer cancel()
 			closeErr := tr.Close(ctx)
 
-			dead, warnings, err := tracker.ReadEventFile(dl)
-			if err != nil && !errors.Is(err, fs.ErrNotExist) {
-				t.Fatalf("dead letter: %v", err)
-			}
-			if len(warnings) > 0 {
-				t.Errorf("dead letter warnings: %v", warnings)
-			}
-			c := &collector{}
-			for _, e := range dead {
-				if e.Properties[tracker.PropSink] != "posthog" {
-					t.Errorf("dead-letter line without its sink: %v", e.Properties)
-				}
-				c.events = append(c.events, e)
-			}
+			c := readDeadLetter(t, dl)
 			acc, und := assertAccounted(t, events, f, c)
 			if acc+und != len(events) {
 				t.Fatalf("server %d + dead letter %d != %d captured", acc, und, len(events))
@@ -138,8 +128,8 @@ func TestTrackerDeadLettersWhatPostHogDoesNotTake(t *testing.T) {
 }
 
 func TestSlowServerDoesNotSlowCapture(t *testing.T) {
-	f := newFakePostHog(t, always(hang))
-	s, err := New(testKey, fastOptions(f.URL())...)
+	f := posthogtest.NewServer(t, posthogtest.Hang())
+	s, err := New(testKey, fastOptions(f.URL)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,20 +141,14 @@ func TestSlowServerDoesNotSlowCapture(t *testing.T) {
 	}
 	capture(150)
 	// Wait until posthog-go is stuck on the server...
-	ctx := within(t, 10*time.Second)
-	for reqs, _, _ := f.snapshot(); len(reqs) == 0; reqs, _, _ = f.snapshot() {
-		if ctx.Err() != nil {
-			t.Fatal("posthog-go sent nothing")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitForRequests(t, f, 1)
 	// ...then every Capture still returns, and is kept, while the server has
 	// answered nothing.
 	capture(150)
 	if st := tr.Stats(); st.Captured != 300 || st.Kept != 300 {
 		t.Fatalf("captured %d, kept %d; want 300", st.Captured, st.Kept)
 	}
-	if _, acc, _ := f.snapshot(); len(acc) != 0 {
+	if acc := f.Accepted(); len(acc) != 0 {
 		t.Fatalf("the hanging server accepted %d events", len(acc))
 	}
 	// A deadline the hanging server outlasts, with room for the tracker's
@@ -197,8 +181,8 @@ func (m *laterPanicking) MarshalJSON() ([]byte, error) {
 // good2 in one batch. good1 and good2 are delivered and counted so; only the
 // panicking event is undelivered, once.
 func TestTrackerPanickingPropertyFailsOnlyItsEvent(t *testing.T) {
-	f := newFakePostHog(t, always(http.StatusOK))
-	s, err := New(testKey, fastOptions(f.URL())...)
+	f := posthogtest.NewServer(t, nil)
+	s, err := New(testKey, fastOptions(f.URL)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +196,7 @@ func TestTrackerPanickingPropertyFailsOnlyItsEvent(t *testing.T) {
 	tr.Capture(ctx, tracker.Event{Name: "bad", DistinctID: "org_42", Properties: map[string]any{"v": &laterPanicking{}}})
 	tr.Capture(ctx, tracker.Event{Name: "good2", DistinctID: "org_42"})
 	closeErr := tr.Close(within(t, 10*time.Second))
-	_, _, order := f.snapshot()
+	order := f.Order()
 	slices.Sort(order)
 	if !slices.Equal(order, []string{"good1", "good2"}) {
 		t.Errorf("server accepted %v, want good1 and good2", order)
@@ -223,5 +207,81 @@ func TestTrackerPanickingPropertyFailsOnlyItsEvent(t *testing.T) {
 	}
 	if st := s.Stats(); st.Sent != 2 || st.Refused != 1 || st.Undelivered != 1 {
 		t.Errorf("sink Stats = %+v", st)
+	}
+}
+
+// readDeadLetter returns the events in the dead-letter file dl (none when
+// it does not exist), checking each names the posthog sink.
+func readDeadLetter(t *testing.T, dl string) *collector {
+	t.Helper()
+	dead, warnings, err := eventline.ReadFile(dl)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("dead letter: %v", err)
+	}
+	if len(warnings) > 0 {
+		t.Errorf("dead letter warnings: %v", warnings)
+	}
+	c := &collector{}
+	for _, e := range dead {
+		if e.Properties[tracker.PropSink] != "posthog" {
+			t.Errorf("dead-letter line without its sink: %v", e.Properties)
+		}
+		c.events = append(c.events, e)
+	}
+	return c
+}
+
+// The repro: a 1 s outage (503, then 200) inside a 3 s Close
+// deadline lost all 2,000 events to the dead letter after posthog-go's 3
+// retries, 0.8 s in. Close retries while its deadline allows: all are
+// delivered. (The deadline here is longer than 3 s, for a loaded machine:
+// an answer cut off by the deadline would leave an event both accepted and
+// dead-lettered.)
+func TestTrackerCloseOutlastsAnOutage(t *testing.T) {
+	f := posthogtest.NewServer(t, posthogtest.Outage(time.Second, http.StatusServiceUnavailable))
+	s, err := New(testKey, WithEndpoint(f.URL), WithInterval(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, dl := newTestTracker(t, s)
+	events := makeEvents(2000)
+	for _, e := range events {
+		tr.Capture(context.Background(), e)
+	}
+	start := time.Now()
+	if err := tr.Close(within(t, 10*time.Second)); err != nil {
+		t.Errorf("Close = %v, want nil", err)
+	}
+	elapsed := time.Since(start)
+	acc, und := assertAccounted(t, events, f, readDeadLetter(t, dl))
+	if acc != len(events) || und != 0 {
+		t.Errorf("delivered %d, dead-lettered %d; want all %d delivered", acc, und, len(events))
+	}
+	t.Logf("a 1 s outage: %d of %d delivered, %d dead-lettered, Close took %v, %d requests", acc, len(events), und, elapsed, len(f.Requests()))
+}
+
+// Close's error names each undelivered event once: the tracker's
+// *UndeliveredError counts them, and the sink's own Close error does not
+// count them again.
+func TestTrackerCloseErrorNamesEachEventOnce(t *testing.T) {
+	f := posthogtest.NewServer(t, posthogtest.Always(http.StatusBadRequest))
+	s, err := New(testKey, fastOptions(f.URL, WithInterval(time.Hour))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, _ := newTestTracker(t, s)
+	for _, e := range makeEvents(40) {
+		tr.Capture(context.Background(), e)
+	}
+	closeErr := tr.Close(within(t, 10*time.Second))
+	var ue *tracker.UndeliveredError
+	if !errors.As(closeErr, &ue) || ue.Count != 40 {
+		t.Fatalf("Close = %v, want an UndeliveredError counting 40 events", closeErr)
+	}
+	if n := strings.Count(closeErr.Error(), "40 events"); n != 1 {
+		t.Errorf("Close's error mentions the 40 events %d times, want once:\n%v", n, closeErr)
+	}
+	if strings.Contains(closeErr.Error(), "not delivered at close") {
+		t.Errorf("the sink's Close error counts the events again:\n%v", closeErr)
 	}
 }

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mattn/go-isatty"
-
+	"github.com/multitrack/multitrack/eventline"
+	"github.com/multitrack/multitrack/internal/terminal"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -22,7 +22,7 @@ const (
 	// FormatAuto is FormatPretty when the writer is a terminal, else
 	// FormatJSON. It is the default.
 	FormatAuto Format = iota
-	// FormatJSON writes event lines (tracker.AppendEventLine), one JSON object a line: what
+	// FormatJSON writes event lines (eventline.Append), one JSON object a line: what
 	// the file sink writes and replay reads.
 	FormatJSON
 	// FormatPretty writes one short coloured line per event for humans, with
@@ -81,8 +81,8 @@ func WithWriter(w io.Writer) Option { return func(c *config) { c.w = w } }
 func WithFormat(f Format) Option { return func(c *config) { c.format = f } }
 
 // WithColor turns colours in pretty lines on or off. By default they are on
-// when the writer is a terminal and the NO_COLOR environment variable is
-// empty.
+// when the writer is a terminal, the NO_COLOR environment variable is empty
+// and TERM is not "dumb".
 func WithColor(on bool) Option { return func(c *config) { c.color = &on } }
 
 // WithLocation sets the time zone of the times in pretty lines (default
@@ -115,12 +115,12 @@ func New(opts ...Option) (*Sink, error) {
 	if c.location == nil {
 		return nil, errors.New("stdout sink: WithLocation(nil): a location is required")
 	}
-	terminal := isTerminal(c.w)
+	onTerminal := terminal.Is(c.w)
 	s := &Sink{w: c.w, format: c.format}
 	switch c.format {
 	case FormatAuto:
 		s.format = FormatJSON
-		if terminal {
+		if onTerminal {
 			s.format = FormatPretty
 		}
 	case FormatJSON, FormatPretty:
@@ -128,18 +128,13 @@ func New(opts ...Option) (*Sink, error) {
 		return nil, fmt.Errorf("stdout sink: unknown %v: want FormatAuto, FormatJSON or FormatPretty", c.format)
 	}
 	if s.format == FormatPretty {
-		color := terminal && os.Getenv("NO_COLOR") == ""
+		color := onTerminal && terminal.ColorAllowed(nil)
 		if c.color != nil {
 			color = *c.color
 		}
 		s.pretty = newPrettyPrinter(c.w, color, c.location)
 	}
 	return s, nil
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
 
 // Format returns the format in use: FormatJSON or FormatPretty, never
@@ -173,7 +168,7 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	var werr error
 	s.buf = s.buf[:0]
 	for i := range events {
-		line, err := tracker.AppendEventLine(s.buf, &events[i])
+		line, err := eventline.Append(s.buf, &events[i])
 		if err != nil {
 			bad = append(bad, badEvent{i, fmt.Errorf("stdout sink: event %q not written: %w", events[i].Name, err)})
 			continue

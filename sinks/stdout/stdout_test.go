@@ -14,6 +14,8 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/multitrack/multitrack/eventline"
+	"github.com/multitrack/multitrack/internal/terminal/ptytest"
 	"github.com/multitrack/multitrack/sinks/stdout"
 	"github.com/multitrack/multitrack/tracker"
 )
@@ -90,7 +92,7 @@ func TestJSONLargeBatchIsSplitAndComplete(t *testing.T) {
 	if err := s.Write(context.Background(), batch); err != nil {
 		t.Fatal(err)
 	}
-	r := tracker.NewEventReader(&w.Buffer, "stdout")
+	r := eventline.NewReader(&w.Buffer, "stdout")
 	for i := range batch {
 		e, err := r.Next()
 		if err != nil || e.Properties["i"] != int64(i) {
@@ -109,7 +111,7 @@ func TestBadEventIsSkippedAndNamed(t *testing.T) {
 			s := newSink(t, stdout.WithWriter(&w), stdout.WithFormat(format))
 			batch := []tracker.Event{event("ok1", nil), event("bad", map[string]any{"latency": math.NaN()}), event("ok2", nil)}
 			err := s.Write(context.Background(), batch)
-			if !errors.Is(err, tracker.ErrUnencodable) {
+			if !errors.Is(err, eventline.ErrUnencodable) {
 				t.Fatalf("error %v does not match ErrUnencodable", err)
 			}
 			if want := `stdout sink: event "bad" not written: property "latency": NaN: not JSON-encodable`; err.Error() != want {
@@ -161,7 +163,7 @@ func TestWriterErrorIsReturned(t *testing.T) {
 // events it did not take.
 func TestWriterErrorMidBatchCountsWhatWasNotWritten(t *testing.T) {
 	line := func(i int) int {
-		b, err := tracker.AppendEventLine(nil, &tracker.Event{Name: "e", Properties: map[string]any{"i": i}})
+		b, err := eventline.Append(nil, &tracker.Event{Name: "e", Properties: map[string]any{"i": i}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -243,11 +245,38 @@ func TestAutoFormat(t *testing.T) {
 }
 
 func TestAutoFormatOnTerminal(t *testing.T) {
-	tty := openPTY(t)
+	tty, _ := ptytest.Open(t)
 	t.Setenv("NO_COLOR", "")
 	s := newSink(t, stdout.WithWriter(tty))
 	if s.Format() != stdout.FormatPretty {
 		t.Fatalf("auto on a terminal: %v, want pretty", s.Format())
+	}
+}
+
+// Colours on a terminal unless NO_COLOR is set or TERM is dumb.
+func TestColorOnATerminalFollowsTheEnvironment(t *testing.T) {
+	cases := []struct {
+		term, noColor string
+		color         bool
+	}{
+		{"xterm-256color", "", true},
+		{"xterm-256color", "1", false},
+		{"dumb", "", false},
+	}
+	for _, c := range cases {
+		t.Run(c.term+"/"+c.noColor, func(t *testing.T) {
+			t.Setenv("TERM", c.term)
+			t.Setenv("NO_COLOR", c.noColor)
+			tty, master := ptytest.Open(t)
+			s := newSink(t, stdout.WithWriter(tty))
+			if err := s.Write(context.Background(), []tracker.Event{event("a", map[string]any{"k": "v"})}); err != nil {
+				t.Fatal(err)
+			}
+			out := ptytest.ReadLine(t, master)
+			if !strings.Contains(out, "org_42") || strings.Contains(out, "\x1b[") != c.color {
+				t.Errorf("TERM=%s NO_COLOR=%s: got %q, want colour %v", c.term, c.noColor, out, c.color)
+			}
+		})
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/sinks/stdout"
 	"github.com/multitrack/multitrack/tracker"
 )
@@ -56,7 +57,7 @@ func writtenIndices(t *testing.T, format stdout.Format, out []byte) []int {
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
 		if format == stdout.FormatJSON {
-			e, err := tracker.ParseEventLine(sc.Bytes())
+			e, err := eventline.Parse(sc.Bytes())
 			if err != nil {
 				t.Fatalf("output line %d: %v", len(idx)+1, err)
 			}
@@ -123,7 +124,7 @@ func TestTrackerWriterFailingMidBatch(t *testing.T) {
 			for _, i := range written {
 				note(i, "written")
 			}
-			deadEvents, _, err := tracker.ReadEventFile(dead)
+			deadEvents, _, err := eventline.ReadFile(dead)
 			if err != nil && len(written) < n-1 {
 				t.Fatalf("dead letter: %v", err)
 			}
@@ -145,7 +146,7 @@ func TestTrackerWriterFailingMidBatch(t *testing.T) {
 				t.Errorf("Failed %d + Undelivered %d = %d, want %d not written", ss.Failed, ss.Undelivered, lost, n-len(written))
 			}
 			var ue *tracker.UndeliveredError
-			if !errors.As(closeErr, &ue) || ue.Count != n-len(written) || !errors.Is(closeErr, errFull) && !errors.Is(closeErr, tracker.ErrUnencodable) {
+			if !errors.As(closeErr, &ue) || ue.Count != n-len(written) || !errors.Is(closeErr, errFull) && !errors.Is(closeErr, eventline.ErrUnencodable) {
 				t.Errorf("Close: %v", closeErr)
 			}
 		})

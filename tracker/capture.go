@@ -1,0 +1,263 @@
+package tracker
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/multitrack/multitrack/internal/secret"
+	"github.com/multitrack/multitrack/internal/uuidv7"
+)
+
+// Capture records e. It never blocks (beyond a Block policy's timeout),
+// never panics and never fails: what it cannot keep it counts in Stats. ctx
+// serves enrichment only (WithOrganization): delivery outlives it. e's maps
+// must not be modified after the call.
+func (t *Tracker) Capture(ctx context.Context, e Event) {
+	if t == nil {
+		return
+	}
+	if t.closed.Load() {
+		t.counters.afterClose.Add(1)
+		t.refuseClosed(&e)
+		return
+	}
+	defer t.recoverCapture()
+	if e.Name == "" {
+		t.reject(reasonEmptyName, &e, nil)
+		return
+	}
+
+	// Identity: the organization from the context fills the group; the
+	// distinct id falls back to the organization, then to "standalone".
+	org := e.Groups[GroupOrganization]
+	if org == "" && ctx != nil {
+		if o, _ := ctx.Value(orgKey{}).(string); o != "" {
+			org = o
+			e.Groups = t.withOrg(e.Groups, o)
+		}
+	}
+	if e.DistinctID == "" {
+		e.DistinctID = org
+		if org == "" {
+			e.DistinctID = t.fallback()
+		}
+	}
+	if e.UUID == "" {
+		e.rnd, e.hasRnd = uuidv7.NewRandom(), true
+	}
+
+	rate := 1.0
+	if t.sampler != nil {
+		// A panic here is recovered by recoverCapture and counted.
+		keep, r := t.sampler.Sample(e)
+		if !keep {
+			t.counters.sampledOut.Add(1)
+			return
+		}
+		rate = t.checkRate(r)
+	}
+
+	rule := t.secrets
+	if rule == nil {
+		rule = secret.Default()
+	}
+	size, secrets, verr := checkEvent(&e, rule)
+	if verr != nil {
+		t.reject(reasonUnencodable, &e, verr)
+		return
+	}
+	if size+t.propsSize > t.maxSize() {
+		t.reject(reasonTooLarge, &e, fmt.Errorf("about %d bytes, limit %d", size+t.propsSize, t.maxSize()))
+		return
+	}
+	if secrets > 0 || rate < 1 || len(t.props) > 0 {
+		t.resolveProperties(&e, rule, secrets, rate)
+	}
+	if e.Timestamp.IsZero() {
+		e.Timestamp = time.Now()
+	}
+	if e.UUID == "" {
+		e.UUID = uuidv7.Format(e.Timestamp, uint16(rand.Uint32()), e.rnd)
+	}
+	t.counters.kept.Add(1)
+
+	for i, w := range t.workers {
+		if w.cfg.sampler == nil {
+			w.enqueue(&e)
+			continue
+		}
+		keep, r := t.sampleSink(w, sinkKeyed(e, i))
+		if !keep {
+			w.counters.sampledOut.Add(1)
+			continue
+		}
+		if r >= 1 {
+			w.enqueue(&e)
+			continue
+		}
+		se := e
+		se.Properties = withProperty(e.Properties, PropSampleRate, sampleRate(e.Properties)*r)
+		w.enqueue(&se)
+	}
+}
+
+// recoverCapture keeps a panic in Capture (a sampler's, most likely) from
+// reaching the caller; the event is dropped and counted.
+func (t *Tracker) recoverCapture() {
+	if r := recover(); r != nil {
+		t.counters.panics.Add(1)
+		t.log.panicked("", r, "multitrack: recovered a panic in Capture; event dropped")
+	}
+}
+
+// sampleSink calls w's sampler, recovering a panic (the event is then not
+// sent to that sink, but still to the others; the panic is counted in the
+// sink's Panics).
+func (t *Tracker) sampleSink(w *worker, e Event) (keep bool, rate float64) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.counters.panics.Add(1)
+			t.log.panicked(w.name, r, "multitrack: sink sampler panicked; event not sent to that sink")
+			keep = false
+		}
+	}()
+	keep, rate = w.cfg.sampler.Sample(e)
+	return keep, t.checkRate(rate)
+}
+
+// checkRate returns a sampler's rate, or 1 for a rate outside (0, 1]
+// (NaN included), a sampler's bug, which is logged.
+func (t *Tracker) checkRate(r float64) float64 {
+	if v := validRate(r); v == r {
+		return v
+	}
+	t.log.of(kindBadRate).Error().Float64("rate", r).Msg("multitrack: a sampler kept an event with a rate outside (0, 1]; taken as 1")
+	return 1
+}
+
+// validRate maps a rate outside (0, 1], NaN included, to 1.
+func validRate(r float64) float64 {
+	if r > 0 && r <= 1 {
+		return r
+	}
+	return 1
+}
+
+func (t *Tracker) maxSize() int {
+	if t.maxEventSize > 0 {
+		return t.maxEventSize
+	}
+	return DefaultMaxEventSize
+}
+
+func (t *Tracker) fallback() string {
+	if t.fallbackID != "" {
+		return t.fallbackID
+	}
+	return DefaultFallbackDistinctID
+}
+
+// withOrg returns groups with the organization set, copying rather than
+// modifying the caller's map. Events without groups share one read-only map
+// per organization, so the common case allocates nothing.
+func (t *Tracker) withOrg(groups map[string]string, org string) map[string]string {
+	if len(groups) == 0 {
+		if g, ok := t.orgGroups.Get(org); ok {
+			return g
+		}
+		g := map[string]string{GroupOrganization: org}
+		t.orgGroups.Put(org, g)
+		return g
+	}
+	g := make(map[string]string, len(groups)+1)
+	for k, v := range groups {
+		g[k] = v
+	}
+	g[GroupOrganization] = org
+	return g
+}
+
+// resolveProperties replaces e's properties with a copy that has no secret
+// keys (nested maps included) and has the default properties and the sample
+// rate added.
+func (t *Tracker) resolveProperties(e *Event, rule *secret.Rule, secrets int, rate float64) {
+	t.counters.redacted.Add(uint64(secrets))
+	p := make(map[string]any, len(t.props)+len(e.Properties)+1)
+	for k, v := range t.props {
+		p[k] = v
+	}
+	for k, v := range e.Properties {
+		if secrets == 0 {
+			p[k] = v
+		} else if !rule.Match(k) {
+			p[k], _ = redactValue(v, rule)
+		}
+	}
+	if rate < 1 {
+		p[PropSampleRate] = rate * sampleRate(e.Properties)
+	}
+	e.Properties = p
+}
+
+// sampleRate returns the rate an event was already sampled at (say, before
+// it was written to a dead-letter file and replayed), or 1.
+func sampleRate(props map[string]any) float64 {
+	var r float64
+	switch x := props[PropSampleRate].(type) {
+	case float64:
+		r = x
+	case float32:
+		r = float64(x)
+	case int64:
+		r = float64(x)
+	case int:
+		r = float64(x)
+	}
+	return validRate(r)
+}
+
+// sinkKeyed returns e with its per-event random key re-mixed for the i-th
+// sink, so that a sink's sampler decides independently of the tracker's
+// and the rates multiply exactly.
+func sinkKeyed(e Event, i int) Event {
+	e.rnd, e.hasRnd = uuidv7.Mix(e.UUIDRandom()^(uint64(i+1)*0x9e3779b97f4a7c15)), true
+	return e
+}
+
+// withProperty returns a copy of props with key set to v.
+func withProperty(props map[string]any, key string, v any) map[string]any {
+	p := make(map[string]any, len(props)+1)
+	for k, x := range props {
+		p[k] = x
+	}
+	p[key] = v
+	return p
+}
+
+func (t *Tracker) reject(reason string, e *Event, err error) {
+	k := kindTooLarge
+	switch reason {
+	case reasonEmptyName:
+		t.counters.emptyName.Add(1)
+		k = kindEmptyName
+	case reasonUnencodable:
+		t.counters.unencodable.Add(1)
+		k = kindUnencodable
+	default:
+		t.counters.tooLarge.Add(1)
+	}
+	t.log.of(k).Warn().Str("reason", reason).Str("event", e.Name).AnErr("error", err).Msg("multitrack: event rejected")
+}
+
+// refuseClosed reports an event captured after Close to the undelivered
+// hook, once for each sink.
+func (t *Tracker) refuseClosed(e *Event) {
+	if t.lost == nil || t.lost.hook == nil {
+		return
+	}
+	for _, w := range t.workers {
+		t.lost.dropped(w.name, e, w.errClosed)
+	}
+}

@@ -1,0 +1,213 @@
+package tracker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hashicorp/go-multierror"
+
+	"github.com/multitrack/multitrack/internal/plural"
+)
+
+// closeGrace bounds how long Close waits, once it has cancelled a Write at
+// its deadline, for that Write to return. When ctx has a deadline, writes
+// are cancelled that much before it, so that Close still returns by it.
+const closeGrace = 100 * time.Millisecond
+
+// shutdown drains the queue into the sink and closes it, within ctx. What
+// the sink did not get, or failed to deliver over the tracker's life, is
+// reported in one *UndeliveredError.
+func (w *worker) shutdown(ctx context.Context) error {
+	errs := w.drainAndClose(ctx)
+	c := &w.counters
+	lost := c.failed.Load() + c.undelivered.Load() + c.shutdownDeadline.Load()
+	if lost == 0 {
+		return errs.ErrorOrNil()
+	}
+	w.mu.Lock()
+	reason := w.lastErr
+	if c.shutdownDeadline.Load() > 0 {
+		reason = errors.Join(w.deadlineCause, reason)
+	}
+	w.mu.Unlock()
+	ue := &UndeliveredError{
+		Sink:           w.name,
+		Count:          int(lost),
+		DeadLettered:   int(c.deadLettered.Load()),
+		DeadLetterPath: w.lost.path(),
+		DeadLetterErr:  w.lost.lastFileError(),
+		Err:            reason,
+	}
+	return multierror.Append(ue, errs.WrappedErrors()...)
+}
+
+// drainAndClose delivers the queue and closes the sink. When ctx's deadline
+// comes first, it takes what is still queued (counted and reported as
+// undelivered), cancels the Write under way, and leaves the sink to be
+// closed by the worker (closeLate) if that Write does not return in time.
+func (w *worker) drainAndClose(ctx context.Context) *multierror.Error {
+	var errs *multierror.Error
+	w.mu.Lock()
+	w.state = closing
+	close(w.space) // release Captures blocked for room: they see closing
+	w.space = make(chan struct{})
+	w.mu.Unlock()
+	w.signal()
+
+	// With a deadline, writes are cut off two grace periods before it and
+	// the sink's Close is told one before it, so that sinks that honour
+	// their context are done, and Close returns, by the deadline.
+	soft, closeCtx, grace := ctx, ctx, closeGrace
+	if deadline, ok := ctx.Deadline(); ok {
+		grace = min(closeGrace, time.Until(deadline)/10)
+		var cancel1, cancel2 context.CancelFunc
+		soft, cancel1 = context.WithDeadline(ctx, deadline.Add(-2*grace))
+		closeCtx, cancel2 = context.WithDeadline(ctx, deadline.Add(-grace))
+		defer cancel1()
+		defer cancel2()
+	}
+	select {
+	case <-w.exited:
+	case <-soft.Done():
+		if err := w.abandon(ctx, grace); err != nil {
+			return multierror.Append(errs, err)
+		}
+	}
+	w.cancel()
+	if err := w.closeSink(closeCtx, ctx); err != nil {
+		errs = multierror.Append(errs, err)
+	}
+	return errs
+}
+
+// abandon gives up on delivery at Close's deadline: what is queued is
+// reported undelivered, the Write under way is cancelled and given a grace
+// period. When it overruns that too, its batch is reported as well (a
+// duplicate, if it does deliver, that the events' UUIDs let downstream
+// drop), and the error says the sink will be closed when it returns.
+func (w *worker) abandon(ctx context.Context, grace time.Duration) error {
+	cause := ctx.Err()
+	if cause == nil { // the soft deadline, just before ctx's
+		cause = context.DeadlineExceeded
+	}
+	w.mu.Lock()
+	w.state = abandoned
+	w.deadlineCause = cause
+	rest := w.takeLocked(nil, w.q.n)
+	w.done += uint64(len(rest))
+	w.progressLocked()
+	w.mu.Unlock()
+	w.cancel()
+	if len(rest) > 0 {
+		w.counters.shutdownDeadline.Add(uint64(len(rest)))
+		reason := fmt.Errorf("sink %q: %w: still queued at Close's deadline: %w", w.name, ErrClosed, cause)
+		w.counters.deadLettered.Add(uint64(w.lost.failed(w.name, rest, reason)))
+	}
+	timer := time.NewTimer(max(grace, time.Millisecond))
+	select {
+	case <-w.exited:
+	case <-timer.C:
+	}
+	timer.Stop()
+	w.mu.Lock()
+	// The worker is still in the sink's code only while a Write has
+	// inflightBatch or a Flush has flushCancel; otherwise it is finishing
+	// its accounting and exits at once.
+	inSink := w.state != exited && (w.inflightBatch != nil || w.flushCancel != nil)
+	inflight := slices.Clone(w.inflightBatch)
+	if inSink {
+		w.state = overran
+	}
+	w.mu.Unlock()
+	if !inSink {
+		<-w.exited
+		return nil
+	}
+	reason := fmt.Errorf("sink %q: %w: a Write still running at Close's deadline: %w", w.name, ErrClosed, cause)
+	n := w.lost.failed(w.name, inflight, reason)
+	w.counters.deadLettered.Add(uint64(n))
+	return fmt.Errorf("sink %q: a Write or Flush (%d %s) still running after the deadline (%d written to the dead letter); the sink will be closed when it returns: %w",
+		w.name, len(inflight), plural.Of(len(inflight), "event", "events"), n, cause)
+}
+
+// closeSink calls the sink's Close with sinkCtx, and stops waiting for it
+// when ctx ends (the call goes on and ends when the sink's Close returns).
+func (w *worker) closeSink(sinkCtx, ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() { done <- w.call("Close", func() error { return w.sink.Close(sinkCtx) }) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		select {
+		case err = <-done:
+		default:
+			return fmt.Errorf("sink %q: Close still running after the deadline: %w", w.name, ctx.Err())
+		}
+	}
+	if err != nil && !errors.Is(err, errPanic) {
+		err = fmt.Errorf("sink %q: close: %w", w.name, err)
+	}
+	return err
+}
+
+// closeLate runs as the worker exits: when Close gave up waiting for a Write
+// that ignored its cancelled context, the sink is closed once that Write
+// returns, so that it can still release what it holds. Events it reports
+// undelivered then can no longer reach the dead-letter file, and are
+// counted in Stats.DeadLetterErrors.
+func (w *worker) closeLate() {
+	w.mu.Lock()
+	late := w.state == overran
+	w.state = exited
+	w.progressLocked()
+	w.mu.Unlock()
+	if !late {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
+	defer cancel()
+	if err := w.call("Close", func() error { return w.sink.Close(ctx) }); err != nil {
+		w.log.sinkError(w.name, "close", 0, err)
+	}
+}
+
+// UndeliveredError, in Close's error, reports a sink's events that were not
+// delivered: those still queued at Close's deadline, and those whose
+// delivery failed during the tracker's life, in a Write or as reported by
+// the sink. errors.Is finds the causes through it: the context's error when
+// the deadline cut delivery short, and the last delivery error.
+type UndeliveredError struct {
+	Sink           string // the sink's name
+	Count          int    // events not delivered
+	DeadLettered   int    // how many of them were written to the dead-letter file
+	DeadLetterPath string // the dead-letter file, if one is configured
+	DeadLetterErr  error  // the last error writing the dead-letter file, if any
+	Err            error  // why
+}
+
+func (e *UndeliveredError) Error() string {
+	s := fmt.Sprintf("sink %q: %d %s not delivered", e.Sink, e.Count, plural.Of(e.Count, "event", "events"))
+	switch {
+	case e.DeadLetterPath == "":
+		s += " (lost: no dead-letter file configured)"
+	case e.DeadLettered >= e.Count:
+		s += fmt.Sprintf(" (all written to dead letter %s)", e.DeadLetterPath)
+	default:
+		s += fmt.Sprintf(" (%d written to dead letter %s, %d lost", e.DeadLettered, e.DeadLetterPath, e.Count-e.DeadLettered)
+		if e.DeadLetterErr != nil {
+			s += ": " + e.DeadLetterErr.Error()
+		}
+		s += ")"
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the cause.
+func (e *UndeliveredError) Unwrap() error { return e.Err }

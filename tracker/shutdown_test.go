@@ -1,0 +1,341 @@
+package tracker_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/multitrack/multitrack/eventline"
+	"github.com/multitrack/multitrack/tracker"
+	"github.com/multitrack/multitrack/tracker/trackertest"
+)
+
+func TestCloseDeadlineDeadLettersTheRest(t *testing.T) {
+	dl := filepath.Join(t.TempDir(), "dead.jsonl")
+	stuck := newBlockingSink()
+	rec := trackertest.NewRecorder()
+	tr := mustNew(t,
+		tracker.WithSink("stuck", stuck, tracker.WithBatchSize(10)),
+		tracker.WithSink("rec", rec),
+		tracker.WithDeadLetter(dl),
+	)
+	const n = 1000
+	for i := 0; i < n; i++ {
+		tr.Capture(context.Background(), tracker.Event{Name: "e", Properties: map[string]any{"i": i}})
+	}
+	<-stuck.entered
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := tr.Close(ctx)
+	var ue *tracker.UndeliveredError
+	if !errors.As(err, &ue) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Close error = %v", err)
+	}
+	if ue.Sink != "stuck" || ue.DeadLettered != ue.Count || !strings.Contains(err.Error(), dl) {
+		t.Errorf("UndeliveredError = %+v", ue)
+	}
+	st := tr.Stats()
+	ss := st.Sinks["stuck"]
+	// The batch in Write fails when its context is cancelled; the rest is
+	// dropped at the deadline; both go to the dead letter.
+	if ss.Failed != 10 || ss.Dropped.ShutdownDeadline != n-10 || ss.DeadLettered != n || ss.Queued != 0 {
+		t.Errorf("stuck stats = %+v", ss)
+	}
+	if got := len(readLines(t, dl)); got != n {
+		t.Errorf("dead letter has %d lines, want %d", got, n)
+	}
+	if rs := st.Sinks["rec"]; rs.Delivered != n || !rec.Closed() {
+		t.Errorf("rec delivered %d, closed %v", rs.Delivered, rec.Closed())
+	}
+	if !stuck.closed.Load() {
+		t.Error("stuck sink was not closed after its Write returned")
+	}
+	if st.Captured != n || st.Kept != n {
+		t.Errorf("captured %d kept %d", st.Captured, st.Kept)
+	}
+}
+
+func TestCloseIsIdempotentAndCaptureAfterCloseIsCounted(t *testing.T) {
+	rec := trackertest.NewRecorder()
+	tr := mustNew(t, tracker.WithSink("rec", rec))
+	tr.Capture(context.Background(), tracker.Event{Name: "before"})
+	closeT(t, tr)
+	closeT(t, tr)
+	tr.Capture(context.Background(), tracker.Event{Name: "after"})
+	if err := tr.Flush(context.Background()); !errors.Is(err, tracker.ErrClosed) {
+		t.Errorf("Flush after Close = %v", err)
+	}
+	if s := tr.Stats(); s.AfterClose != 1 || s.Captured != 1 || rec.Len() != 1 {
+		t.Fatalf("stats %+v, recorded %d", s, rec.Len())
+	}
+}
+
+func TestCloseJoinsErrorsAndClosesEverySink(t *testing.T) {
+	errA, errB := errors.New("a broke"), errors.New("b broke")
+	rec := trackertest.NewRecorder()
+	tr := mustNew(t,
+		tracker.WithSink("a", failingSink{closeErr: errA}),
+		tracker.WithSink("rec", rec),
+		tracker.WithSink("b", failingSink{closeErr: errB}),
+	)
+	tr.Capture(context.Background(), tracker.Event{Name: "e"})
+	err := tr.Close(ctxT(t))
+	if !errors.Is(err, errA) || !errors.Is(err, errB) {
+		t.Fatalf("Close error %v does not wrap both sinks' errors", err)
+	}
+	if !rec.Closed() {
+		t.Fatal("a sink was left open after another failed")
+	}
+	s := tr.Stats().Sinks["a"]
+	if s.WriteErrors != 1 || s.Failed != 1 || s.LastError.IsZero() {
+		t.Fatalf("a stats = %+v", s)
+	}
+}
+
+func TestCaptureRacingClose(t *testing.T) {
+	rec := trackertest.NewRecorder()
+	tr := mustNew(t,
+		tracker.WithSink("rec", rec, tracker.WithQueueSize(64)),
+		tracker.WithSink("old", trackertest.NewRecorder(), tracker.WithQueueSize(64), tracker.WithOverflow(tracker.DropOldest)),
+		tracker.WithSink("block", trackertest.NewRecorder(), tracker.WithQueueSize(64), tracker.WithOverflow(tracker.Block)),
+	)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			for i := 0; i < 2000; i++ {
+				tr.Capture(context.Background(), tracker.Event{Name: "e"})
+			}
+		}()
+	}
+	close(start)
+	time.Sleep(time.Millisecond)
+	closeT(t, tr)
+	wg.Wait()
+	checkStatsAddUp(t, tr.Stats())
+	if s := tr.Stats(); s.Captured+s.AfterClose != 8*2000 {
+		t.Fatalf("captured %d + after close %d != %d", s.Captured, s.AfterClose, 8*2000)
+	}
+}
+
+func TestSinkWhoseWriteOverrunsCloseIsClosedLater(t *testing.T) {
+	s := &deafSink{entered: make(chan struct{}, 1), release: make(chan struct{}), closed: make(chan struct{})}
+	dl := filepath.Join(t.TempDir(), "dead.jsonl")
+	tr := mustNew(t, tracker.WithSink("deaf", s, tracker.WithFlushInterval(time.Millisecond)), tracker.WithDeadLetter(dl))
+	tr.Capture(context.Background(), tracker.Event{Name: "e"})
+	<-s.entered
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	err := tr.Close(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "still running") {
+		t.Fatalf("Close = %v", err)
+	}
+	select {
+	case <-s.closed:
+		t.Fatal("sink closed while its Write was running")
+	default:
+	}
+	// The overrunning Write's batch is dead-lettered at the deadline, in
+	// case it never delivers.
+	if lines := readLines(t, dl); len(lines) != 1 || lines[0]["event"] != "e" {
+		t.Fatalf("dead letter = %v", lines)
+	}
+	close(s.release)
+	<-s.closed // closed once the Write returned
+	if st := tr.Stats().Sinks["deaf"]; st.Delivered != 1 {
+		t.Fatalf("stats = %+v", st)
+	}
+}
+
+// An UndeliveredError never counts a negative number of dead-lettered
+// events, whatever the deadline cut short.
+func TestUndeliveredErrorCountsAreNeverNegative(t *testing.T) {
+	s := &ctxSink{entered: make(chan struct{})}
+	tr := mustNew(t, tracker.WithSink("s", s, tracker.WithBatchSize(1), tracker.WithFlushInterval(time.Millisecond)))
+	for i := 0; i < 5; i++ {
+		tr.Capture(context.Background(), tracker.Event{Name: "e"})
+	}
+	<-s.entered
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	err := tr.Close(ctx)
+	// search all joined errors
+	var walk func(error)
+	walk = func(e error) {
+		if u, ok := e.(*tracker.UndeliveredError); ok && u.DeadLettered < 0 {
+			t.Errorf("UndeliveredError %+v: DeadLettered is negative", *u)
+		}
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+		} else if x := errors.Unwrap(e); x != nil {
+			walk(x)
+		}
+	}
+	walk(err)
+}
+
+// A second Close waits for the first only until its own context ends.
+func TestASecondCloseHonoursItsOwnDeadline(t *testing.T) {
+	s := &ctxSink{entered: make(chan struct{})}
+	tr := mustNew(t, tracker.WithSink("s", s, tracker.WithFlushInterval(time.Millisecond)))
+	tr.Capture(context.Background(), tracker.Event{Name: "e"})
+	<-s.entered
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		tr.Close(ctx)
+	}()
+	time.Sleep(20 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	tr.Close(ctx)
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("second Close with a 20ms deadline took %v", d)
+	}
+}
+
+type deafCloseSink struct{ release chan struct{} }
+
+func (deafCloseSink) Write(context.Context, []tracker.Event) error { return nil }
+
+func (s deafCloseSink) Close(context.Context) error { <-s.release; return nil }
+
+// A sink whose Close ignores ctx must not keep tracker.Close past its
+// deadline: Close returns, naming it, while the sink's Close still blocks.
+func TestCloseReturnsByItsDeadlineWhenASinkCloseHangs(t *testing.T) {
+	s := deafCloseSink{release: make(chan struct{})}
+	tr := mustNew(t, tracker.WithSink("s", s))
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := tr.Close(ctx) // returns although s.Close has not
+	close(s.release)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), `sink "s": Close still running`) {
+		t.Errorf("Close = %v", err)
+	}
+}
+
+func TestStatsAddUpUnderLoad(t *testing.T) {
+	dl := filepath.Join(t.TempDir(), "dl.jsonl")
+	tr := mustNew(t,
+		tracker.WithSampler(rateSampler{0.5}),
+		tracker.WithSink("fail", failingSink{}, tracker.WithQueueSize(16)),
+		tracker.WithSink("rec", trackertest.NewRecorder(), tracker.WithQueueSize(16)),
+		tracker.WithDeadLetter(dl),
+	)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 3000; i++ {
+				e := tracker.Event{Name: "e"}
+				if i%100 == 0 {
+					e.Properties = map[string]any{"bad": math.NaN()}
+				}
+				tr.Capture(context.Background(), e)
+			}
+		}()
+	}
+	wg.Wait()
+	err := tr.Close(ctxT(t))
+	s := tr.Stats()
+	var ue *tracker.UndeliveredError
+	if !errors.As(err, &ue) || ue.Sink != "fail" || uint64(ue.Count) != s.Sinks["fail"].Failed || ue.DeadLettered != ue.Count {
+		t.Fatalf("Close = %v", err)
+	}
+	checkStatsAddUp(t, s)
+	if s.Captured != 12000 || s.Rejected.Unencodable == 0 {
+		t.Fatalf("stats = %+v", s)
+	}
+	if fs := s.Sinks["fail"]; fs.DeadLettered != fs.Failed || uint64(len(readLines(t, dl))) != fs.Failed {
+		t.Fatalf("fail sink: failed %d, dead-lettered %d", fs.Failed, fs.DeadLettered)
+	}
+}
+
+// Close racing Capture and Flush on every overflow policy, with samplers
+// and a dead letter: the counters still add up, and match what the sink saw.
+func TestStatsAddUpWhenCloseRacesCaptureAndFlush(t *testing.T) {
+	for iter := 0; iter < 8; iter++ {
+		a, b, c := &countSink{}, &countSink{delay: time.Millisecond}, &countSink{delay: 100 * time.Microsecond}
+		dl := filepath.Join(t.TempDir(), "dl")
+		tr := mustNew(t,
+			tracker.WithSampler(rateSampler{0.7}),
+			tracker.WithSink("a", a, tracker.WithQueueSize(8), tracker.WithBatchSize(3), tracker.WithFlushInterval(time.Millisecond)),
+			tracker.WithSink("b", b, tracker.WithQueueSize(16), tracker.WithOverflow(tracker.DropOldest), tracker.WithBatchSize(4)),
+			tracker.WithSink("c", c, tracker.WithQueueSize(4), tracker.WithOverflow(tracker.Block), tracker.WithBlockTimeout(time.Millisecond), tracker.WithSinkSampler(rateSampler{0.5})),
+			tracker.WithDeadLetter(dl),
+		)
+		var wg sync.WaitGroup
+		stop := make(chan struct{})
+		for g := 0; g < 8; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					tr.Capture(context.Background(), tracker.Event{Name: "e"})
+					if i%50 == 0 {
+						fctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+						tr.Flush(fctx)
+						cancel()
+					}
+				}
+			}()
+		}
+		time.Sleep(time.Duration(iter%5+1) * 3 * time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(iter%3)*2*time.Millisecond)
+		tr.Close(ctx)
+		cancel()
+		close(stop)
+		wg.Wait()
+		time.Sleep(200 * time.Millisecond) // late writes
+		s := tr.Stats()
+		checkStatsAddUp(t, s)
+		if got := uint64(a.n.Load()); got != s.Sinks["a"].Delivered {
+			t.Errorf("a: sink saw %d, delivered %d", got, s.Sinks["a"].Delivered)
+		}
+		if t.Failed() {
+			t.Logf("%+v", s)
+			return
+		}
+	}
+}
+
+// Flush and Close accept a nil context; a uint64 above MaxInt64 is
+// delivered, and written, as the number it is.
+func TestFlushAndCloseAcceptANilContext(t *testing.T) {
+	tr, rec := trackertest.NewTracker(t)
+	tr.Capture(context.Background(), tracker.Event{Name: "e", Properties: map[string]any{"big": uint64(1<<64 - 1)}})
+	//lint:ignore SA1012 Flush and Close must tolerate a nil context
+	if err := tr.Flush(nil); err != nil {
+		t.Fatal(err)
+	}
+	evs := rec.Events()
+	line, err := eventline.Append(nil, &evs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := eventline.Parse(line[:len(line)-1])
+	if err != nil || back.Properties["big"] != uint64(1<<64-1) {
+		t.Fatalf("%s read back as %#v (%v)", line, back.Properties["big"], err)
+	}
+	//lint:ignore SA1012 Flush and Close must tolerate a nil context
+	if err := tr.Close(nil); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -11,7 +11,8 @@ import (
 	"github.com/multitrack/multitrack/tracker"
 )
 
-// Check counts e's violations of the plan, by kind: an unplanned event is
+// Check counts e's violations of the plan, by kind (it makes *Checker a
+// tracker.PlanChecker, for tracker.WithPlan): an unplanned event is
 // one violation (its properties are not judged); otherwise each property
 // has at most one (its type first, then enum, pattern, range), a missing
 // required property one, and each property the event's plan does not
@@ -21,7 +22,7 @@ import (
 // dead-letter files) are never judged, nor are those for which exempt
 // returns true (exempt may be nil): an exempt property is neither unknown
 // nor missing. Check allocates nothing and is safe for concurrent use.
-func (c *Checker) Check(e tracker.Event, exempt func(key string) bool) Counts {
+func (c *Checker) Check(e tracker.Event, exempt func(key string) bool) tracker.PlanStats {
 	return c.check(&e, exempt, nil)
 }
 
@@ -32,6 +33,18 @@ func (c *Checker) Violations(e tracker.Event, exempt func(key string) bool) []Vi
 	var out []Violation
 	c.check(&e, exempt, &out)
 	return out
+}
+
+// Explain describes the first of e's violations, as Violations lists
+// them, for a log line: the property it concerns ("" for an unplanned
+// event) and what is wrong, never the value. It returns "", "" for an event
+// that follows the plan.
+func (c *Checker) Explain(e tracker.Event, exempt func(key string) bool) (property, problem string) {
+	vs := c.Violations(e, exempt)
+	if len(vs) == 0 {
+		return "", ""
+	}
+	return vs[0].Property, vs[0].String()
 }
 
 // Allows reports whether the plan lets the event named event carry the
@@ -67,7 +80,7 @@ func isExempt(key string, exempt func(string) bool) bool {
 }
 
 // check is Check, and Violations when out is not nil.
-func (c *Checker) check(e *tracker.Event, exempt func(string) bool, out *[]Violation) (n Counts) {
+func (c *Checker) check(e *tracker.Event, exempt func(string) bool, out *[]Violation) (n tracker.PlanStats) {
 	if c == nil {
 		return n
 	}
@@ -94,7 +107,7 @@ func (c *Checker) check(e *tracker.Event, exempt func(string) bool, out *[]Viola
 		}
 		found++
 		if k := p.check(raw); k != 0 {
-			n.Add(k, 1)
+			k.add(&n, 1)
 			if out != nil {
 				*out = append(*out, Violation{Kind: k, Event: e.Name, Property: p.name, Problem: p.problem(k, valueOf(raw))})
 			}

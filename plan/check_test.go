@@ -97,7 +97,7 @@ func TestCheckFindsEveryKindOfViolation(t *testing.T) {
 				}
 				return
 			}
-			if n.Total() != 1 || n.Of(tc.kind) != 1 {
+			if n.Total() != 1 || tc.kind.Count(n) != 1 {
 				t.Errorf("Check: %+v, want one %s", n, tc.kind)
 			}
 			if len(vs) != 1 || vs[0].Kind != tc.kind || vs[0].Event != tc.event.Name || vs[0].String() != tc.want {
@@ -247,19 +247,34 @@ func TestCheckAllocatesNothing(t *testing.T) {
 	}
 }
 
-func TestKindsAndCounts(t *testing.T) {
-	var n plan.Counts
+func TestKindsNameAndCount(t *testing.T) {
+	n := tracker.PlanStats{Unplanned: 1, MissingRequired: 2, WrongType: 3, NotInEnum: 4, Pattern: 5, Range: 6, UnknownProperty: 7}
+	var names []string
 	for i, k := range plan.Kinds {
-		n.Add(k, uint32(i+1))
+		if got := k.Count(n); got != uint64(i+1) {
+			t.Errorf("%s: count %d, want %d", k, got, i+1)
+		}
+		names = append(names, k.String())
 	}
-	if n.Total() != 28 || n.Of(plan.KindUnknownProperty) != 7 || n.Of(0) != 0 {
-		t.Errorf("counts %+v", n)
+	want := []string{"unplanned event", "missing required", "wrong type", "not in enum", "pattern", "range", "unknown property"}
+	if !slices.Equal(names, want) {
+		t.Errorf("names %q", names)
 	}
-	n.Add(0, 5) // no such kind: ignored
-	if n.Total() != 28 {
-		t.Errorf("Add(0) changed the counts: %+v", n)
+	if plan.Kind(0).Count(n) != 0 || plan.Kind(0).String() != "Kind(0)" {
+		t.Error("the zero Kind counts or has a name")
 	}
-	if plan.KindPattern.String() != "pattern" || plan.Kind(0).String() != "Kind(0)" {
-		t.Errorf("names: %s %s", plan.KindPattern, plan.Kind(0))
+}
+
+func TestExplainNamesTheFirstViolation(t *testing.T) {
+	c := compileTestPlan(t)
+	prop, problem := c.Explain(failed(map[string]any{"category": "x", "zzz": 1}), nil)
+	if prop != "category" || problem != `property "category" is not one of undefined_table, syntax_error` {
+		t.Errorf("Explain: %q, %q", prop, problem)
+	}
+	if prop, problem := c.Explain(tracker.Event{Name: "other"}, nil); prop != "" || problem != "event is not in the plan" {
+		t.Errorf("unplanned: %q, %q", prop, problem)
+	}
+	if prop, problem := c.Explain(failed(nil), nil); prop != "" || problem != "" {
+		t.Errorf("valid: %q, %q", prop, problem)
 	}
 }

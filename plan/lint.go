@@ -14,7 +14,7 @@ import (
 // LintResult counts what Lint found.
 type LintResult struct {
 	Events     int    // events read
-	Violations Counts // their violations, by kind
+	Violations tracker.PlanStats // their violations, by kind
 	BadLines   int    // lines that are not events
 	Warnings   int    // lines skipped with a warning (a torn last line)
 }
@@ -22,7 +22,7 @@ type LintResult struct {
 // Add adds o's counts to r.
 func (r *LintResult) Add(o LintResult) {
 	r.Events += o.Events
-	r.Violations.AddCounts(o.Violations)
+	addStats(&r.Violations, o.Violations)
 	r.BadLines += o.BadLines
 	r.Warnings += o.Warnings
 }
@@ -35,12 +35,12 @@ func (r LintResult) Failed() bool { return r.Violations.Total() > 0 || r.BadLine
 func (r LintResult) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d %s, ", r.Events, plural.Of(r.Events, "event", "events"))
-	n := r.Violations.Total()
+	n := int(r.Violations.Total())
 	fmt.Fprintf(&b, "%d %s", n, plural.Of(n, "violation", "violations"))
 	if n > 0 {
 		var kinds []string
 		for _, k := range Kinds {
-			if c := r.Violations.Of(k); c > 0 {
+			if c := k.Count(r.Violations); c > 0 {
 				kinds = append(kinds, fmt.Sprintf("%d %s", c, k))
 			}
 		}
@@ -80,7 +80,7 @@ func (c *Checker) Lint(w io.Writer, r io.Reader, name string) (LintResult, error
 		if n.Total() == 0 {
 			return
 		}
-		res.Violations.AddCounts(n)
+		addStats(&res.Violations, n)
 		for _, v := range c.Violations(e, nil) {
 			printf("%s:%d: %s: %s\n", name, line, oneLine(e.Name), v)
 		}

@@ -2,6 +2,8 @@ package plan
 
 import (
 	"strconv"
+
+	"github.com/multitrack/multitrack/tracker"
 )
 
 // Kind is a kind of violation of a plan.
@@ -32,63 +34,46 @@ func (k Kind) String() string {
 	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
 
-// Counts counts violations by kind.
-type Counts struct {
-	Unplanned       uint32
-	MissingRequired uint32
-	WrongType       uint32
-	NotInEnum       uint32
-	Pattern         uint32
-	Range           uint32
-	UnknownProperty uint32
-}
-
-// Total is the number of violations.
-func (c Counts) Total() int {
-	return int(c.Unplanned) + int(c.MissingRequired) + int(c.WrongType) + int(c.NotInEnum) +
-		int(c.Pattern) + int(c.Range) + int(c.UnknownProperty)
-}
-
-// Of returns the count of kind k.
-func (c Counts) Of(k Kind) uint32 {
-	if p := c.field(k); p != nil {
+// Count returns s's count of kind k (0 for no kind).
+func (k Kind) Count(s tracker.PlanStats) uint64 {
+	if p := k.field(&s); p != nil {
 		return *p
 	}
 	return 0
 }
 
-// Add adds n to the count of kind k.
-func (c *Counts) Add(k Kind, n uint32) {
-	if p := c.field(k); p != nil {
+// add adds n violations of kind k to s.
+func (k Kind) add(s *tracker.PlanStats, n uint64) {
+	if p := k.field(s); p != nil {
 		*p += n
 	}
 }
 
-// AddCounts adds every count of o to c.
-func (c *Counts) AddCounts(o Counts) {
-	for _, k := range Kinds {
-		c.Add(k, o.Of(k))
-	}
-}
-
-func (c *Counts) field(k Kind) *uint32 {
+func (k Kind) field(s *tracker.PlanStats) *uint64 {
 	switch k {
 	case KindUnplanned:
-		return &c.Unplanned
+		return &s.Unplanned
 	case KindMissingRequired:
-		return &c.MissingRequired
+		return &s.MissingRequired
 	case KindWrongType:
-		return &c.WrongType
+		return &s.WrongType
 	case KindNotInEnum:
-		return &c.NotInEnum
+		return &s.NotInEnum
 	case KindPattern:
-		return &c.Pattern
+		return &s.Pattern
 	case KindRange:
-		return &c.Range
+		return &s.Range
 	case KindUnknownProperty:
-		return &c.UnknownProperty
+		return &s.UnknownProperty
 	}
 	return nil
+}
+
+// addStats adds every count of b to a.
+func addStats(a *tracker.PlanStats, b tracker.PlanStats) {
+	for _, k := range Kinds {
+		k.add(a, k.Count(b))
+	}
 }
 
 // Violation is one way an event breaks the plan. It names the event and the

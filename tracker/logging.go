@@ -21,6 +21,7 @@ const (
 	kindDeadLetter
 	kindBadRate
 	kindHook
+	kindPlan
 	kinds
 )
 

@@ -24,6 +24,11 @@ type Stats struct {
 	Kept uint64
 	// Redacted counts properties removed because their keys look secret.
 	Redacted uint64
+	// Plan counts violations of the tracking plan (WithPlan), by kind.
+	Plan PlanStats
+	// Stripped counts properties removed because the tracking plan does not
+	// allow them (PlanStrip).
+	Stripped uint64
 	// AfterClose counts Capture calls after Close, which are ignored.
 	AfterClose uint64
 	// Panics counts events dropped because Capture recovered a panic (from
@@ -41,10 +46,11 @@ type RejectStats struct {
 	EmptyName   uint64 // Name was empty
 	Unencodable uint64 // a property value JSON cannot encode (func, chan, NaN, cycle, …)
 	TooLarge    uint64 // over the maximum event size
+	Plan        uint64 // broke the tracking plan, in PlanDrop mode
 }
 
 // Total is the number of rejected events.
-func (r RejectStats) Total() uint64 { return r.EmptyName + r.Unencodable + r.TooLarge }
+func (r RejectStats) Total() uint64 { return r.EmptyName + r.Unencodable + r.TooLarge + r.Plan }
 
 // DropStats counts events dropped for a sink, by reason.
 type DropStats struct {
@@ -90,7 +96,8 @@ type SinkStats struct {
 
 type trackerCounters struct {
 	sampledOut, kept, redacted, afterClose, panics atomic.Uint64
-	emptyName, unencodable, tooLarge               atomic.Uint64
+	emptyName, unencodable, tooLarge, planRejected atomic.Uint64
+	stripped                                       atomic.Uint64
 }
 
 type sinkCounters struct {
@@ -112,9 +119,12 @@ func (t *Tracker) Stats() Stats {
 			EmptyName:   c.emptyName.Load(),
 			Unencodable: c.unencodable.Load(),
 			TooLarge:    c.tooLarge.Load(),
+			Plan:        c.planRejected.Load(),
 		},
 		Kept:             c.kept.Load(),
 		Redacted:         c.redacted.Load(),
+		Plan:             t.planCounts.load(),
+		Stripped:         c.stripped.Load(),
 		AfterClose:       c.afterClose.Load(),
 		Panics:           c.panics.Load(),
 		DeadLetterErrors: t.lost.deadLetterErrors(),

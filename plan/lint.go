@@ -13,10 +13,10 @@ import (
 
 // LintResult counts what Lint found.
 type LintResult struct {
-	Events     int    // events read
+	Events     int               // events read
 	Violations tracker.PlanStats // their violations, by kind
-	BadLines   int    // lines that are not events
-	Warnings   int    // lines skipped with a warning (a torn last line)
+	BadLines   int               // lines that are not events
+	Warnings   int               // lines skipped with a warning (a torn last line)
 }
 
 // Add adds o's counts to r.

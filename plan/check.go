@@ -149,19 +149,19 @@ func (c *Checker) unplannedProblem(name string) string {
 // check returns the first constraint raw breaks, or 0. The common Go
 // types of each property type are checked first, without classifying raw.
 func (p *prop) check(raw any) Kind {
-	switch p.typ {
-	case String:
+	switch p.code {
+	case codeString:
 		if s, ok := raw.(string); ok {
 			return p.checkString(s)
 		}
-	case Integer:
+	case codeInteger:
 		switch x := raw.(type) {
 		case int:
 			return p.checkInt(int64(x), float64(x), true)
 		case int64:
 			return p.checkInt(x, float64(x), true)
 		}
-	case Number:
+	case codeNumber:
 		switch x := raw.(type) {
 		case float64:
 			if x-x == 0 { // finite
@@ -172,7 +172,7 @@ func (p *prop) check(raw any) Kind {
 		case int64:
 			return p.checkRange(float64(x))
 		}
-	case Boolean:
+	case codeBoolean:
 		if _, ok := raw.(bool); ok {
 			return 0
 		}
@@ -182,27 +182,27 @@ func (p *prop) check(raw any) Kind {
 
 // checkValue returns the first constraint v breaks, or 0.
 func (p *prop) checkValue(v value) Kind {
-	switch p.typ {
-	case String:
+	switch p.code {
+	case codeString:
 		if v.t != jString {
 			return KindWrongType
 		}
 		return p.checkString(v.text())
-	case Integer:
+	case codeInteger:
 		if v.t != jInt {
 			return KindWrongType
 		}
 		return p.checkInt(v.i, v.f, v.exact)
-	case Number:
+	case codeNumber:
 		if v.t != jInt && v.t != jFloat {
 			return KindWrongType
 		}
 		return p.checkRange(v.f)
-	case Boolean:
+	case codeBoolean:
 		if v.t != jBool {
 			return KindWrongType
 		}
-	case Timestamp:
+	case codeTimestamp:
 		if !v.isTime {
 			if v.t != jString {
 				return KindWrongType
@@ -211,11 +211,11 @@ func (p *prop) checkValue(v value) Kind {
 				return KindWrongType
 			}
 		}
-	case Object:
+	case codeObject:
 		if v.t != jObject {
 			return KindWrongType
 		}
-	case Array:
+	case codeArray:
 		if v.t != jArray {
 			return KindWrongType
 		}

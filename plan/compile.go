@@ -35,6 +35,7 @@ type event struct {
 type prop struct {
 	name     string
 	typ      Type
+	code     typeCode // typ's code, for the switches of Check
 	required bool
 	strEnum  []string            // a string property's enum, in plan order
 	strSet   map[string]struct{} // the same, when it is long enough for a map to be faster
@@ -120,7 +121,7 @@ func compileProps(ps []Property, common bool, ev int, probs *problems) []prop {
 
 // compileProp checks one property and compiles it.
 func compileProp(p Property, ref func(field string) fieldRef, probs *problems) prop {
-	cp := prop{name: p.Name, typ: p.Type, required: p.Required}
+	cp := prop{name: p.Name, typ: p.Type, code: p.Type.code(), required: p.Required}
 	switch {
 	case p.Type == "":
 		probs.add(ref("type"), "a type is required: "+typeList())

@@ -73,11 +73,29 @@ const (
 var types = []Type{String, Integer, Number, Boolean, Timestamp, Object, Array}
 
 // valid reports whether t is one of the types above.
-func (t Type) valid() bool {
-	for _, v := range types {
+func (t Type) valid() bool { return t.code() != 0 }
+
+// typeCode is a Type as a small number, for Check's switches (comparing
+// strings costs more).
+type typeCode uint8
+
+// code returns t's position in types, plus one; 0 for an unknown type.
+func (t Type) code() typeCode {
+	for i, v := range types {
 		if t == v {
-			return true
+			return typeCode(i + 1)
 		}
 	}
-	return false
+	return 0
 }
+
+// The codes of the types, as code returns them.
+const (
+	codeString typeCode = iota + 1
+	codeInteger
+	codeNumber
+	codeBoolean
+	codeTimestamp
+	codeObject
+	codeArray
+)

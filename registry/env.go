@@ -121,9 +121,6 @@ func (e Env) Tracker(opts ...tracker.Option) (*tracker.Tracker, error) {
 		return nil, err
 	}
 	l.logger.Info().Strs("sinks", l.sinkNames).Msg("multitrack: configured from the environment")
-	if l.planPath != "" {
-		l.logger.Warn().Str("path", l.planPath).Msg("multitrack: tracking plan checked but not enforced: plans are not supported yet")
-	}
 	return t, nil
 }
 
@@ -175,8 +172,9 @@ type loader struct {
 	sinks     []builtSink
 	opts      []tracker.Option
 	sinkOpts  []tracker.SinkOption
-	planPath  string
-	planMode  string
+	planPath   string
+	planMode   tracker.PlanMode
+	planEvents int
 }
 
 func (e Env) load() *loader {

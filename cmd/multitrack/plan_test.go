@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -103,6 +104,28 @@ func TestDemoOutputPassesTheDemoPlan(t *testing.T) {
 	out, errOut, code := runStdin(t, nil, events, "lint", "--plan", demoPlan, "-")
 	if code != 0 || out != "" || !strings.Contains(errOut, " 0 violations") {
 		t.Errorf("lint: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+}
+
+// TestDemoFollowsTheDemoPlanInProcess: the demo enforcing its own plan in
+// drop mode rejects nothing; enforcing a plan without query_initiated, it
+// rejects those and says so.
+func TestDemoFollowsTheDemoPlanInProcess(t *testing.T) {
+	env := map[string]string{"MULTITRACK_SINKS": "noop", "MULTITRACK_PLAN_PATH": demoPlan, "MULTITRACK_PLAN_MODE": "drop"}
+	args := []string{"demo", "-duration", "300ms", "-orgs", "2", "-rate", "50", "-fail-rate", "0.5"}
+	_, errOut, code := runStdin(t, env, "", args...)
+	if code != 0 || !strings.Contains(errOut, "rejected 0") || strings.Contains(errOut, "violations") {
+		t.Errorf("demo plan: exit %d, stderr:\n%s", code, errOut)
+	}
+
+	other := filepath.Join(t.TempDir(), "plan.yaml")
+	if err := os.WriteFile(other, []byte("common: {service: string}\nevents:\n  warehouse_provisioned: {allow_unknown_properties: true}\n  query_failed: {allow_unknown_properties: true}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env["MULTITRACK_PLAN_PATH"] = other
+	_, errOut, code = runStdin(t, env, "", args...)
+	if code != 0 || !regexp.MustCompile(`\nplan +violations [1-9]`).MatchString(errOut) || strings.Contains(errOut, "rejected 0") {
+		t.Errorf("a plan without query_initiated: exit %d, stderr:\n%s", code, errOut)
 	}
 }
 

@@ -168,10 +168,10 @@ type loader struct {
 	problems []problem
 	warnings []error // variables set that have no effect
 
-	sinkNames []string
-	sinks     []builtSink
-	opts      []tracker.Option
-	sinkOpts  []tracker.SinkOption
+	sinkNames  []string
+	sinks      []builtSink
+	opts       []tracker.Option
+	sinkOpts   []tracker.SinkOption
 	planPath   string
 	planMode   tracker.PlanMode
 	planEvents int

@@ -1,11 +1,13 @@
 package plan_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 
 	"github.com/multitrack/multitrack/plan"
 	"github.com/multitrack/multitrack/tracker"
+	"github.com/multitrack/multitrack/tracker/trackertest"
 )
 
 // A plan declared in Go, compiled, and an event checked against it.
@@ -108,4 +110,36 @@ events:
 	// 	}
 	// 	return tracker.Event{Name: "signed_up", Properties: p}
 	// }
+}
+
+// A tracker enforcing a plan: in strip mode, the properties the plan does
+// not declare never leave the process.
+func Example_enforce() {
+	c, err := plan.Parse([]byte(`
+events:
+  signed_up:
+    properties:
+      plan: {type: string, required: true, enum: [free, pro]}
+`), "plan.yaml")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	rec := trackertest.NewRecorder()
+	t, err := tracker.New(tracker.WithSink("rec", rec), tracker.WithPlan(c, tracker.PlanStrip))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	t.Capture(context.Background(), tracker.Event{Name: "signed_up", Properties: map[string]any{"plan": "pro", "email": "a@example.com"}})
+	if err := t.Close(context.Background()); err != nil {
+		fmt.Println(err)
+		return
+	}
+	s := t.Stats()
+	fmt.Println(rec.Events()[0].Properties)
+	fmt.Printf("unknown properties %d, stripped %d\n", s.Plan.UnknownProperty, s.Stripped)
+	// Output:
+	// map[plan:pro]
+	// unknown properties 1, stripped 1
 }

@@ -37,7 +37,7 @@ func BenchmarkCheck(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if n := c.Check(benchEvent, nil); n.Total() != 0 {
+		if n := c.Check(benchEvent.Name, benchEvent.Properties, nil); n.Total() != 0 {
 			b.Fatal(n)
 		}
 	}
@@ -52,7 +52,7 @@ func BenchmarkCheckWithPatterns(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if n := c.Check(benchEvent, nil); n.Total() != 0 {
+		if n := c.Check(benchEvent.Name, benchEvent.Properties, nil); n.Total() != 0 {
 			b.Fatal(n)
 		}
 	}
@@ -67,7 +67,7 @@ func BenchmarkCheckUnplanned(b *testing.B) {
 	e.Name = "query_started"
 	b.ReportAllocs()
 	for b.Loop() {
-		if n := c.Check(e, nil); n.Unplanned != 1 {
+		if n := c.Check(e.Name, e.Properties, nil); n.Unplanned != 1 {
 			b.Fatal(n)
 		}
 	}

@@ -22,16 +22,16 @@ import (
 // dead-letter files) are never judged, nor are those for which exempt
 // returns true (exempt may be nil): an exempt property is neither unknown
 // nor missing. Check allocates nothing and is safe for concurrent use.
-func (c *Checker) Check(e tracker.Event, exempt func(key string) bool) tracker.PlanStats {
-	return c.check(&e, exempt, nil)
+func (c *Checker) Check(event string, props map[string]any, exempt func(key string) bool) tracker.PlanStats {
+	return c.check(event, props, exempt, nil)
 }
 
 // Violations returns e's violations, each with a problem to show: the
 // event's declared properties in plan order, then the unknown ones by
 // name. It is Check's slow form, for reports and logs.
-func (c *Checker) Violations(e tracker.Event, exempt func(key string) bool) []Violation {
+func (c *Checker) Violations(event string, props map[string]any, exempt func(key string) bool) []Violation {
 	var out []Violation
-	c.check(&e, exempt, &out)
+	c.check(event, props, exempt, &out)
 	return out
 }
 
@@ -39,8 +39,8 @@ func (c *Checker) Violations(e tracker.Event, exempt func(key string) bool) []Vi
 // them, for a log line: the property it concerns ("" for an unplanned
 // event) and what is wrong, never the value. It returns "", "" for an event
 // that follows the plan.
-func (c *Checker) Explain(e tracker.Event, exempt func(key string) bool) (property, problem string) {
-	vs := c.Violations(e, exempt)
+func (c *Checker) Explain(event string, props map[string]any, exempt func(key string) bool) (property, problem string) {
+	vs := c.Violations(event, props, exempt)
 	if len(vs) == 0 {
 		return "", ""
 	}
@@ -80,27 +80,27 @@ func isExempt(key string, exempt func(string) bool) bool {
 }
 
 // check is Check, and Violations when out is not nil.
-func (c *Checker) check(e *tracker.Event, exempt func(string) bool, out *[]Violation) (n tracker.PlanStats) {
+func (c *Checker) check(name string, props map[string]any, exempt func(string) bool, out *[]Violation) (n tracker.PlanStats) {
 	if c == nil {
 		return n
 	}
-	ev := c.events[e.Name]
+	ev := c.events[name]
 	if ev == nil {
 		n.Unplanned = 1
 		if out != nil {
-			*out = append(*out, Violation{Kind: KindUnplanned, Event: e.Name, Problem: c.unplannedProblem(e.Name)})
+			*out = append(*out, Violation{Kind: KindUnplanned, Event: name, Problem: c.unplannedProblem(name)})
 		}
 		return n
 	}
 	found := 0
 	for i := range ev.props {
 		p := &ev.props[i]
-		raw, ok := e.Properties[p.name]
+		raw, ok := props[p.name]
 		if !ok {
 			if p.required && !isExempt(p.name, exempt) {
 				n.MissingRequired++
 				if out != nil {
-					*out = append(*out, Violation{Kind: KindMissingRequired, Event: e.Name, Property: p.name, Problem: "is required but missing"})
+					*out = append(*out, Violation{Kind: KindMissingRequired, Event: name, Property: p.name, Problem: "is required but missing"})
 				}
 			}
 			continue
@@ -109,15 +109,15 @@ func (c *Checker) check(e *tracker.Event, exempt func(string) bool, out *[]Viola
 		if k := p.check(raw); k != 0 {
 			k.add(&n, 1)
 			if out != nil {
-				*out = append(*out, Violation{Kind: k, Event: e.Name, Property: p.name, Problem: p.problem(k, valueOf(raw))})
+				*out = append(*out, Violation{Kind: k, Event: name, Property: p.name, Problem: p.problem(k, valueOf(raw))})
 			}
 		}
 	}
-	if found == len(e.Properties) || ev.allowUnknown {
+	if found == len(props) || ev.allowUnknown {
 		return n
 	}
 	var unknown []string
-	for k := range e.Properties {
+	for k := range props {
 		if _, declared := ev.index[k]; declared || isExempt(k, exempt) {
 			continue
 		}
@@ -128,7 +128,7 @@ func (c *Checker) check(e *tracker.Event, exempt func(string) bool, out *[]Viola
 	}
 	slices.Sort(unknown)
 	for _, k := range unknown {
-		*out = append(*out, Violation{Kind: KindUnknownProperty, Event: e.Name, Property: k, Problem: "is not in the plan for this event"})
+		*out = append(*out, Violation{Kind: KindUnknownProperty, Event: name, Property: k, Problem: "is not in the plan for this event"})
 	}
 	return n
 }

@@ -89,8 +89,8 @@ func TestCheckFindsEveryKindOfViolation(t *testing.T) {
 		{"unknown_allowed", tracker.Event{Name: "page_viewed", Properties: map[string]any{"path": "/", "referrer": "x"}}, 0, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			n := c.Check(tc.event, nil)
-			vs := c.Violations(tc.event, nil)
+			n := c.Check(tc.event.Name, tc.event.Properties, nil)
+			vs := c.Violations(tc.event.Name, tc.event.Properties, nil)
 			if tc.kind == 0 {
 				if n.Total() != 0 || len(vs) != 0 {
 					t.Fatalf("want no violation, got %+v %v", n, vs)
@@ -111,14 +111,14 @@ func TestViolationsComeInPlanOrderThenUnknownByName(t *testing.T) {
 	c := compileTestPlan(t)
 	e := failed(map[string]any{"sqlstate": absent, "tags": 1, "zeta": 1, "category": "x", "alpha": 2})
 	var got []string
-	for _, v := range c.Violations(e, nil) {
+	for _, v := range c.Violations(e.Name, e.Properties, nil) {
 		got = append(got, v.Kind.String()+" "+v.Property)
 	}
 	want := []string{"missing required sqlstate", "not in enum category", "wrong type tags", "unknown property alpha", "unknown property zeta"}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
-	n := c.Check(e, nil)
+	n := c.Check(e.Name, e.Properties, nil)
 	if n.MissingRequired != 1 || n.NotInEnum != 1 || n.WrongType != 1 || n.UnknownProperty != 2 || n.Total() != 5 {
 		t.Errorf("counts %+v", n)
 	}
@@ -127,19 +127,19 @@ func TestViolationsComeInPlanOrderThenUnknownByName(t *testing.T) {
 func TestTrackerPropertiesAndExemptOnesAreNotJudged(t *testing.T) {
 	c := compileTestPlan(t)
 	e := failed(map[string]any{tracker.PropSampleRate: 0.1, tracker.PropSink: "posthog", "region": "eu"})
-	if n := c.Check(e, nil); n.UnknownProperty != 1 || n.Total() != 1 {
+	if n := c.Check(e.Name, e.Properties, nil); n.UnknownProperty != 1 || n.Total() != 1 {
 		t.Fatalf("without exempt: %+v, want region unknown only", n)
 	}
 	exempt := func(k string) bool { return k == "region" || k == "sqlstate" }
-	if n := c.Check(e, exempt); n.Total() != 0 {
+	if n := c.Check(e.Name, e.Properties, exempt); n.Total() != 0 {
 		t.Errorf("with region exempt: %+v", n)
 	}
 	// An exempt required property may be absent: the tracker adds it.
-	if n := c.Check(failed(map[string]any{"sqlstate": absent}), exempt); n.Total() != 0 {
+	if n := c.Check("query_failed", failed(map[string]any{"sqlstate": absent}).Properties, exempt); n.Total() != 0 {
 		t.Errorf("exempt required property absent: %+v", n)
 	}
 	// An unplanned event is one violation, whatever its properties.
-	if n := c.Check(tracker.Event{Name: "other", Properties: map[string]any{"a": 1, "b": 2}}, nil); n.Unplanned != 1 || n.Total() != 1 {
+	if n := c.Check("other", map[string]any{"a": 1, "b": 2}, nil); n.Unplanned != 1 || n.Total() != 1 {
 		t.Errorf("unplanned: %+v", n)
 	}
 }
@@ -166,7 +166,7 @@ func TestAllowsSaysWhatStripKeeps(t *testing.T) {
 
 func TestANilCheckerHasNoPlan(t *testing.T) {
 	var c *plan.Checker
-	if n := c.Check(tracker.Event{Name: "x"}, nil); n.Total() != 0 || c.Violations(tracker.Event{Name: "x"}, nil) != nil {
+	if n := c.Check("x", nil, nil); n.Total() != 0 || c.Violations("x", nil, nil) != nil {
 		t.Error("a nil checker found violations")
 	}
 	if c.Planned("x") || c.Allows("x", "y") || len(c.Plan().Events) != 0 {
@@ -204,12 +204,12 @@ func TestValuesAreJudgedAsTheirJSON(t *testing.T) {
 		{"priority", []any{1, int64(2), 3.0, json.Number("3")}, []any{0, 2.5, "1"}},
 	} {
 		for _, v := range tc.ok {
-			if n := c.Check(failed(map[string]any{tc.prop: v}), nil); n.Total() != 0 {
-				t.Errorf("%s = %#v (%T): %v", tc.prop, v, v, c.Violations(failed(map[string]any{tc.prop: v}), nil))
+			if n := c.Check("query_failed", failed(map[string]any{tc.prop: v}).Properties, nil); n.Total() != 0 {
+				t.Errorf("%s = %#v (%T): %v", tc.prop, v, v, c.Violations("query_failed", failed(map[string]any{tc.prop: v}).Properties, nil))
 			}
 		}
 		for _, v := range tc.bad {
-			if n := c.Check(failed(map[string]any{tc.prop: v}), nil); n.Total() != 1 {
+			if n := c.Check("query_failed", failed(map[string]any{tc.prop: v}).Properties, nil); n.Total() != 1 {
 				t.Errorf("%s = %#v (%T): want a violation, got %+v", tc.prop, v, v, n)
 			}
 		}
@@ -225,7 +225,7 @@ func TestViolationsNeverHoldTheValue(t *testing.T) {
 		"sqlstate": secret, "category": secret, "duration_ms": secret, "note": secret + secret,
 		"at": secret, "labels": secret, "tags": []any{secret, secret, secret},
 	})
-	vs := c.Violations(e, nil)
+	vs := c.Violations(e.Name, e.Properties, nil)
 	if len(vs) != 7 {
 		t.Fatalf("want 7 violations, got %v", vs)
 	}
@@ -241,7 +241,7 @@ func TestCheckAllocatesNothing(t *testing.T) {
 	valid := failed(map[string]any{"category": "syntax_error", "duration_ms": 12, "ratio": 0.5, "at": time.Now(), "tags": []any{1}})
 	invalid := failed(map[string]any{"sqlstate": "x", "category": "y", "duration_ms": -1, "extra": 1})
 	for name, e := range map[string]tracker.Event{"valid": valid, "invalid": invalid} {
-		if allocs := testing.AllocsPerRun(100, func() { c.Check(e, nil) }); allocs != 0 {
+		if allocs := testing.AllocsPerRun(100, func() { c.Check(e.Name, e.Properties, nil) }); allocs != 0 {
 			t.Errorf("%s: %v allocations", name, allocs)
 		}
 	}
@@ -267,14 +267,14 @@ func TestKindsNameAndCount(t *testing.T) {
 
 func TestExplainNamesTheFirstViolation(t *testing.T) {
 	c := compileTestPlan(t)
-	prop, problem := c.Explain(failed(map[string]any{"category": "x", "zzz": 1}), nil)
+	prop, problem := c.Explain("query_failed", failed(map[string]any{"category": "x", "zzz": 1}).Properties, nil)
 	if prop != "category" || problem != `property "category" is not one of undefined_table, syntax_error` {
 		t.Errorf("Explain: %q, %q", prop, problem)
 	}
-	if prop, problem := c.Explain(tracker.Event{Name: "other"}, nil); prop != "" || problem != "event is not in the plan" {
+	if prop, problem := c.Explain("other", nil, nil); prop != "" || problem != "event is not in the plan" {
 		t.Errorf("unplanned: %q, %q", prop, problem)
 	}
-	if prop, problem := c.Explain(failed(nil), nil); prop != "" || problem != "" {
+	if prop, problem := c.Explain("query_failed", failed(nil).Properties, nil); prop != "" || problem != "" {
 		t.Errorf("valid: %q, %q", prop, problem)
 	}
 }

@@ -27,8 +27,8 @@ func ExampleCompile() {
 	e := tracker.Event{Name: "query_failed", Properties: map[string]any{
 		"sqlstate": "42P01", "error_category": "disk_full", "duration_ms": "12", "query_text": "SELECT 1",
 	}}
-	fmt.Println(c.Check(e, nil).Total(), "violations")
-	for _, v := range c.Violations(e, nil) {
+	fmt.Println(c.Check(e.Name, e.Properties, nil).Total(), "violations")
+	for _, v := range c.Violations(e.Name, e.Properties, nil) {
 		fmt.Printf("%s: %s\n", v.Kind, v)
 	}
 	// Output:

@@ -45,7 +45,7 @@ func FuzzParse(f *testing.F) {
 				props[prop.Name] = "x"
 			}
 			e := tracker.Event{Name: ev.Name, Properties: props}
-			if n, vs := c.Check(e, nil), c.Violations(e, nil); n.Total() != uint64(len(vs)) {
+			if n, vs := c.Check(e.Name, e.Properties, nil), c.Violations(e.Name, e.Properties, nil); n.Total() != uint64(len(vs)) {
 				t.Fatalf("%s: Check counts %d, Violations lists %d", ev.Name, n.Total(), len(vs))
 			}
 		}

@@ -76,12 +76,12 @@ func (c *Checker) Lint(w io.Writer, r io.Reader, name string) (LintResult, error
 			return
 		}
 		res.Events++
-		n := c.check(&e, nil, nil)
+		n := c.check(e.Name, e.Properties, nil, nil)
 		if n.Total() == 0 {
 			return
 		}
 		addStats(&res.Violations, n)
-		for _, v := range c.Violations(e, nil) {
+		for _, v := range c.Violations(e.Name, e.Properties, nil) {
 			printf("%s:%d: %s: %s\n", name, line, oneLine(e.Name), v)
 		}
 	})

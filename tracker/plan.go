@@ -10,21 +10,22 @@ import (
 
 // PlanChecker checks events against a tracking plan; package plan's
 // *plan.Checker is one. Its methods are called concurrently from Capture;
-// they must not keep or modify an event's maps. Properties for which exempt
+// they must not keep or modify an event's properties. Properties for which exempt
 // returns true are added by the tracker (default properties) or removed by
 // it (secret keys): they are neither unknown nor missing.
 type PlanChecker interface {
-	// Check counts e's violations by kind. It is on Capture's path: for an
+	// Check counts the violations of an event (its name and properties),
+	// by kind. It is on Capture's path: for an
 	// event that follows the plan it should cost well under 100 ns and
 	// allocate nothing.
-	Check(e Event, exempt func(key string) bool) PlanStats
+	Check(event string, props map[string]any, exempt func(key string) bool) PlanStats
 	// Allows reports whether the plan lets the event named event carry the
 	// property key; in PlanStrip mode the tracker removes the others.
 	Allows(event, key string) bool
-	// Explain describes one of e's violations for a log line: the property
+	// Explain describes one of an event's violations for a log line: the property
 	// it concerns ("" for an unplanned event) and what is wrong, never the
 	// property's value.
-	Explain(e Event, exempt func(key string) bool) (property, problem string)
+	Explain(event string, props map[string]any, exempt func(key string) bool) (property, problem string)
 }
 
 // PlanMode says what Capture does with an event that breaks the tracking
@@ -146,14 +147,14 @@ func (t *Tracker) planExempt(key string) bool {
 // whether it removed properties from e (a copy: the caller's map is not
 // modified).
 func (t *Tracker) enforcePlan(e *Event) (keep, stripped bool) {
-	v := t.plan.Check(*e, t.exempt)
+	v := t.plan.Check(e.Name, e.Properties, t.exempt)
 	n := v.Total()
 	if n == 0 {
 		return true, false
 	}
 	t.planCounts.add(v)
 	if ev := t.log.of(kindPlan).Warn(); ev != nil {
-		prop, problem := t.plan.Explain(*e, t.exempt)
+		prop, problem := t.plan.Explain(e.Name, e.Properties, t.exempt)
 		ev.Str("event", e.Name).Str("property", prop).Str("problem", problem).
 			Uint64("violations", n).Stringer("mode", t.planMode).Msg("multitrack: event breaks the tracking plan")
 	}

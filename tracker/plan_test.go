@@ -33,18 +33,20 @@ func TestPlanModesParseAndPrint(t *testing.T) {
 // everyEventUnplanned is a plan with no event.
 type everyEventUnplanned struct{}
 
-func (everyEventUnplanned) Check(tracker.Event, func(string) bool) tracker.PlanStats {
+func (everyEventUnplanned) Check(string, map[string]any, func(string) bool) tracker.PlanStats {
 	return tracker.PlanStats{Unplanned: 1}
 }
 func (everyEventUnplanned) Allows(string, string) bool { return false }
-func (everyEventUnplanned) Explain(tracker.Event, func(string) bool) (string, string) {
+func (everyEventUnplanned) Explain(string, map[string]any, func(string) bool) (string, string) {
 	return "", "event is not in the plan"
 }
 
 // panickyPlan panics in Check.
 type panickyPlan struct{ everyEventUnplanned }
 
-func (panickyPlan) Check(tracker.Event, func(string) bool) tracker.PlanStats { panic("plan bug") }
+func (panickyPlan) Check(string, map[string]any, func(string) bool) tracker.PlanStats {
+	panic("plan bug")
+}
 
 func TestANilPlanChecksNothing(t *testing.T) {
 	tr, rec := trackertest.NewTracker(t, tracker.WithPlan(nil, tracker.PlanDrop))

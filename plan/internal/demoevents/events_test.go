@@ -24,14 +24,14 @@ func TestGeneratedEventsPassTheDemoPlan(t *testing.T) {
 		demoevents.QueryFailed{User: "bob", TraceID: trace, SQLState: "57014", ErrorCategory: demoevents.ErrorCategoryQueryCanceled, DurationMs: new(int64(1200))}.Event(),
 	}
 	for _, e := range events {
-		if vs := c.Violations(e, nil); len(vs) > 0 {
+		if vs := c.Violations(e.Name, e.Properties, nil); len(vs) > 0 {
 			t.Errorf("%s: %v", e.Name, vs)
 		}
 	}
 	// The types keep what they are given: a value the plan refuses is still
 	// caught by the checker.
 	bad := demoevents.QueryFailed{User: "alice", TraceID: "not-hex", SQLState: "42P01", ErrorCategory: "made_up"}.Event()
-	if n := c.Check(bad, nil); n.Pattern != 1 || n.NotInEnum != 1 {
+	if n := c.Check(bad.Name, bad.Properties, nil); n.Pattern != 1 || n.NotInEnum != 1 {
 		t.Errorf("a bad trace id and category: %+v", n)
 	}
 }

@@ -30,7 +30,7 @@ func TestGeneratedEventsPassTheirPlan(t *testing.T) {
 		gencheck.PageView{CurrentURL: "https://example.com/"}.Event(),
 	}
 	for _, e := range events {
-		if vs := c.Violations(e, nil); len(vs) > 0 {
+		if vs := c.Violations(e.Name, e.Properties, nil); len(vs) > 0 {
 			t.Errorf("%s: %v", e.Name, vs)
 		}
 	}

@@ -32,6 +32,18 @@ func (m *matcher) match(s string) bool {
 	i := 0
 	for k := range m.steps {
 		st := &m.steps[k]
+		if st.min == st.max { // a fixed count, as most codes and ids have
+			if len(s)-i < st.min {
+				return false
+			}
+			for _, b := range []byte(s[i : i+st.min]) {
+				if !st.has(b) {
+					return false
+				}
+			}
+			i += st.min
+			continue
+		}
 		n := 0
 		for i < len(s) && n != st.max && st.has(s[i]) {
 			i++

@@ -9,22 +9,21 @@ import (
 )
 
 // PlanChecker checks events against a tracking plan; package plan's
-// *plan.Checker is one. Its methods are called concurrently from Capture;
-// they must not keep or modify an event's properties. Properties for which exempt
-// returns true are added by the tracker (default properties) or removed by
-// it (secret keys): they are neither unknown nor missing.
+// *plan.Checker is one. Its methods are called concurrently from Capture
+// and must not keep or modify an event's properties. Properties for which
+// exempt returns true are added by the tracker (default properties) or
+// removed by it (secret keys): they are neither unknown nor missing.
 type PlanChecker interface {
 	// Check counts the violations of an event (its name and properties),
-	// by kind. It is on Capture's path: for an
-	// event that follows the plan it should cost well under 100 ns and
-	// allocate nothing.
+	// by kind. It is on Capture's path: for an event that follows the plan
+	// it should cost well under 100 ns and allocate nothing.
 	Check(event string, props map[string]any, exempt func(key string) bool) PlanStats
 	// Allows reports whether the plan lets the event named event carry the
 	// property key; in PlanStrip mode the tracker removes the others.
 	Allows(event, key string) bool
-	// Explain describes one of an event's violations for a log line: the property
-	// it concerns ("" for an unplanned event) and what is wrong, never the
-	// property's value.
+	// Explain describes one of an event's violations for a log line: the
+	// property it concerns ("" for an unplanned event) and what is wrong,
+	// never the property's value.
 	Explain(event string, props map[string]any, exempt func(key string) bool) (property, problem string)
 }
 

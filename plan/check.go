@@ -11,8 +11,9 @@ import (
 	"github.com/multitrack/multitrack/tracker"
 )
 
-// Check counts e's violations of the plan, by kind (it makes *Checker a
-// tracker.PlanChecker, for tracker.WithPlan): an unplanned event is
+// Check counts the violations of an event, named event with properties
+// props, by kind (it makes *Checker a tracker.PlanChecker, for
+// tracker.WithPlan): an unplanned event is
 // one violation (its properties are not judged); otherwise each property
 // has at most one (its type first, then enum, pattern, range), a missing
 // required property one, and each property the event's plan does not
@@ -26,7 +27,7 @@ func (c *Checker) Check(event string, props map[string]any, exempt func(key stri
 	return c.check(event, props, exempt, nil)
 }
 
-// Violations returns e's violations, each with a problem to show: the
+// Violations returns an event's violations, each with a problem to show: the
 // event's declared properties in plan order, then the unknown ones by
 // name. It is Check's slow form, for reports and logs.
 func (c *Checker) Violations(event string, props map[string]any, exempt func(key string) bool) []Violation {
@@ -35,7 +36,7 @@ func (c *Checker) Violations(event string, props map[string]any, exempt func(key
 	return out
 }
 
-// Explain describes the first of e's violations, as Violations lists
+// Explain describes the first of an event's violations, as Violations lists
 // them, for a log line: the property it concerns ("" for an unplanned
 // event) and what is wrong, never the value. It returns "", "" for an event
 // that follows the plan.
@@ -315,3 +316,5 @@ func (p *prop) rangeProblem(v value) string {
 }
 
 func formatBound(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+var _ tracker.PlanChecker = (*Checker)(nil)

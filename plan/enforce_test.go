@@ -193,5 +193,3 @@ func TestSampledOutEventsAreNotChecked(t *testing.T) {
 		t.Errorf("stats %+v", s)
 	}
 }
-
-var _ tracker.PlanChecker = (*plan.Checker)(nil)

@@ -32,47 +32,79 @@ var benchPlan = plan.Plan{Events: []plan.Event{{
 	},
 }}}
 
-func BenchmarkCheck(b *testing.B) {
-	c, err := plan.Compile(benchPlan)
-	if err != nil {
-		b.Fatal(err)
-	}
+// benchCheck checks e against c in a loop, failing on an unexpected count.
+func benchCheck(b *testing.B, c *plan.Checker, e tracker.Event, want uint64) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if n := c.Check(benchEvent.Name, benchEvent.Properties, nil); n.Total() != 0 {
+		if n := c.Check(e.Name, e.Properties, nil); n.Total() != want {
 			b.Fatal(n)
 		}
 	}
 }
 
+func BenchmarkCheck(b *testing.B) {
+	benchCheck(b, mustCompile(b, benchPlan), benchEvent, 0)
+}
+
 // BenchmarkCheckWithPatterns checks the demo plan's query_failed, whose
-// trace_id and sqlstate have patterns: regular expressions cost.
+// trace_id and sqlstate have patterns.
 func BenchmarkCheckWithPatterns(b *testing.B) {
 	c, err := plan.Load("../testdata/plans/demo.yaml")
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if n := c.Check(benchEvent.Name, benchEvent.Properties, nil); n.Total() != 0 {
-			b.Fatal(n)
-		}
-	}
+	benchCheck(b, c, benchEvent, 0)
 }
 
 func BenchmarkCheckUnplanned(b *testing.B) {
-	c, err := plan.Compile(benchPlan)
+	e := benchEvent
+	e.Name = "query_started"
+	benchCheck(b, mustCompile(b, benchPlan), e, 1)
+}
+
+func mustCompile(b *testing.B, p plan.Plan) *plan.Checker {
+	b.Helper()
+	c, err := plan.Compile(p)
 	if err != nil {
 		b.Fatal(err)
 	}
-	e := benchEvent
-	e.Name = "query_started"
-	b.ReportAllocs()
-	for b.Loop() {
-		if n := c.Check(e.Name, e.Properties, nil); n.Unplanned != 1 {
-			b.Fatal(n)
-		}
+	return c
+}
+
+// captureProps is the tracker's benchmark event: 5 properties.
+var captureProps = map[string]any{
+	"user":        "alice",
+	"trace_id":    "4bf92f3577b34da6a3ce929d0e0e4736",
+	"duration_ms": 12.5,
+	"rows":        42,
+	"cached":      false,
+}
+
+// capturePlan declares captureProps' types and bounds, and pattern for
+// trace_id.
+func capturePlan(pattern string) plan.Plan {
+	return plan.Plan{Events: []plan.Event{{Name: "query_initiated", Properties: []plan.Property{
+		{Name: "user", Type: plan.String, Required: true},
+		{Name: "trace_id", Type: plan.String, Required: true, Pattern: pattern},
+		{Name: "duration_ms", Type: plan.Number, Min: new(0.0)},
+		{Name: "rows", Type: plan.Integer, Min: new(0.0)},
+		{Name: "cached", Type: plan.Boolean},
+	}}}}
+}
+
+// newCaptureTracker returns a tracker without sinks, enforcing p when it
+// is not nil.
+func newCaptureTracker(b *testing.B, p *plan.Plan) *tracker.Tracker {
+	var opts []tracker.Option
+	if p != nil {
+		opts = append(opts, tracker.WithPlan(mustCompile(b, *p), tracker.PlanDrop))
 	}
+	tr, err := tracker.New(opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { tr.Close(context.Background()) })
+	return tr
 }
 
 // BenchmarkCapture measures what enforcing a plan adds to Capture: the
@@ -84,46 +116,18 @@ func BenchmarkCheckUnplanned(b *testing.B) {
 // cpu-ns/op, the CPU time of the capturing thread alone, which a machine
 // busy with other work inflates far less than ns/op.
 func BenchmarkCapture(b *testing.B) {
-	props := map[string]any{
-		"user":        "alice",
-		"trace_id":    "4bf92f3577b34da6a3ce929d0e0e4736",
-		"duration_ms": 12.5,
-		"rows":        42,
-		"cached":      false,
-	}
-	declared := func(pattern string) plan.Plan {
-		return plan.Plan{Events: []plan.Event{{Name: "query_initiated", Properties: []plan.Property{
-			{Name: "user", Type: plan.String, Required: true},
-			{Name: "trace_id", Type: plan.String, Required: true, Pattern: pattern},
-			{Name: "duration_ms", Type: plan.Number, Min: new(0.0)},
-			{Name: "rows", Type: plan.Integer, Min: new(0.0)},
-			{Name: "cached", Type: plan.Boolean},
-		}}}}
-	}
 	ctx := tracker.WithOrganization(context.Background(), "org_42")
 	for _, tc := range []struct {
 		name string
 		plan *plan.Plan
 	}{
 		{"no_plan", nil},
-		{"plan", new(declared(""))},
-		{"plan_with_pattern", new(declared("[0-9a-f]{32}"))},
+		{"plan", new(capturePlan(""))},
+		{"plan_with_pattern", new(capturePlan("[0-9a-f]{32}"))},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			var opts []tracker.Option
-			if tc.plan != nil {
-				c, err := plan.Compile(*tc.plan)
-				if err != nil {
-					b.Fatal(err)
-				}
-				opts = append(opts, tracker.WithPlan(c, tracker.PlanDrop))
-			}
-			tr, err := tracker.New(opts...)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer tr.Close(context.Background())
-			e := tracker.Event{Name: "query_initiated", Properties: props}
+			tr := newCaptureTracker(b, tc.plan)
+			e := tracker.Event{Name: "query_initiated", Properties: captureProps}
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			b.ReportAllocs()
@@ -149,38 +153,13 @@ func BenchmarkCapture(b *testing.B) {
 // added-pattern-ns/op): alternating cancels out the drift of a shared
 // machine's speed, which separate benchmarks cannot.
 func BenchmarkCapturePlanCost(b *testing.B) {
-	props := map[string]any{
-		"user":        "alice",
-		"trace_id":    "4bf92f3577b34da6a3ce929d0e0e4736",
-		"duration_ms": 12.5,
-		"rows":        42,
-		"cached":      false,
-	}
-	trackers := [3]*tracker.Tracker{}
-	for i, pattern := range []string{"", "", "[0-9a-f]{32}"} {
-		var opts []tracker.Option
-		if i > 0 {
-			c, err := plan.Compile(plan.Plan{Events: []plan.Event{{Name: "query_initiated", Properties: []plan.Property{
-				{Name: "user", Type: plan.String, Required: true},
-				{Name: "trace_id", Type: plan.String, Required: true, Pattern: pattern},
-				{Name: "duration_ms", Type: plan.Number, Min: new(0.0)},
-				{Name: "rows", Type: plan.Integer, Min: new(0.0)},
-				{Name: "cached", Type: plan.Boolean},
-			}}}})
-			if err != nil {
-				b.Fatal(err)
-			}
-			opts = append(opts, tracker.WithPlan(c, tracker.PlanDrop))
-		}
-		tr, err := tracker.New(opts...)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer tr.Close(context.Background())
-		trackers[i] = tr
+	trackers := [3]*tracker.Tracker{
+		newCaptureTracker(b, nil),
+		newCaptureTracker(b, new(capturePlan(""))),
+		newCaptureTracker(b, new(capturePlan("[0-9a-f]{32}"))),
 	}
 	ctx := tracker.WithOrganization(context.Background(), "org_42")
-	e := tracker.Event{Name: "query_initiated", Properties: props}
+	e := tracker.Event{Name: "query_initiated", Properties: captureProps}
 	const chunk = 512
 	var spent [3]time.Duration
 	n := 0

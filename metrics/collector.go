@@ -17,6 +17,7 @@ type Collector struct {
 
 	captured, kept, sampledOut, rejected, redacted   *prometheus.Desc
 	afterClose, panics, deadLetterErrors             *prometheus.Desc
+	planViolations, stripped                         *prometheus.Desc
 	sinkDelivered, sinkFailed, sinkUndelivered       *prometheus.Desc
 	sinkDropped, sinkDeadLettered, sinkSampledOut    *prometheus.Desc
 	sinkWriteErrors, sinkPanics, sinkBatches, sinkQD *prometheus.Desc
@@ -38,6 +39,8 @@ func NewCollector(t *tracker.Tracker) *Collector {
 		afterClose:       d("after_close_total", "Capture calls after Close, ignored."),
 		panics:           d("panics_total", "Events lost to a panic recovered in Capture."),
 		deadLetterErrors: d("dead_letter_errors_total", "Events that could not be written to the dead-letter file."),
+		planViolations:   d("plan_violations_total", "Violations of the tracking plan, by kind.", "kind"),
+		stripped:         d("stripped_total", "Properties removed because the tracking plan does not allow them."),
 		sinkDelivered:    d("sink_delivered_total", "Events in batches the sink accepted.", "sink"),
 		sinkFailed:       d("sink_failed_total", "Events in batches whose Write failed or panicked.", "sink"),
 		sinkUndelivered:  d("sink_undelivered_total", "Accepted events the sink later reported as not delivered.", "sink"),
@@ -55,7 +58,7 @@ func NewCollector(t *tracker.Tracker) *Collector {
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.captured, c.kept, c.sampledOut, c.rejected, c.redacted,
-		c.afterClose, c.panics, c.deadLetterErrors,
+		c.afterClose, c.panics, c.deadLetterErrors, c.planViolations, c.stripped,
 		c.sinkDelivered, c.sinkFailed, c.sinkUndelivered, c.sinkDropped,
 		c.sinkDeadLettered, c.sinkSampledOut, c.sinkWriteErrors, c.sinkPanics,
 		c.sinkBatches, c.sinkQD,
@@ -80,6 +83,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.afterClose, s.AfterClose)
 	counter(c.panics, s.Panics)
 	counter(c.deadLetterErrors, s.DeadLetterErrors)
+	for _, r := range reasons(s.Plan) {
+		counter(c.planViolations, r.n, r.name)
+	}
+	counter(c.stripped, s.Stripped)
 	for name, ss := range s.Sinks {
 		counter(c.sinkDelivered, ss.Delivered, name)
 		counter(c.sinkFailed, ss.Failed, name)
@@ -102,8 +109,8 @@ type reason struct {
 }
 
 // reasons lists the uint64 fields of a counts-by-reason struct
-// (tracker.RejectStats, tracker.DropStats) as snake_case reason labels, so a
-// reason the tracker adds is exported without a change here.
+// (tracker.RejectStats, tracker.DropStats, tracker.PlanStats) as snake_case
+// labels, so a reason the tracker adds is exported without a change here.
 func reasons(v any) []reason {
 	rv := reflect.ValueOf(v)
 	rt := rv.Type()

@@ -12,11 +12,13 @@
 //	multitrack_captured_total                          events Capture took
 //	multitrack_kept_total                              events fanned out to the sinks
 //	multitrack_sampled_out_total                       events the tracker's sampler dropped
-//	multitrack_rejected_total{reason}                  invalid events, by reason (empty_name, unencodable, too_large, bad_timestamp)
+//	multitrack_rejected_total{reason}                  invalid events, by reason (empty_name, unencodable, too_large, bad_timestamp, plan)
 //	multitrack_redacted_total                          properties removed because their keys look secret
 //	multitrack_after_close_total                       Capture calls after Close
 //	multitrack_panics_total                            events lost to a panic recovered in Capture
 //	multitrack_dead_letter_errors_total                events that could not be written to the dead letter
+//	multitrack_plan_violations_total{kind}             violations of the tracking plan (unplanned, missing_required, wrong_type, …)
+//	multitrack_stripped_total                          properties removed because the tracking plan does not allow them
 //	multitrack_sink_delivered_total{sink}              events in batches the sink accepted
 //	multitrack_sink_failed_total{sink}                 events in batches whose Write failed
 //	multitrack_sink_undelivered_total{sink}            accepted events the sink later reported undelivered

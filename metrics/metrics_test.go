@@ -17,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/multitrack/multitrack/metrics"
+	"github.com/multitrack/multitrack/plan"
 	"github.com/multitrack/multitrack/tracker"
 	"github.com/multitrack/multitrack/tracker/trackertest"
 )
@@ -153,6 +154,32 @@ func (s *stall) Write(ctx context.Context, _ []tracker.Event) error {
 	}
 }
 func (s *stall) Close(context.Context) error { return nil }
+
+func TestCollectorReportsPlanViolationsByKind(t *testing.T) {
+	c, err := plan.Compile(plan.Plan{Events: []plan.Event{{Name: "query_failed", Properties: []plan.Property{
+		{Name: "sqlstate", Type: plan.String, Required: true},
+	}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, _ := trackertest.NewTracker(t, tracker.WithPlan(c, tracker.PlanStrip))
+	ctx := context.Background()
+	tr.Capture(ctx, tracker.Event{Name: "query_failed", Properties: map[string]any{"sqlstate": 42, "extra": 1, "more": 2}})
+	tr.Capture(ctx, tracker.Event{Name: "query_started"})
+	got := gather(t, metrics.NewCollector(tr))
+	for k, v := range map[string]float64{
+		`multitrack_plan_violations_total{kind="unplanned"}`:        1,
+		`multitrack_plan_violations_total{kind="wrong_type"}`:       1,
+		`multitrack_plan_violations_total{kind="unknown_property"}`: 2,
+		`multitrack_plan_violations_total{kind="not_in_enum"}`:      0,
+		"multitrack_stripped_total":                                 2,
+		`multitrack_rejected_total{reason="plan"}`:                  0,
+	} {
+		if g, ok := got[k]; !ok || g != v {
+			t.Errorf("%s = %v (reported: %v), want %v", k, g, ok, v)
+		}
+	}
+}
 
 func TestNilTrackerReportsZeros(t *testing.T) {
 	got := gather(t, metrics.NewCollector(nil))

@@ -50,7 +50,7 @@ func (l *loader) describe(err error) string {
 	}
 	fmt.Fprintf(&b, "sinks: %s\n", sinks)
 	if l.planPath != "" {
-		fmt.Fprintf(&b, "tracking plan: %s (mode %s): checked, not enforced: plans are not supported yet\n", l.planPath, l.planMode)
+		fmt.Fprintf(&b, "tracking plan: %s, %d %s, enforced in mode %s\n", l.planPath, l.planEvents, plural.Of(l.planEvents, "event", "events"), l.planMode)
 	}
 	var table strings.Builder
 	tw := tabwriter.NewWriter(&table, 0, 8, 2, ' ', 0)

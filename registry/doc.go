@@ -43,8 +43,8 @@
 //	MULTITRACK_FALLBACK_DISTINCT_ID  distinct id of events with no id and no organization. Default: standalone.
 //	MULTITRACK_MAX_EVENT_SIZE        largest accepted event, e.g. 64KiB, 1B to 1MiB. Default: 32KiB.
 //	MULTITRACK_LOG_LEVEL             diagnostics on stderr: off, error, warn, info or debug. Default: off.
-//	MULTITRACK_PLAN_PATH             tracking-plan file. Default: none.
-//	MULTITRACK_PLAN_MODE             warn, strip or drop. Default: warn.
+//	MULTITRACK_PLAN_PATH             tracking-plan file, YAML or JSON (package plan). Default: none.
+//	MULTITRACK_PLAN_MODE             warn, strip or drop (tracker.PlanMode). Default: warn.
 //	MULTITRACK_NATS_URL              JetStream server URL, or a comma list. Default: nats://127.0.0.1:4222.
 //	MULTITRACK_NATS_STREAM           the stream. Default: MULTITRACK.
 //	MULTITRACK_NATS_SUBJECT          subject prefix; events go to <prefix>.<event>. Default: multitrack.events.
@@ -70,9 +70,11 @@
 // property "a,b", and a key that looks secret (deploy_token) is an error,
 // since the tracker would remove it from every event.
 //
-// Tracking plans are not enforced yet: MULTITRACK_PLAN_PATH must name a
-// readable file and MULTITRACK_PLAN_MODE a known mode, and Describe says the
-// plan is not enforced.
+// MULTITRACK_PLAN_PATH names a tracking plan (see package plan) that every
+// kept event is checked against (tracker.WithPlan): MULTITRACK_PLAN_MODE
+// warn delivers events that break it, strip removes the properties it does
+// not allow, drop rejects them; all count and log the violations. A plan
+// with problems is an error listing each with its line.
 //
 // # Errors and secrets
 //

@@ -129,9 +129,6 @@ func (e Env) Tracker(opts ...tracker.Option) (*tracker.Tracker, error) {
 		return nil, err
 	}
 	l.logger.Info().Strs("sinks", l.sinkNames).Msg("multitrack: configured from the environment")
-	if l.planPath != "" {
-		l.logger.Warn().Str("path", l.planPath).Msg("multitrack: tracking plan checked but not enforced: plans are not supported yet")
-	}
 	return t, nil
 }
 
@@ -179,12 +176,13 @@ type loader struct {
 	problems []problem
 	warnings []error // variables set that have no effect
 
-	sinkNames []string
-	sinks     []builtSink
-	opts      []tracker.Option
-	sinkOpts  []tracker.SinkOption
-	planPath  string
-	planMode  string
+	sinkNames  []string
+	sinks      []builtSink
+	opts       []tracker.Option
+	sinkOpts   []tracker.SinkOption
+	planPath   string
+	planMode   tracker.PlanMode
+	planEvents int
 }
 
 func (e Env) load() *loader {

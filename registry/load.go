@@ -15,6 +15,7 @@ import (
 	"github.com/multitrack/multitrack/internal/deadletter"
 	"github.com/multitrack/multitrack/internal/secret"
 	"github.com/multitrack/multitrack/internal/terminal"
+	"github.com/multitrack/multitrack/plan"
 	"github.com/multitrack/multitrack/sampling"
 	"github.com/multitrack/multitrack/tracker"
 )
@@ -199,18 +200,14 @@ func (l *loader) loadIdentity() {
 	}
 }
 
-// planModes are the accepted values of MULTITRACK_PLAN_MODE.
-var planModes = []string{"warn", "strip", "drop"}
-
-// loadPlan checks the tracking-plan variables. Plans are not enforced yet:
-// the path must be a readable file and the mode known, and Describe says so.
+// loadPlan loads the tracking plan MULTITRACK_PLAN_PATH names, whose
+// problems are reported with their lines, and enforces it in
+// MULTITRACK_PLAN_MODE.
 func (l *loader) loadPlan() {
-	mode, modeSet := l.read(varPlanMode, "", "warn", false)
-	if modeSet {
-		mode = strings.ToLower(mode)
-		if !slices.Contains(planModes, mode) {
-			l.invalid(varPlanMode, "", mode, "warn, strip or drop")
-		}
+	text, modeSet := l.read(varPlanMode, "", "warn", false)
+	mode, err := tracker.ParsePlanMode(text)
+	if err != nil {
+		l.invalid(varPlanMode, "", text, "warn, strip or drop")
 	}
 	path, ok := l.read(varPlanPath, "", "none", false)
 	if !ok {
@@ -219,24 +216,18 @@ func (l *loader) loadPlan() {
 		}
 		return
 	}
-	f, err := os.Open(path)
-	if err == nil {
-		var fi os.FileInfo
-		fi, err = f.Stat()
-		if err == nil && fi.IsDir() {
-			err = errors.New("is a directory")
-		}
-		f.Close()
-	}
-	if err != nil {
+	c, err := plan.Load(path)
+	var bad *plan.Error
+	switch {
+	case errors.As(err, &bad):
+		l.report("", &VarError{Var: varPlanPath, Err: fmt.Errorf("%w: %w", ErrInvalid, err)})
+		return
+	case err != nil:
 		l.report("", &VarError{Var: varPlanPath, Err: fmt.Errorf("%w: want a readable tracking-plan file: %w", ErrInvalid, err)})
 		return
 	}
-	l.planPath = path
-	l.planMode = "warn"
-	if modeSet {
-		l.planMode = mode
-	}
+	l.planPath, l.planMode, l.planEvents = path, mode, len(c.Plan().Events)
+	l.opts = append(l.opts, tracker.WithPlan(c, mode))
 }
 
 // buildSinks runs the factory of every selected sink, in order.

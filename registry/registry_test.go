@@ -185,23 +185,32 @@ func TestGoodEnvironments(t *testing.T) {
 			},
 		},
 		{
-			name:  "plan_checked",
+			name:  "plan_enforced",
 			sinks: []string{"noop"},
 			setup: func(t *testing.T, h *harness) {
-				if err := os.WriteFile(filepath.Join(h.dir, "plan.yaml"), []byte("events: {}\n"), 0o600); err != nil {
+				src := "events:\n  query_failed:\n    properties:\n      sqlstate: {type: string, required: true}\n"
+				if err := os.WriteFile(filepath.Join(h.dir, "plan.yaml"), []byte(src), 0o600); err != nil {
 					t.Fatal(err)
 				}
 			},
 			check: func(t *testing.T, h *harness, tr *tracker.Tracker) {
-				if log := contents(t, h.stderr); !strings.Contains(log, "not enforced") || !strings.Contains(log, `"level":"warn"`) {
-					t.Errorf("want a warning that the plan is not enforced, stderr: %q", log)
+				tr.Capture(context.Background(), tracker.Event{Name: "query_failed", Properties: map[string]any{"sqlstate": "42P01", "customer_email": "a@example.com"}})
+				if err := tr.Close(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				if s := tr.Stats(); s.Plan.UnknownProperty != 1 || s.Stripped != 1 || s.Kept != 1 {
+					t.Errorf("plan %+v, stripped %d, kept %d: want the unknown property stripped (MULTITRACK_PLAN_MODE=Strip)", s.Plan, s.Stripped, s.Kept)
+				}
+				log := contents(t, h.stderr)
+				if !strings.Contains(log, `"property":"customer_email"`) || !strings.Contains(log, "breaks the tracking plan") || strings.Contains(log, "example.com") {
+					t.Errorf("want a warning naming the property, never its value; stderr: %q", log)
 				}
 				text, err := registry.Describe(h.lookup)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !strings.Contains(text, "(mode strip): checked, not enforced") {
-					t.Errorf("Describe does not say the plan is not enforced:\n%s", text)
+				if want := "tracking plan: " + filepath.Join(h.dir, "plan.yaml") + ", 1 event, enforced in mode strip\n"; !strings.Contains(text, want) {
+					t.Errorf("Describe does not say %q:\n%s", want, text)
 				}
 			},
 		},
@@ -261,6 +270,9 @@ func TestBadEnvironmentsReportEveryProblem(t *testing.T) {
 			{"MULTITRACK_PROPERTIES", registry.ErrInvalid, "byte 18: ends with a lone backslash"},
 			{"MULTITRACK_MAX_EVENT_SIZE", registry.ErrInvalid, `"0": want a size from 1B to 1MiB`},
 			{"MULTITRACK_PLAN_PATH", registry.ErrInvalid, "want a readable tracking-plan file"},
+		},
+		"bad_plan": {
+			{"MULTITRACK_PLAN_PATH", registry.ErrInvalid, "tracking plan: 2 problems\n\t../testdata/plans/bad.yaml:6: events.query_failed.properties.sqlstate.type: unknown type \"strng\" (did you mean \"string\"?)"},
 		},
 		"unknown_sinks": {
 			{"MULTITRACK_SINKS", registry.ErrInvalid, `"stdout" is listed 3 times: want each sink once`},

@@ -79,6 +79,15 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 		t.reject(reasonTooLarge, &e, fmt.Errorf("about %d bytes, limit %d", size+t.propsSize, t.maxSize()))
 		return
 	}
+	if t.plan != nil {
+		keep, stripped := t.enforcePlan(&e)
+		if !keep {
+			return
+		}
+		if stripped { // what was removed may have held secrets
+			_, secrets, _ = checkEvent(&e, rule)
+		}
+	}
 	if secrets > 0 || rate < 1 || len(t.props) > 0 {
 		t.resolveProperties(&e, rule, secrets, rate)
 	}

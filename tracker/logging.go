@@ -22,6 +22,7 @@ const (
 	kindDeadLetter
 	kindBadRate
 	kindHook
+	kindPlan
 	kinds
 )
 

@@ -110,6 +110,8 @@ type config struct {
 	maxEventSize int
 	deadLetter   string
 	hook         func(sink string, events []Event, reason error)
+	plan         PlanChecker
+	planMode     PlanMode
 	errs         []error
 }
 

@@ -24,6 +24,11 @@ type Stats struct {
 	Kept uint64
 	// Redacted counts properties removed because their keys look secret.
 	Redacted uint64
+	// Plan counts violations of the tracking plan (WithPlan), by kind.
+	Plan PlanStats
+	// Stripped counts properties removed because the tracking plan does not
+	// allow them (PlanStrip).
+	Stripped uint64
 	// AfterClose counts Capture calls after Close, which are ignored.
 	AfterClose uint64
 	// Panics counts events dropped because Capture recovered a panic (from
@@ -44,11 +49,12 @@ type RejectStats struct {
 	// BadTimestamp counts events whose Timestamp is outside years 0–9999,
 	// in UTC or in its own zone, which no event line or JSON can carry.
 	BadTimestamp uint64
+	Plan         uint64 // broke the tracking plan, in PlanDrop mode
 }
 
 // Total is the number of rejected events.
 func (r RejectStats) Total() uint64 {
-	return r.EmptyName + r.Unencodable + r.TooLarge + r.BadTimestamp
+	return r.EmptyName + r.Unencodable + r.TooLarge + r.BadTimestamp + r.Plan
 }
 
 // DropStats counts events dropped for a sink, by reason.
@@ -102,6 +108,7 @@ type SinkStats struct {
 type trackerCounters struct {
 	sampledOut, kept, redacted, afterClose, panics atomic.Uint64
 	emptyName, unencodable, tooLarge, badTimestamp atomic.Uint64
+	planRejected, stripped                         atomic.Uint64
 }
 
 type sinkCounters struct {
@@ -124,9 +131,12 @@ func (t *Tracker) Stats() Stats {
 			Unencodable:  c.unencodable.Load(),
 			TooLarge:     c.tooLarge.Load(),
 			BadTimestamp: c.badTimestamp.Load(),
+			Plan:         c.planRejected.Load(),
 		},
 		Kept:             c.kept.Load(),
 		Redacted:         c.redacted.Load(),
+		Plan:             t.planCounts.load(),
+		Stripped:         c.stripped.Load(),
 		AfterClose:       c.afterClose.Load(),
 		Panics:           c.panics.Load(),
 		DeadLetterErrors: t.lost.deadLetterErrors(),

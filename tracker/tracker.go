@@ -38,8 +38,12 @@ type Tracker struct {
 	workers      []*worker
 	orgGroups    keycache.Map[map[string]string]
 	lost         *undelivered
+	plan         PlanChecker
+	planMode     PlanMode
+	exempt       func(key string) bool // planExempt, bound once
 
-	counters trackerCounters
+	counters   trackerCounters
+	planCounts planCounters
 
 	closed    atomic.Bool // Close has begun
 	closeDone chan struct{}
@@ -88,6 +92,9 @@ func New(opts ...Option) (*Tracker, error) {
 	}
 	if len(c.properties) > 0 {
 		t.props = c.properties
+	}
+	if c.plan != nil {
+		t.plan, t.planMode, t.exempt = c.plan, c.planMode, t.planExempt
 	}
 	t.lost = &undelivered{hook: c.hook, log: t.log}
 	if c.deadLetter != "" {

@@ -149,6 +149,9 @@ func (c *demoCommand) summary(s tracker.Stats) {
 	w := tabwriter.NewWriter(c.main.Stderr, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(w, "\nsummary\tcaptured %d\tkept %d\tsampled out %d\trejected %d\tsecrets removed %d\n",
 		s.Captured, s.Kept, s.SampledOut, s.Rejected.Total(), s.Redacted)
+	if s.Plan.Total() > 0 { // MULTITRACK_PLAN_PATH: events that break the plan
+		fmt.Fprintf(w, "plan\tviolations %d\tstripped %d\trejected %d\n", s.Plan.Total(), s.Stripped, s.Rejected.Plan)
+	}
 	for _, name := range slices.Sorted(maps.Keys(s.Sinks)) {
 		ss := s.Sinks[name]
 		// Undelivered events were accepted by Write, then reported lost.

@@ -3,7 +3,9 @@
 // (the configuration the environment gives), replay (event lines, such as
 // a dead-letter file, into the configured sinks), relay (the JetStream
 // stream the nats sink publishes to, into the configured sinks), serve (a
-// PostHog-compatible capture endpoint into the configured sinks) and version.
+// PostHog-compatible capture endpoint into the configured sinks), lint
+// (event lines checked against a tracking plan), gen (typed Go constructors
+// for a plan's events) and version.
 //
 // Usage:
 //
@@ -40,7 +42,8 @@ func main() {
 // call Run directly.
 type Main struct {
 	Stdout, Stderr io.Writer
-	// Stdin is what "multitrack replay -" reads (os.Stdin when nil).
+	// Stdin is what "multitrack replay -" and "multitrack lint -" read
+	// (os.Stdin when nil).
 	Stdin io.Reader
 	// Lookup reads the environment (os.LookupEnv by default).
 	Lookup func(string) (string, bool)
@@ -82,6 +85,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		cmd = &relayCommand{main: m}
 	case "serve":
 		cmd = &serveCommand{main: m}
+	case "lint":
+		cmd = &lintCommand{main: m}
+	case "gen":
+		cmd = &genCommand{main: m}
 	case "version":
 		cmd = &versionCommand{main: m}
 	case "help", "-h", "-help", "--help":
@@ -110,6 +117,8 @@ Commands:
 	replay  event lines (a dead-letter file, say) into the configured sinks
 	relay   the JetStream stream into the configured sinks (--embed: with its own server)
 	serve   a PostHog-compatible capture endpoint into the configured sinks
+	lint    event lines checked against a tracking plan
+	gen     typed Go constructors for a tracking plan's events
 	version the version of multitrack this program was built from
 
 Run "multitrack help <command>" for a command's flags. With no

@@ -73,6 +73,12 @@ func (b *Burst) Sample(e tracker.Event) (bool, float64) {
 	}
 }
 
+// Inputs returns what the sampler reads: its key, and what its fallback
+// reads.
+func (b *Burst) Inputs() tracker.SampleInput {
+	return b.states.by.inputs() | tracker.InputsOf(b.then)
+}
+
 // Keys returns how many keys the sampler holds state for.
 func (b *Burst) Keys() int { return b.states.keys() }
 
@@ -106,4 +112,4 @@ func thenString(s tracker.Sampler) string {
 	return fmt.Sprintf("%T", s)
 }
 
-var _ tracker.Sampler = (*Burst)(nil)
+var _ tracker.InputSampler = (*Burst)(nil)

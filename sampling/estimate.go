@@ -49,6 +49,11 @@ func newEstimator(c config, goal float64, limit int64, weight float64, window ti
 	}
 }
 
+// inputs is what an estimator reads of the fields Capture fills in.
+func (x *estimator) inputs() tracker.SampleInput {
+	return tracker.InputKey | x.states.by.inputs()
+}
+
 func (x *estimator) sample(e *tracker.Event) (bool, float64) {
 	now := x.clock().UnixNano()
 	s := x.states.state(e, now)

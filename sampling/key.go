@@ -94,6 +94,15 @@ func parseKey(s string) (Key, bool) {
 	return KeyProperty(s), true
 }
 
+// inputs says what of the fields Capture fills in k reads: the identity
+// for a distinct id or a group.
+func (k Key) inputs() tracker.SampleInput {
+	if k.kind == keyDistinctID || k.kind == keyGroup {
+		return tracker.InputIdentity
+	}
+	return 0
+}
+
 // hash returns the xxhash of e's key value, and false when e has none (an
 // empty or missing value, or KeyNone). It allocates nothing.
 func (k Key) hash(e *tracker.Event) (uint64, bool) {

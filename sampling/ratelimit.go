@@ -69,6 +69,10 @@ func checkStateful(kind string, c config) error {
 // kept with.
 func (r *RateLimit) Sample(e tracker.Event) (bool, float64) { return r.x.sample(&e) }
 
+// Inputs returns what the limiter reads: its key, and the event's random
+// key, which starts each window's sampling.
+func (r *RateLimit) Inputs() tracker.SampleInput { return r.x.inputs() }
+
 // Keys returns how many keys the limiter holds state for.
 func (r *RateLimit) Keys() int { return r.x.states.keys() }
 
@@ -137,6 +141,10 @@ func NewDynamic(perSecond float64, opts ...Option) (*Dynamic, error) {
 // Sample keeps e at its key's current rate, and returns that rate.
 func (d *Dynamic) Sample(e tracker.Event) (bool, float64) { return d.x.sample(&e) }
 
+// Inputs returns what the sampler reads: its key, and the event's random
+// key, which starts each window's sampling.
+func (d *Dynamic) Inputs() tracker.SampleInput { return d.x.inputs() }
+
 // Keys returns how many keys the sampler holds state for.
 func (d *Dynamic) Keys() int { return d.x.states.keys() }
 
@@ -158,6 +166,6 @@ func (d *Dynamic) String() string {
 }
 
 var (
-	_ tracker.Sampler = (*RateLimit)(nil)
-	_ tracker.Sampler = (*Dynamic)(nil)
+	_ tracker.InputSampler = (*RateLimit)(nil)
+	_ tracker.InputSampler = (*Dynamic)(nil)
 )

@@ -179,6 +179,17 @@ func (r *Rules) Sample(e tracker.Event) (bool, float64) {
 	return r.def.Sample(e)
 }
 
+// Inputs returns what any of the rules' samplers, or the default, reads
+// (tracker.InputsOf each): Capture resolves that much of every event
+// before it asks.
+func (r *Rules) Inputs() tracker.SampleInput {
+	in := tracker.InputsOf(r.def)
+	for _, rule := range r.rules {
+		in |= tracker.InputsOf(rule.Sampler)
+	}
+	return in
+}
+
 // Rules returns a copy of the rules, in order.
 func (r *Rules) Rules() []Rule { return append([]Rule(nil), r.rules...) }
 
@@ -213,4 +224,4 @@ func samplerString(s tracker.Sampler) string {
 	return fmt.Sprintf("%T", s)
 }
 
-var _ tracker.Sampler = (*Rules)(nil)
+var _ tracker.InputSampler = (*Rules)(nil)

@@ -18,6 +18,9 @@ func (Always) Sample(tracker.Event) (bool, float64) { return true, 1 }
 // String returns "always".
 func (Always) String() string { return "always" }
 
+// Inputs returns none: Always reads nothing.
+func (Always) Inputs() tracker.SampleInput { return 0 }
+
 // Never drops every event.
 type Never struct{}
 
@@ -26,6 +29,9 @@ func (Never) Sample(tracker.Event) (bool, float64) { return false, 0 }
 
 // String returns "never".
 func (Never) String() string { return "never" }
+
+// Inputs returns none: Never reads nothing.
+func (Never) Inputs() tracker.SampleInput { return 0 }
 
 // keySpace is 2^62, the range of Event.UUIDRandom and of the key hashes a
 // Ratio compares.
@@ -69,6 +75,9 @@ func checkProbability(p float64) error {
 
 // Sample keeps e when its key falls below the ratio, at rate p.
 func (r *Ratio) Sample(e tracker.Event) (bool, float64) {
+	if r.by.kind == keyNone {
+		return e.UUIDRandom() < r.threshold, r.p
+	}
 	bits, ok := r.by.hash(&e)
 	if ok {
 		bits &= keySpace - 1
@@ -76,6 +85,16 @@ func (r *Ratio) Sample(e tracker.Event) (bool, float64) {
 		bits = e.UUIDRandom()
 	}
 	return bits < r.threshold, r.p
+}
+
+// Inputs returns what the ratio reads: the organization or distinct id
+// when keyed by one, and the event's random key, which it falls back to
+// when the keyed value is missing (never for the event's name).
+func (r *Ratio) Inputs() tracker.SampleInput {
+	if r.by.kind == keyName {
+		return 0
+	}
+	return tracker.InputKey | r.by.inputs()
 }
 
 // P returns the ratio's probability.
@@ -96,7 +115,7 @@ func byOption(k Key) string {
 }
 
 var (
-	_ tracker.Sampler = Always{}
-	_ tracker.Sampler = Never{}
-	_ tracker.Sampler = (*Ratio)(nil)
+	_ tracker.InputSampler = Always{}
+	_ tracker.InputSampler = Never{}
+	_ tracker.InputSampler = (*Ratio)(nil)
 )

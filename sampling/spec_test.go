@@ -239,3 +239,39 @@ func FuzzParseSpec(f *testing.F) {
 		}
 	})
 }
+
+// Each sampler a spec builds declares what it reads of the fields Capture
+// fills in, so that Capture decides as early as it can: keyed by an
+// organization or a distinct id it needs the identity, deciding per event
+// (or starting a window) it needs the UUID's random key, and rules need
+// what any of their samplers needs.
+func TestSpecSamplersDeclareTheirInputs(t *testing.T) {
+	const key, identity = tracker.InputKey, tracker.InputIdentity
+	for spec, want := range map[string]tracker.SampleInput{
+		"*=always":                                      0,
+		"*=never":                                       0,
+		"*=0.01":                                        key,
+		"*=ratio:0.01:by=org":                           key | identity,
+		"*=ratio:0.01:by=distinct_id":                   key | identity,
+		"*=ratio:0.01:by=group.team":                    key | identity,
+		"*=ratio:0.01:by=trace_id":                      key,
+		"*=ratio:0.01:by=event":                         0,
+		"*=rate:10/s":                                   key,
+		"*=rate:10/s:by=org":                            key | identity,
+		"*=dynamic:10/s:by=prop.user":                   key,
+		"*=burst:5/s":                                   0,
+		"*=burst:5/s:by=org":                            identity,
+		"*=burst:5/s:then=0.1":                          key,
+		"query_failed=1,query_*=never":                  0,
+		"query_failed=1,query_*=0.01":                   key,
+		"query_failed=1,query_*=0.01,*=rate:1/s:by=org": key | identity,
+	} {
+		s, err := sampling.ParseSpec(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tracker.InputsOf(s); got != want {
+			t.Errorf("%s: inputs %d, want %d", spec, got, want)
+		}
+	}
+}

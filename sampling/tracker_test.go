@@ -62,6 +62,34 @@ func TestTrackerEndToEnd(t *testing.T) {
 	}
 }
 
+// TestTrackerRatioDecidesOnTheUUIDItGives: a ratio through the tracker
+// decides on the random key of the UUID the event then gets (drawn before
+// the decision, formatted after it), so that the same ratio sampling the
+// kept events again, in a relay or a replay, keeps every one of them.
+func TestTrackerRatioDecidesOnTheUUIDItGives(t *testing.T) {
+	r, err := sampling.NewRatio(0.3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, rec := trackertest.NewTracker(t, tracker.WithSampler(r))
+	const n = 2000
+	ctx := tracker.WithOrganization(context.Background(), "org_42")
+	for range n {
+		tr.Capture(ctx, tracker.Event{Name: "query_initiated"})
+	}
+	flush(t, tr)
+	kept := rec.Events()
+	if math.Abs(float64(len(kept))-0.3*n) > binomialBound(n, 0.3) {
+		t.Errorf("kept %d of %d", len(kept), n)
+	}
+	for _, e := range kept {
+		again := tracker.Event{Name: e.Name, UUID: e.UUID} // as a relay reads it back
+		if keep, _ := r.Sample(again); !keep {
+			t.Fatalf("%s was kept, and is dropped when sampled again", e.UUID)
+		}
+	}
+}
+
 // TestTrackerKeyedByTraceID: a ratio keyed by trace_id keeps the start and
 // the failure of the same query together, through the tracker.
 func TestTrackerKeyedByTraceID(t *testing.T) {

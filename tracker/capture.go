@@ -36,34 +36,28 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 		}
 	}
 
-	// Identity: the organization from the context fills the group; the
-	// distinct id falls back to the organization, then to "standalone".
-	org := e.Groups[GroupOrganization]
-	if org == "" && ctx != nil {
-		if o, _ := ctx.Value(orgKey{}).(string); o != "" {
-			org = o
-			e.Groups = t.withOrg(e.Groups, o)
-		}
-	}
-	if e.DistinctID == "" {
-		e.DistinctID = org
-		if org == "" {
-			e.DistinctID = t.fallback()
-		}
-	}
-	if e.UUID == "" {
-		e.rnd, e.hasRnd = uuidv7.NewRandom(), true
-	}
-
-	rate := 1.0
+	// Sampling comes as early as the sampler allows: before the identity is
+	// resolved when it does not read it (InputSampler), with the UUID's
+	// random key drawn only when it reads that; a sampled-out event then
+	// costs little more than the sampler.
+	rate, resolved := 1.0, false
 	if t.sampler != nil {
-		// A panic here is recovered by recoverCapture and counted.
-		keep, r := t.sampler.Sample(e)
+		if t.inputs&InputIdentity != 0 {
+			t.resolveIdentity(ctx, &e)
+			resolved = true
+		}
+		if t.inputs&InputKey != 0 && e.UUID == "" {
+			e.rnd, e.hasRnd = uuidv7.NewRandom(), true
+		}
+		keep, r := t.sampler.Sample(e) // a panic is recovered by recoverCapture, and counted
 		if !keep {
 			t.counters.sampledOut.Add(1)
 			return
 		}
 		rate = t.checkRate(r)
+	}
+	if !resolved {
+		t.resolveIdentity(ctx, &e)
 	}
 
 	rule := t.secrets
@@ -95,6 +89,9 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 		e.Timestamp = time.Now()
 	}
 	if e.UUID == "" {
+		if !e.hasRnd {
+			e.rnd, e.hasRnd = uuidv7.NewRandom(), true
+		}
 		e.UUID = uuidv7.Format(e.Timestamp, uint16(rand.Uint32()), e.rnd)
 	}
 	t.counters.kept.Add(1)
@@ -116,6 +113,24 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 		se := e
 		se.Properties = withProperty(e.Properties, PropSampleRate, sampleRate(e.Properties)*r)
 		w.enqueue(&se)
+	}
+}
+
+// resolveIdentity fills e's organization from ctx when e has none, and its
+// distinct id when empty: the organization, else the fallback.
+func (t *Tracker) resolveIdentity(ctx context.Context, e *Event) {
+	org := e.Groups[GroupOrganization]
+	if org == "" && ctx != nil {
+		if o, _ := ctx.Value(orgKey{}).(*orgValue); o != nil && o.org != "" {
+			org = o.org
+			e.Groups = o.with(e.Groups)
+		}
+	}
+	if e.DistinctID == "" {
+		e.DistinctID = org
+		if org == "" {
+			e.DistinctID = t.fallback()
+		}
 	}
 }
 
@@ -173,26 +188,6 @@ func (t *Tracker) fallback() string {
 		return t.fallbackID
 	}
 	return DefaultFallbackDistinctID
-}
-
-// withOrg returns groups with the organization set, copying rather than
-// modifying the caller's map. Events without groups share one read-only map
-// per organization, so the common case allocates nothing.
-func (t *Tracker) withOrg(groups map[string]string, org string) map[string]string {
-	if len(groups) == 0 {
-		if g, ok := t.orgGroups.Get(org); ok {
-			return g
-		}
-		g := map[string]string{GroupOrganization: org}
-		t.orgGroups.Put(org, g)
-		return g
-	}
-	g := make(map[string]string, len(groups)+1)
-	for k, v := range groups {
-		g[k] = v
-	}
-	g[GroupOrganization] = org
-	return g
 }
 
 // resolveProperties replaces e's properties with a copy that has no secret

@@ -88,6 +88,43 @@ type Sampler interface {
 	Sample(e Event) (keep bool, rate float64)
 }
 
+// SampleInput is a set of the fields Capture fills in that a Sampler reads.
+type SampleInput uint8
+
+const (
+	// InputKey: the sampler calls UUIDRandom on events that have no UUID.
+	InputKey SampleInput = 1 << iota
+	// InputIdentity: the sampler reads DistinctID or Groups as Capture
+	// resolves them (the organization from the context, the fallback
+	// distinct id).
+	InputIdentity
+	// InputAll is every field Capture fills in before sampling.
+	InputAll = InputKey | InputIdentity
+)
+
+// InputSampler is an optional interface for a Sampler that says which of
+// the fields Capture fills in it reads, so that Capture can decide before
+// filling the others: a sampled-out event then costs no identity lookup
+// and no random draw. A Sampler without it is given the event fully
+// resolved. One that reads a field it did not declare sees it unresolved
+// (DistinctID empty, no organization from the context, and, without a
+// UUID, one UUIDRandom for every event).
+type InputSampler interface {
+	Sampler
+	// Inputs returns the fields Sample reads; it must not change.
+	Inputs() SampleInput
+}
+
+// InputsOf returns the fields s reads: what it declares as an InputSampler,
+// else InputAll. A sampler that delegates (rules, a fallback) declares the
+// union of its delegates' inputs.
+func InputsOf(s Sampler) SampleInput {
+	if is, ok := s.(InputSampler); ok {
+		return is.Inputs() & InputAll
+	}
+	return InputAll
+}
+
 // SamplerFunc adapts a function to the Sampler interface.
 type SamplerFunc func(e Event) (keep bool, rate float64)
 

@@ -11,7 +11,6 @@ import (
 
 	"github.com/multitrack/multitrack/internal/deadletter"
 	"github.com/multitrack/multitrack/internal/json"
-	"github.com/multitrack/multitrack/internal/keycache"
 	"github.com/multitrack/multitrack/internal/secret"
 )
 
@@ -29,6 +28,7 @@ var ErrQueueFull = errors.New("queue full")
 // deliver nothing. Create one with New and Close it when done.
 type Tracker struct {
 	sampler      Sampler
+	inputs       SampleInput // what sampler reads (InputsOf)
 	log          *diag
 	props        map[string]any
 	propsSize    int
@@ -36,7 +36,6 @@ type Tracker struct {
 	fallbackID   string
 	maxEventSize int
 	workers      []*worker
-	orgGroups    keycache.Map[map[string]string]
 	lost         *undelivered
 	plan         PlanChecker
 	planMode     PlanMode
@@ -62,6 +61,7 @@ func New(opts ...Option) (*Tracker, error) {
 	}
 	t := &Tracker{
 		sampler:      c.sampler,
+		inputs:       InputsOf(c.sampler),
 		log:          newDiag(c.logger),
 		secrets:      secret.NewRule(c.redact),
 		fallbackID:   c.fallbackID,

@@ -19,7 +19,7 @@ type Side struct {
 // measure is what one side spent on its events.
 type measure struct {
 	wall, cpu     time.Duration
-	allocs, bytes   uint64
+	allocs, bytes uint64
 }
 
 // Compare runs anchor and subject alternately, chunk events at a time, their

@@ -3,7 +3,6 @@ package tracker
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/multitrack/multitrack/internal/json"
@@ -40,11 +39,10 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 	// resolved when it does not read it (InputSampler), with the UUID's
 	// random key drawn only when it reads that; a sampled-out event then
 	// costs little more than the sampler.
-	rate, resolved := 1.0, false
+	rate, resolved, groupsSize := 1.0, false, 0
 	if t.sampler != nil {
 		if t.inputs&InputIdentity != 0 {
-			t.resolveIdentity(ctx, &e)
-			resolved = true
+			groupsSize, resolved = t.resolveIdentity(ctx, &e), true
 		}
 		if t.inputs&InputKey != 0 && e.UUID == "" {
 			e.rnd, e.hasRnd = uuidv7.NewRandom(), true
@@ -57,14 +55,14 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 		rate = t.checkRate(r)
 	}
 	if !resolved {
-		t.resolveIdentity(ctx, &e)
+		groupsSize = t.resolveIdentity(ctx, &e)
 	}
 
 	rule := t.secrets
 	if rule == nil {
 		rule = secret.Default()
 	}
-	size, secrets, verr := checkEvent(&e, rule)
+	size, secrets, verr := checkEvent(&e, rule, groupsSize)
 	if verr != nil {
 		t.reject(reasonUnencodable, &e, verr)
 		return
@@ -79,7 +77,7 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 			return
 		}
 		if stripped { // what was removed may have held secrets
-			_, secrets, _ = checkEvent(&e, rule)
+			_, secrets, _ = checkEvent(&e, rule, groupsSize)
 		}
 	}
 	if secrets > 0 || rate < 1 || len(t.props) > 0 {
@@ -92,7 +90,7 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 		if !e.hasRnd {
 			e.rnd, e.hasRnd = uuidv7.NewRandom(), true
 		}
-		e.UUID = uuidv7.Format(e.Timestamp, uint16(rand.Uint32()), e.rnd)
+		e.UUID = uuidv7.Format(e.Timestamp, uuidv7.SubMillis(e.Timestamp), e.rnd)
 	}
 	t.counters.kept.Add(1)
 
@@ -117,13 +115,19 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 }
 
 // resolveIdentity fills e's organization from ctx when e has none, and its
-// distinct id when empty: the organization, else the fallback.
-func (t *Tracker) resolveIdentity(ctx context.Context, e *Event) {
+// distinct id when empty: the organization, else the fallback. It returns
+// the size checkEvent counts for e's groups when it knows it (they are the
+// organization's shared map), else 0.
+func (t *Tracker) resolveIdentity(ctx context.Context, e *Event) (groupsSize int) {
 	org := e.Groups[GroupOrganization]
 	if org == "" && ctx != nil {
 		if o, _ := ctx.Value(orgKey{}).(*orgValue); o != nil && o.org != "" {
 			org = o.org
-			e.Groups = o.with(e.Groups)
+			if len(e.Groups) == 0 {
+				e.Groups, groupsSize = o.groups, o.groupsSize
+			} else {
+				e.Groups = o.with(e.Groups)
+			}
 		}
 	}
 	if e.DistinctID == "" {
@@ -132,6 +136,7 @@ func (t *Tracker) resolveIdentity(ctx context.Context, e *Event) {
 			e.DistinctID = t.fallback()
 		}
 	}
+	return groupsSize
 }
 
 // recoverCapture keeps a panic in Capture (a sampler's, most likely) from

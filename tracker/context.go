@@ -21,8 +21,9 @@ func WithOrganization(ctx context.Context, org string) context.Context {
 // and shared, read-only, by every event of it, so that Capture looks
 // nothing up.
 type orgValue struct {
-	org    string
-	groups map[string]string
+	org        string
+	groups     map[string]string
+	groupsSize int // groups' size as checkEvent counts it
 }
 
 // orgValues holds the orgValue of each organization seen (up to
@@ -33,7 +34,7 @@ func orgOf(org string) *orgValue {
 	if o, ok := orgValues.Get(org); ok {
 		return o
 	}
-	o := &orgValue{org: org, groups: map[string]string{GroupOrganization: org}}
+	o := &orgValue{org: org, groups: map[string]string{GroupOrganization: org}, groupsSize: groupSize(GroupOrganization, org)}
 	orgValues.Put(org, o)
 	return o
 }

@@ -16,11 +16,14 @@ const (
 // checkEvent validates e on the caller's goroutine, in one walk of its
 // properties: it returns the approximate size of e's JSON encoding and how
 // many secret keys it holds at any depth (a secret key's contents go with
-// it, uncounted), or why JSON cannot encode it.
-func checkEvent(e *Event, rule *secret.Rule) (size, secrets int, err error) {
-	size = 94 + len(e.Name) + len(e.DistinctID) + len(e.UUID)
-	for k, v := range e.Groups {
-		size += len(k) + len(v) + 6
+// it, uncounted), or why JSON cannot encode it. groupsSize, when not 0, is
+// the size of e's groups, already known.
+func checkEvent(e *Event, rule *secret.Rule, groupsSize int) (size, secrets int, err error) {
+	size = 94 + len(e.Name) + len(e.DistinctID) + len(e.UUID) + groupsSize
+	if groupsSize == 0 {
+		for k, v := range e.Groups {
+			size += groupSize(k, v)
+		}
 	}
 	w := json.Walker{Rule: rule}
 	n, err := w.MeasureObject(e.Properties)
@@ -29,3 +32,6 @@ func checkEvent(e *Event, rule *secret.Rule) (size, secrets int, err error) {
 	}
 	return size + n, w.Secrets, nil
 }
+
+// groupSize is what a group takes in an event line, about.
+func groupSize(groupType, key string) int { return len(groupType) + len(key) + 6 }

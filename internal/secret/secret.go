@@ -88,13 +88,15 @@ var notSecret = map[string]bool{
 // Match reports whether key is secret under r. A nil Rule matches nothing,
 // and PostHog's own $session_id and $…_tokens counts are never secret.
 func (r *Rule) Match(key string) bool {
-	if r == nil || len(r.phrases) == 0 || notSecret[key] {
+	if r == nil || len(r.phrases) == 0 {
 		return false
 	}
+	// One lookup on the hot path: the cache holds the verdicts on
+	// PostHog's own names too.
 	if v, ok := r.cache.Get(key); ok {
 		return v
 	}
-	v := r.match(key)
+	v := !notSecret[key] && r.match(key)
 	r.cache.Put(key, v)
 	return v
 }

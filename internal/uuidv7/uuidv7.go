@@ -69,27 +69,43 @@ func parseHex(s string) (uint64, bool) {
 	return v, bad&0xf0 == 0
 }
 
-const hexDigits = "0123456789abcdef"
-
-// Format builds a UUIDv7 (RFC 9562) from a timestamp, 12 random bits
-// (rand_a) and 62 random bits (rand_b).
-func Format(t time.Time, randA uint16, randB uint64) string {
-	var b [16]byte
-	ms := uint64(t.UnixMilli())
-	b[0], b[1], b[2], b[3], b[4], b[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
-	b[6] = 0x70 | byte(randA>>8)&0x0f
-	b[7] = byte(randA)
-	b[8] = 0x80 | byte(randB>>56)&0x3f
-	b[9], b[10], b[11], b[12], b[13], b[14], b[15] = byte(randB>>48), byte(randB>>40), byte(randB>>32), byte(randB>>24), byte(randB>>16), byte(randB>>8), byte(randB)
-	var out [36]byte
-	j := 0
-	for i, c := range b {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			out[j] = '-'
-			j++
-		}
-		out[j], out[j+1] = hexDigits[c>>4], hexDigits[c&0x0f]
-		j += 2
+// hexPairs holds each byte's two hex digits.
+var hexPairs = func() (t [256][2]byte) {
+	const digits = "0123456789abcdef"
+	for i := range t {
+		t[i] = [2]byte{digits[i>>4], digits[i&0x0f]}
 	}
+	return t
+}()
+
+// putHex writes the low len(dst)/2 bytes of v into dst as hex digits.
+func putHex(dst []byte, v uint64) {
+	for i := len(dst) - 2; i >= 0; i -= 2 {
+		p := hexPairs[byte(v)]
+		dst[i], dst[i+1] = p[0], p[1]
+		v >>= 8
+	}
+}
+
+// Format builds a UUIDv7 (RFC 9562) from a timestamp, 12 bits for rand_a
+// and 62 random bits (rand_b).
+func Format(t time.Time, randA uint16, randB uint64) string {
+	hi := uint64(t.UnixMilli())<<16 | 0x7000 | uint64(randA&0x0fff) // unix_ts_ms, ver, rand_a
+	lo := 1<<63 | randB&randBMask                                     // var, rand_b
+	var out [36]byte
+	putHex(out[0:8], hi>>32)
+	putHex(out[9:13], hi>>16)
+	putHex(out[14:18], hi)
+	putHex(out[19:23], lo>>48)
+	putHex(out[24:36], lo)
+	out[8], out[13], out[18], out[23] = '-', '-', '-', '-'
 	return string(out[:])
+}
+
+// SubMillis returns the fraction of its millisecond that t is past, in
+// 1/4096ths: the 12 bits of rand_a under RFC 9562's method 3 ("replace
+// leftmost random bits with increased clock precision"), so that UUIDs of
+// one process sort by time within a millisecond too.
+func SubMillis(t time.Time) uint16 {
+	return uint16(uint64(t.Nanosecond()%1e6) << 12 / 1e6)
 }

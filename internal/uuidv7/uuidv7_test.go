@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 var uuidV7Re = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
@@ -73,5 +75,48 @@ func TestKeySpreadsCountingUUIDs(t *testing.T) {
 	}
 	if kept < 400 || kept > 600 { // binomial(1000, 0.5): 4 sigma is ±63
 		t.Fatalf("kept %d of 1000 counting UUIDs at 0.5", kept)
+	}
+}
+
+// Format writes what google/uuid reads back: a version 7, RFC 9562 variant
+// UUID whose 48 leading bits are the millisecond, whose rand_a is the 12
+// bits given and whose last 62 bits are rand_b.
+func TestFormatIsAStandardUUIDv7(t *testing.T) {
+	ts := time.Date(2026, 11, 28, 10, 15, 3, 123456789, time.UTC)
+	for _, c := range []struct {
+		randA uint16
+		randB uint64
+	}{{0, 0}, {0xfff, randBMask}, {0xabc, 0x0123456789abcdef & randBMask}, {0xffff, ^uint64(0)}} {
+		s := Format(ts, c.randA, c.randB)
+		u, err := uuid.Parse(s)
+		if err != nil || u.String() != s || u.Version() != 7 || u.Variant() != uuid.RFC4122 {
+			t.Fatalf("Format = %s: %v, version %d, variant %v", s, err, u.Version(), u.Variant())
+		}
+		if sec, nsec := u.Time().UnixTime(); sec*1000+nsec/1e6 != ts.UnixMilli() {
+			t.Errorf("%s: time %d ms, want %d", s, sec*1000+nsec/1e6, ts.UnixMilli())
+		}
+		if a := uint16(u[6]&0x0f)<<8 | uint16(u[7]); a != c.randA&0xfff {
+			t.Errorf("%s: rand_a %x, want %x", s, a, c.randA&0xfff)
+		}
+		var b uint64
+		for _, x := range u[8:] {
+			b = b<<8 | uint64(x)
+		}
+		if b&randBMask != c.randB&randBMask {
+			t.Errorf("%s: rand_b %x, want %x", s, b&randBMask, c.randB&randBMask)
+		}
+	}
+}
+
+// SubMillis orders the events of one millisecond: later within it, larger.
+func TestSubMillisIsTheFractionOfTheMillisecond(t *testing.T) {
+	base := time.Date(2026, 11, 28, 10, 15, 3, 7_000_000, time.UTC)
+	prev := -1
+	for ns := 0; ns < 1e6; ns += 997 {
+		got := int(SubMillis(base.Add(time.Duration(ns))))
+		if got < prev || got > 0xfff || got != ns*4096/1e6 {
+			t.Fatalf("SubMillis(+%dns) = %d after %d", ns, got, prev)
+		}
+		prev = got
 	}
 }

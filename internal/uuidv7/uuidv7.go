@@ -91,7 +91,7 @@ func putHex(dst []byte, v uint64) {
 // and 62 random bits (rand_b).
 func Format(t time.Time, randA uint16, randB uint64) string {
 	hi := uint64(t.UnixMilli())<<16 | 0x7000 | uint64(randA&0x0fff) // unix_ts_ms, ver, rand_a
-	lo := 1<<63 | randB&randBMask                                     // var, rand_b
+	lo := 1<<63 | randB&randBMask                                   // var, rand_b
 	var out [36]byte
 	putHex(out[0:8], hi>>32)
 	putHex(out[9:13], hi>>16)

@@ -36,6 +36,7 @@ func DefaultWords() []string {
 type Rule struct {
 	phrases []string // each a word's lower-case parts run together
 	fused   bool     // a phrase also matches at the end of a word: "APITOKEN"
+	recent  verdicts // the hot path: most names are found here
 	cache   keycache.Map[bool]
 }
 
@@ -91,13 +92,17 @@ func (r *Rule) Match(key string) bool {
 	if r == nil || len(r.phrases) == 0 {
 		return false
 	}
-	// One lookup on the hot path: the cache holds the verdicts on
+	// One lookup on the hot path: the caches hold the verdicts on
 	// PostHog's own names too.
-	if v, ok := r.cache.Get(key); ok {
+	if v, ok := r.recent.get(key); ok {
 		return v
 	}
-	v := !notSecret[key] && r.match(key)
-	r.cache.Put(key, v)
+	v, ok := r.cache.Get(key)
+	if !ok {
+		v = !notSecret[key] && r.match(key)
+		r.cache.Put(key, v)
+	}
+	r.recent.put(strings.Clone(key), v)
 	return v
 }
 

@@ -1,6 +1,9 @@
 package secret
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestRuleMatchesWholeWordsAndPlurals(t *testing.T) {
 	r := Default()
@@ -128,5 +131,47 @@ func TestPostHogsOwnPropertiesAreKeptWhateverTheWords(t *testing.T) {
 	}
 	if !r.Match("my_session_id") {
 		t.Error("my_session_id should match session_id")
+	}
+}
+
+// The verdicts Match caches are the verdicts it computes, for every name,
+// however many names share a slot of the table of recent verdicts: a name
+// that lost its slot is judged again from the map behind, correctly.
+func TestCachedVerdictsAreTheComputedOnes(t *testing.T) {
+	r := NewRule(DefaultWords())
+	fresh := func(name string) bool { return NewRule(DefaultWords()).Match(name) }
+	var names []string
+	for i := range 3 * verdictSlots {
+		names = append(names, fmt.Sprintf("prop_%d", i), fmt.Sprintf("db_password_%d", i), fmt.Sprintf("x%d_token", i))
+	}
+	names = append(names, "", "a", "sql", "sqlstate", "$session_id", "apiKeys", "trace_id", "userPassword")
+	for round := range 3 {
+		for _, n := range names {
+			if got, want := r.Match(n), fresh(n); got != want {
+				t.Fatalf("round %d: Match(%q) = %v, computed %v", round, n, got, want)
+			}
+		}
+	}
+	// Names that differ only in their middle share a quick hash: each is
+	// still judged on its whole text.
+	a, b := "aaaaaaaa_password_zzzzzzzz", "aaaaaaaa_passport_zzzzzzzz"
+	if quickHash(a) != quickHash(b) {
+		t.Fatalf("quickHash differs: the case below tests nothing")
+	}
+	for range 3 {
+		if !r.Match(a) || r.Match(b) {
+			t.Fatalf("Match(%q) = %v, Match(%q) = %v", a, r.Match(a), b, r.Match(b))
+		}
+	}
+}
+
+func BenchmarkMatch(b *testing.B) {
+	r := NewRule(DefaultWords())
+	keys := []string{"user", "trace_id", "duration_ms", "rows", "cached"}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, k := range keys {
+			r.Match(k)
+		}
 	}
 }

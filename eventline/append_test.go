@@ -40,6 +40,18 @@ func TestAppendGolden(t *testing.T) {
 			want: `{"uuid":"0190f3c4-0000-7000-8000-000000000001","event":"query_initiated","distinct_id":"org_42","timestamp":"2026-11-28T10:15:03.123456Z","groups":{"organization":"org_42"},"properties":{"$sample_rate":0.01,"trace_id":"4bf92f35","user":"alice"}}`,
 		},
 		{
+			name: "groups sorted, the organization among others; one group that is not the organization",
+			e: tracker.Event{UUID: "u", Name: "e", DistinctID: "d", Timestamp: lineTS,
+				Groups:     map[string]string{"team": "t\"1", "organization": "org_42", "account": "a"},
+				Properties: map[string]any{"b": 1, "a": 2, "ab": 3, "": 4, "B": 5}},
+			want: `{"uuid":"u","event":"e","distinct_id":"d","timestamp":"2026-11-28T10:15:03.123456Z","groups":{"account":"a","organization":"org_42","team":"t\"1"},"properties":{"":4,"B":5,"a":2,"ab":3,"b":1}}`,
+		},
+		{
+			name: "a single group that is not the organization",
+			e:    tracker.Event{UUID: "u", Name: "e", DistinctID: "d", Timestamp: lineTS, Groups: map[string]string{"project": "p\n"}},
+			want: `{"uuid":"u","event":"e","distinct_id":"d","timestamp":"2026-11-28T10:15:03.123456Z","groups":{"project":"p\n"},"properties":{}}`,
+		},
+		{
 			name: "no groups, no properties, local time converted to UTC",
 			e:    tracker.Event{UUID: "u", Name: "e", DistinctID: "d", Timestamp: time.Date(2026, 11, 28, 11, 0, 0, 0, time.FixedZone("CET", 3600))},
 			want: `{"uuid":"u","event":"e","distinct_id":"d","timestamp":"2026-11-28T10:00:00.000000Z","properties":{}}`,

@@ -154,27 +154,31 @@ type entry[V any] struct {
 // smallMap is the most entries sortSmall sorts on the stack.
 const smallMap = 16
 
-// sorted holds a small map's entries, sorted by key.
-type sorted[V any] struct {
-	n int
-	e [smallMap]entry[V]
-}
-
-// sortSmall returns the entries of m, which has at most smallMap of them,
-// sorted by key. It works on its own result, on the stack, so that storing
-// the entries' pointers needs no GC write barriers.
-func sortSmall[V any](m map[string]V) (s sorted[V]) {
+// sortSmall gathers the entries of m, which has at most smallMap of them,
+// into buf (the caller's, on its stack), sorted by key, and returns them.
+func sortSmall[V any](m map[string]V, buf *[smallMap]entry[V]) []entry[V] {
+	n := 0
 	for k, v := range m {
-		s.e[s.n] = entry[V]{k, v}
-		s.n++
+		buf[n] = entry[V]{k, v}
+		n++
 	}
+	e := buf[:n]
 	// Insertion sort: the maps are small, and it needs no closure.
-	for i := 1; i < s.n; i++ {
-		for j := i; j > 0 && s.e[j].k < s.e[j-1].k; j-- {
-			s.e[j], s.e[j-1] = s.e[j-1], s.e[j]
+	for i := 1; i < len(e); i++ {
+		for j := i; j > 0 && less(e[j].k, e[j-1].k); j-- {
+			e[j], e[j-1] = e[j-1], e[j]
 		}
 	}
-	return s
+	return e
+}
+
+// less is a < b, deciding on the first bytes without a call when they
+// differ, as property names mostly do.
+func less(a, b string) bool {
+	if len(a) > 0 && len(b) > 0 && a[0] != b[0] {
+		return a[0] < b[0]
+	}
+	return a < b
 }
 
 // sortLarge returns the entries of m sorted by key, on the heap.
@@ -192,11 +196,19 @@ func AppendStringMap(dst []byte, m map[string]string) []byte {
 	if m == nil {
 		return append(dst, "null"...)
 	}
-	var small sorted[string]
+	if len(m) == 1 { // the organization alone, most often: nothing to sort
+		for k, v := range m {
+			dst = append(dst, '{')
+			dst = AppendString(dst, k)
+			dst = append(dst, ':')
+			dst = AppendString(dst, v)
+			return append(dst, '}')
+		}
+	}
+	var buf [smallMap]entry[string]
 	var entries []entry[string]
 	if len(m) <= smallMap {
-		small = sortSmall(m)
-		entries = small.e[:small.n]
+		entries = sortSmall(m, &buf)
 	} else {
 		entries = sortLarge(m)
 	}

@@ -41,3 +41,14 @@ func TestAppendFloatMatchesStrconv(t *testing.T) {
 		check(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(30)-10)))
 	}
 }
+
+func BenchmarkAppendObject(b *testing.B) {
+	props := map[string]any{"user": "alice", "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "duration_ms": 12.5, "rows": 42, "cached": false}
+	groups := map[string]string{"organization": "org_42"}
+	buf := make([]byte, 0, 512)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf, _ = AppendObject(buf[:0], props)
+		buf = AppendStringMap(buf, groups)
+	}
+}

@@ -273,12 +273,11 @@ func (w *Walker) appendSlice(dst []byte, s []any, depth int) ([]byte, int, error
 // appendEntries writes a non-nil map as an object, keys sorted; its values
 // are at depth.
 func (w *Walker) appendEntries(dst []byte, m map[string]any, depth int) ([]byte, int, error) {
-	// Sorted on this stack frame when small (see sortSmall).
-	var small sorted[any]
+	// Sorted on this stack frame when small.
+	var buf [smallMap]entry[any]
 	var entries []entry[any]
 	if len(m) <= smallMap {
-		small = sortSmall(m)
-		entries = small.e[:small.n]
+		entries = sortSmall(m, &buf)
 	} else {
 		entries = sortLarge(m)
 	}

@@ -17,6 +17,9 @@ const Max = 1 << 20
 // ErrTooLong is the error of a line longer than Max.
 var ErrTooLong = fmt.Errorf("line longer than %d bytes", Max)
 
+// organization is the group type of an organization (tracker.GroupOrganization).
+const organization = "organization"
+
 // Fields are an event's fields, in the order a line carries them.
 type Fields struct {
 	UUID       string
@@ -48,7 +51,15 @@ func Append(dst []byte, f *Fields) ([]byte, error) {
 	}
 	if len(f.Groups) > 0 {
 		dst = append(dst, `,"groups":`...)
-		dst = json.AppendStringMap(dst, f.Groups)
+		if org, ok := f.Groups[organization]; ok && len(f.Groups) == 1 {
+			// The usual groups, the organization alone: one lookup
+			// rather than iterating over the map.
+			dst = append(dst, `{"`+organization+`":`...)
+			dst = json.AppendString(dst, org)
+			dst = append(dst, '}')
+		} else {
+			dst = json.AppendStringMap(dst, f.Groups)
+		}
 	}
 	dst = append(dst, `,"properties":`...)
 	if dst, err = json.AppendObject(dst, f.Properties); err != nil {

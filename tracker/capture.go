@@ -86,11 +86,11 @@ func (t *Tracker) Capture(ctx context.Context, e Event) {
 	if e.Timestamp.IsZero() {
 		e.Timestamp = time.Now()
 	}
-	if e.UUID == "" {
-		if !e.hasRnd {
-			e.rnd, e.hasRnd = uuidv7.NewRandom(), true
-		}
-		e.UUID = uuidv7.Format(e.Timestamp, uuidv7.SubMillis(e.Timestamp), e.rnd)
+	if e.UUID == "" && !e.hasRnd {
+		// The UUID is fixed now (its time and random bits); its text is
+		// written off the caller's path, where the event leaves the
+		// tracker (setUUID), so that Capture allocates nothing.
+		e.rnd, e.hasRnd = uuidv7.NewRandom(), true
 	}
 	t.counters.kept.Add(1)
 

@@ -39,7 +39,9 @@ func (u *undelivered) dropped(sink string, e *Event, reason error) {
 	if u == nil || u.hook == nil {
 		return
 	}
-	u.callHook(sink, []Event{*e}, reason)
+	ev := *e
+	ev.setUUID()
+	u.callHook(sink, []Event{ev}, reason)
 }
 
 // refused reports an event that Capture accepted and a sink's queue then
@@ -53,17 +55,19 @@ func (u *undelivered) refused(sink string, e *Event, reason error, count *atomic
 		u.dropped(sink, e, reason)
 		return
 	}
+	ev := *e
+	ev.setUUID()
 	if u.hook != nil {
-		u.callHook(sink, []Event{*e}, reason)
+		u.callHook(sink, []Event{ev}, reason)
 	}
 	u.mu.Lock()
 	if !u.closed {
-		u.refusals = append(u.refusals, refusal{sink: sink, e: *e, count: count})
+		u.refusals = append(u.refusals, refusal{sink: sink, e: ev, count: count})
 		u.mu.Unlock()
 		return
 	}
 	u.mu.Unlock()
-	count.Add(uint64(u.write(sink, []Event{*e})))
+	count.Add(uint64(u.write(sink, []Event{ev})))
 }
 
 // failed reports events that sink accepted and did not deliver: to the

@@ -29,11 +29,15 @@ type Event struct {
 	// range): Capture rejects any other (Stats.Rejected.BadTimestamp).
 	Timestamp time.Time
 	// UUID identifies the event for deduplication downstream; empty means a
-	// UUIDv7 is set at Capture.
+	// UUIDv7 is given at Capture: its time and random bits are fixed there,
+	// and its text written before the event reaches a sink, the undelivered
+	// hook or the dead letter. Samplers, which decide before, see it empty
+	// and use UUIDRandom.
 	UUID string
 
-	// rnd holds the random bits (rand_b) of the UUIDv7 that Capture will
-	// assign to an event without one; valid when hasRnd is set.
+	// rnd holds the random bits (rand_b) of the UUIDv7 that Capture gives
+	// an event without one; valid when hasRnd is set. The UUID's text is
+	// written from them and the timestamp (setUUID).
 	rnd    uint64
 	hasRnd bool
 }
@@ -49,6 +53,24 @@ func (e Event) UUIDRandom() uint64 {
 		return uuidv7.Mix(e.rnd)
 	}
 	return uuidv7.Key(e.UUID)
+}
+
+// setUUID writes the text of the UUIDv7 that Capture gave e, unless e has
+// its text already: its timestamp's millisecond and sub-millisecond time
+// (RFC 9562's method 3) and its random bits. Every copy of the event gets
+// the same text, wherever it is written (each sink's worker, the dead
+// letter, the undelivered hook).
+func (e *Event) setUUID() {
+	if e.UUID == "" && e.hasRnd {
+		e.UUID = uuidv7.Format(e.Timestamp, uuidv7.SubMillis(e.Timestamp), e.rnd)
+	}
+}
+
+// setUUIDs calls setUUID on every event.
+func setUUIDs(events []Event) {
+	for i := range events {
+		events[i].setUUID()
+	}
 }
 
 // GroupOrganization is the group type that WithOrganization fills.

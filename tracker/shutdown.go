@@ -102,6 +102,7 @@ func (w *worker) abandon(ctx context.Context, grace time.Duration) error {
 	w.mu.Unlock()
 	w.cancel()
 	if len(rest) > 0 {
+		setUUIDs(rest)
 		w.counters.shutdownDeadline.Add(uint64(len(rest)))
 		reason := fmt.Errorf("sink %q: %w: still queued at Close's deadline: %w", w.name, ErrClosed, cause)
 		w.counters.deadLettered.Add(uint64(w.lost.failed(w.name, rest, reason)))

@@ -149,7 +149,19 @@ func (w *worker) drain(batch *[]Event) bool {
 		}
 		*batch = w.takeLocked((*batch)[:0], w.cfg.batchSize)
 		if n := len(*batch); n > 0 {
-			w.inflight, w.inflightBatch = n, *batch
+			// The UUIDs' texts are written here, on the worker, without
+			// the lock (Captures wait for nothing) and before Close can
+			// see the batch (inflightBatch).
+			w.inflight = n
+			w.mu.Unlock()
+			setUUIDs(*batch)
+			w.mu.Lock()
+			if w.state >= abandoned {
+				w.mu.Unlock()
+				w.giveUp(*batch)
+				return false
+			}
+			w.inflightBatch = *batch
 			w.mu.Unlock()
 			w.write(*batch)
 			w.mu.Lock()
@@ -169,6 +181,21 @@ func (w *worker) drain(batch *[]Event) bool {
 		w.mu.Unlock()
 		return true
 	}
+}
+
+// giveUp reports a batch the worker had taken when Close abandoned the
+// queue at its deadline, as Close reports what was still queued.
+func (w *worker) giveUp(batch []Event) {
+	w.mu.Lock()
+	w.inflight = 0
+	w.done += uint64(len(batch))
+	cause := w.deadlineCause
+	w.progressLocked()
+	w.mu.Unlock()
+	w.counters.shutdownDeadline.Add(uint64(len(batch)))
+	reason := fmt.Errorf("sink %q: %w: still queued at Close's deadline: %w", w.name, ErrClosed, cause)
+	w.counters.deadLettered.Add(uint64(w.lost.failed(w.name, batch, reason)))
+	clear(batch)
 }
 
 func (w *worker) opCtx() (context.Context, context.CancelFunc) {

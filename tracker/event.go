@@ -45,8 +45,9 @@ type Event struct {
 // UUIDRandom returns the event's per-event random key, uniform in
 // [0, 2^62): its UUIDv7's random bits, mixed (or a hash of a UUID that is
 // not in canonical form). Samplers that decide per event use it, so that one
-// UUID gets one decision in every process. During Capture it is the key of
-// the UUID to come, so that a sampled-out event allocates nothing.
+// UUID gets one decision in every process. During Capture (the tracker's
+// and the sinks' samplers) it is the key of the UUID to come, whose text is
+// not written yet, so that Capture allocates nothing.
 func (e Event) UUIDRandom() uint64 {
 	// Before the UUID string is formatted, rnd holds its random bits.
 	if e.hasRnd {

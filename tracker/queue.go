@@ -94,7 +94,7 @@ func (w *worker) enqueue(e *Event) {
 				timer = time.NewTimer(w.cfg.blockTimeout)
 				defer timer.Stop()
 			}
-			space := w.space
+			space := w.space.wait()
 			w.mu.Unlock()
 			w.signal()
 			select {
@@ -127,7 +127,6 @@ func (w *worker) takeLocked(batch []Event, max int) []Event {
 		return batch
 	}
 	batch = w.q.take(batch, max)
-	close(w.space)
-	w.space = make(chan struct{})
+	w.space.notify()
 	return batch
 }

@@ -52,8 +52,7 @@ func (w *worker) drainAndClose(ctx context.Context) *multierror.Error {
 	var errs *multierror.Error
 	w.mu.Lock()
 	w.state = closing
-	close(w.space) // release Captures blocked for room: they see closing
-	w.space = make(chan struct{})
+	w.space.notify() // release Captures blocked for room: they see closing
 	w.mu.Unlock()
 	w.signal()
 

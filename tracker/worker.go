@@ -45,21 +45,21 @@ type worker struct {
 	mu            sync.Mutex
 	state         state
 	q             ring
-	inflight      int           // events taken by the worker and not yet accounted for
-	inflightBatch []Event       // those events, while Write has them
-	pushed        uint64        // events ever put in the queue
-	done          uint64        // events ever taken out of the queue and accounted for
-	flushWant     uint64        // Flush calls so far: each asks for a sink flush of its own
-	flushTarget   uint64        // pushed at the latest Flush call
-	flushDone     uint64        // the Flush calls the last sink flush answered
-	flushErr      error         // that sink flush's error
-	flushers      int           // Flush calls waiting now
-	evicting      int           // evicted events being reported to the hook
-	flushCancel   func()        // cancels the sink flush under way, when nobody waits for it any more
-	progress      chan struct{} // closed and replaced when done or flushDone advance
-	space         chan struct{} // closed and replaced when events leave the queue
-	lastErr       error         // the last reason events were not delivered
-	deadlineCause error         // why Close abandoned the queue: its context's error
+	inflight      int       // events taken by the worker and not yet accounted for
+	inflightBatch []Event   // those events, while Write has them
+	pushed        uint64    // events ever put in the queue
+	done          uint64    // events ever taken out of the queue and accounted for
+	flushWant     uint64    // Flush calls so far: each asks for a sink flush of its own
+	flushTarget   uint64    // pushed at the latest Flush call
+	flushDone     uint64    // the Flush calls the last sink flush answered
+	flushErr      error     // that sink flush's error
+	flushers      int       // Flush calls waiting now
+	evicting      int       // evicted events being reported to the hook
+	flushCancel   func()    // cancels the sink flush under way, when nobody waits for it any more
+	progress      broadcast // when done or flushDone advance
+	space         broadcast // when events leave the queue
+	lastErr       error     // the last reason events were not delivered
+	deadlineCause error     // why Close abandoned the queue: its context's error
 }
 
 func newWorker(spec sinkSpec, lost *undelivered, log *diag) *worker {
@@ -77,8 +77,6 @@ func newWorker(spec sinkSpec, lost *undelivered, log *diag) *worker {
 		wake:      make(chan struct{}, 1),
 		exited:    make(chan struct{}),
 		q:         ring{size: spec.cfg.queueSize},
-		progress:  make(chan struct{}),
-		space:     make(chan struct{}),
 	}
 }
 
@@ -90,9 +88,29 @@ func (w *worker) signal() {
 }
 
 // progressLocked wakes Flush waiters.
-func (w *worker) progressLocked() {
-	close(w.progress)
-	w.progress = make(chan struct{})
+func (w *worker) progressLocked() { w.progress.notify() }
+
+// broadcast wakes every goroutine waiting on it at once. Its channel is
+// made by the first waiter, so that the worker's notifications, under its
+// lock and once a batch, allocate nothing when nobody waits: an allocation
+// there could make the worker assist the garbage collector with the lock
+// held, while Captures wait for it. Guarded by the worker's mutex.
+type broadcast struct{ ch chan struct{} }
+
+// wait returns the channel the next notify closes.
+func (b *broadcast) wait() <-chan struct{} {
+	if b.ch == nil {
+		b.ch = make(chan struct{})
+	}
+	return b.ch
+}
+
+// notify wakes the waiters.
+func (b *broadcast) notify() {
+	if b.ch != nil {
+		close(b.ch)
+		b.ch = nil
+	}
 }
 
 func (w *worker) queued() int {
@@ -308,7 +326,7 @@ func (w *worker) flush(ctx context.Context) error {
 			w.mu.Unlock()
 			return ErrClosed
 		}
-		ch := w.progress
+		ch := w.progress.wait()
 		w.mu.Unlock()
 		select {
 		case <-ch:

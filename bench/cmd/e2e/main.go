@@ -1,8 +1,10 @@
 // Command e2e runs the end-to-end comparisons that are not Go benchmarks:
 // the latency a caller sees, under a sustained load delivered to a local
 // PostHog endpoint, of tracker.Capture (PostHog sink) and of posthog-go's
-// Enqueue, side by side, in alternating rounds. It prints Go benchmark
-// lines (benchstat reads them) and a summary on stderr.
+// Enqueue, side by side, in alternating rounds; and, as the machine's floor,
+// the latency of an empty call on the same schedule (what timing a call
+// and being descheduled cost, with nothing else running). It prints Go
+// benchmark lines (benchstat reads them) and a summary on stderr.
 //
 //	go run ./bench/cmd/e2e -rounds 3 -duration 5s -rate 20000
 package main
@@ -61,11 +63,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	sides := []struct {
 		name string
 		run  func(bench.Load, string) (bench.Latencies, uint64, error)
-	}{{"posthog-go_Enqueue", enqueueSide}, {"tracker_Capture", captureSide}}
+	}{{"posthog-go_Enqueue", enqueueSide}, {"tracker_Capture", captureSide}, {"empty_call", floorSide}}
 	for r := range *rounds {
-		var p999 [2]time.Duration
+		var p999 [3]time.Duration
 		for k := range sides {
-			i := k ^ r&1 // alternate which side goes first
+			i := (k + r) % len(sides) // rotate which side goes first
 			runtime.GC()
 			lat, dropped, err := sides[i].run(load, srv.URL)
 			if err != nil {
@@ -89,7 +91,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if err := ratio.Write(stdout); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "e2e: round %d: p99.9 Capture %v, Enqueue %v: 1/%.0f\n", r+1, p999[1], p999[0], float64(p999[0])/float64(p999[1]))
+		fmt.Fprintf(stderr, "e2e: round %d: p99.9 Capture %v, Enqueue %v: 1/%.0f (an empty call: %v)\n",
+			r+1, p999[1], p999[0], float64(p999[0])/float64(p999[1]), p999[2])
 	}
 	return nil
 }
@@ -137,6 +140,13 @@ func captureSide(load bench.Load, endpoint string) (bench.Latencies, uint64, err
 	err = tr.Close(closeCtx)
 	st := tr.Stats().Sinks["posthog"]
 	return lat, st.Dropped.Total(), err
+}
+
+// floorSide makes empty calls on the load's schedule: the latency of
+// timing a call on this machine.
+func floorSide(load bench.Load, _ string) (bench.Latencies, uint64, error) {
+	var calls atomic.Uint64
+	return load.Run(func(int) { calls.Add(1) }), 0, nil
 }
 
 // quiet is a posthog-go logger that says nothing.

@@ -34,7 +34,10 @@ type Load struct {
 // returns the duration of every call. A goroutine that falls behind its
 // schedule catches up without sleeping, so that the rate holds on average
 // (open loop: a slow call does not lower the offered load).
-func (ld Load) Run(call func(g int)) Latencies {
+func (ld Load) Run(call func(g int)) Latencies { return slices.Concat(ld.RunEach(call)...) }
+
+// RunEach is Run, returning each goroutine's latencies apart.
+func (ld Load) RunEach(call func(g int)) []Latencies {
 	per := max(ld.Rate/ld.Goroutines, 1)
 	interval := time.Second / time.Duration(per)
 	n := int(int64(per) * int64(ld.Duration) / int64(time.Second))
@@ -57,7 +60,7 @@ func (ld Load) Run(call func(g int)) Latencies {
 		})
 	}
 	wg.Wait()
-	return slices.Concat(all...)
+	return all
 }
 
 // Result is one line of Go benchmark output, so that benchstat reads the

@@ -66,7 +66,10 @@ func BenchmarkSampledOut(b *testing.B) {
 				b.Fatal(err)
 			}
 			tr := newTracker(b, 3, tracker.WithSampler(s))
-			bench.Compare(b, 1<<14, false, zerologSampledOut(), capturing(tr))
+			anchor, subject := zerologSampledOut(), capturing(tr)
+			bench.Compare(b, 1<<14, false, anchor, subject)
+			bench.ReportAllocs(b, "allocs/op", func() { subject.Run(1) })
+			bench.ReportAllocs(b, "anchor-allocs/op", func() { anchor.Run(1) })
 			if st := tr.Stats(); st.Kept > st.Captured/1000+2 {
 				b.Fatalf("kept %d of %d: the benchmark measures the sampled-out path", st.Kept, st.Captured)
 			}
@@ -97,6 +100,11 @@ func BenchmarkCapture(b *testing.B) {
 				}
 			}}
 			bench.Compare(b, 1<<11, false, line, capturing(tr))
+			// The caller's allocations, with workers that sleep through
+			// the count (they write the UUIDs' texts, one per sink).
+			quiet := capturing(newTrackerWith(b, 3, quietSinks()))
+			bench.ReportAllocs(b, "allocs/op", func() { quiet.Run(1) })
+			bench.ReportAllocs(b, "anchor-allocs/op", func() { line.Run(1) })
 		})
 	}
 }

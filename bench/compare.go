@@ -10,10 +10,12 @@ import (
 
 // Side is one of the two things a comparison runs: Run does n events' worth
 // of work on the calling goroutine, and returns once it is done (for a
-// pipeline, once the events are where the side delivers them).
+// pipeline, once the events are where the side delivers them). Prepare,
+// when set, runs before each Run, untimed (filling a stream to read, say).
 type Side struct {
-	Name string
-	Run  func(n int)
+	Name    string
+	Run     func(n int)
+	Prepare func(n int)
 }
 
 // measure is what one side spent on its events.
@@ -31,9 +33,12 @@ type measure struct {
 // cpu-x-anchor (CPU), each the median of the rounds' ratios, so that a burst
 // of load elsewhere skews one round, not the figure. CPU time is the
 // capturing thread's (ThreadCPU) unless procCPU is set: then it is the whole
-// process's (ProcessCPU), the subject's worker goroutines included.
-// Allocations are the whole process's (runtime/metrics), workers included.
-// It returns the subject's and the anchor's wall time per event.
+// process's (ProcessCPU), the subject's worker goroutines included, and so
+// are the allocations reported (runtime/metrics): a side whose background
+// work ends within its Run (a pipeline's, up to Flush or Close) gets its
+// own. Without procCPU, no allocations are reported: the other side's
+// background work would be counted in (see ReportAllocs). It returns the
+// subject's and the anchor's wall time per event.
 func Compare(b *testing.B, chunk int, procCPU bool, anchor, subject Side) (subjectPer, anchorPer time.Duration) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -69,14 +74,31 @@ func Compare(b *testing.B, chunk int, procCPU bool, anchor, subject Side) (subje
 		b.ReportMetric(median(cpuRatios), "cpu-x-anchor")
 	}
 	b.ReportMetric(median(ratios), "x-anchor")
-	b.ReportMetric(float64(total[1].allocs)/float64(b.N), "allocs/op")
-	b.ReportMetric(float64(total[1].bytes)/float64(b.N), "B/op")
-	b.ReportMetric(float64(total[0].allocs)/float64(b.N), "anchor-allocs/op")
-	b.ReportMetric(float64(total[0].bytes)/float64(b.N), "anchor-B/op")
+	if procCPU {
+		b.ReportMetric(float64(total[1].allocs)/float64(b.N), "allocs/op")
+		b.ReportMetric(float64(total[1].bytes)/float64(b.N), "B/op")
+		b.ReportMetric(float64(total[0].allocs)/float64(b.N), "anchor-allocs/op")
+		b.ReportMetric(float64(total[0].bytes)/float64(b.N), "anchor-B/op")
+	} else {
+		b.ReportMetric(0, "allocs/op") // not measured here: ReportAllocs
+		b.ReportMetric(0, "B/op")
+	}
 	return total[1].wall / time.Duration(b.N), total[0].wall / time.Duration(b.N)
 }
 
+// ReportAllocs reports as unit (allocs/op, anchor-allocs/op) how many
+// times one call of f allocates, with testing.AllocsPerRun. It counts the
+// whole process: set f up so that nothing else allocates meanwhile (a
+// tracker whose workers sleep through it: a batch and an interval it does
+// not reach).
+func ReportAllocs(b *testing.B, unit string, f func()) {
+	b.ReportMetric(testing.AllocsPerRun(1000, f), unit)
+}
+
 func run(s Side, n int, cpu func() (time.Duration, bool)) measure {
+	if s.Prepare != nil {
+		s.Prepare(n)
+	}
 	a0, b0 := heapAllocs()
 	c0, _ := cpu()
 	t0 := time.Now()

@@ -1,7 +1,6 @@
 package sampling_test
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -9,9 +8,6 @@ import (
 
 	"github.com/multitrack/multitrack/sampling"
 	"github.com/multitrack/multitrack/tracker"
-	"github.com/rs/zerolog"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	oteltrace "go.opentelemetry.io/otel/trace"
 )
 
 // benchEvents are realistic events: 64 organizations, one much noisier,
@@ -92,31 +88,6 @@ func BenchmarkSample(b *testing.B) {
 		}
 		b.Run(tc.name, func(b *testing.B) { benchSampler(b, s) })
 	}
-}
-
-// BenchmarkBaseline measures, in the same run, zerolog's BasicSampler (keep
-// 1 in N, one atomic counter) and OpenTelemetry's TraceIDRatioBased (a
-// comparison on the trace id's bits), the designs Ratio is measured against.
-func BenchmarkBaseline(b *testing.B) {
-	b.Run("zerolog_basic", func(b *testing.B) {
-		s := &zerolog.BasicSampler{N: 100}
-		benchDecide(b, func(int) bool { return s.Sample(zerolog.InfoLevel) })
-	})
-	b.Run("otel_traceidratio", func(b *testing.B) {
-		s := sdktrace.TraceIDRatioBased(0.01)
-		params := make([]sdktrace.SamplingParameters, 1024)
-		rng := rand.New(rand.NewPCG(2, 2))
-		for i := range params {
-			var id oteltrace.TraceID
-			for j := range id {
-				id[j] = byte(rng.Uint32())
-			}
-			params[i] = sdktrace.SamplingParameters{ParentContext: context.Background(), TraceID: id, Name: "query"}
-		}
-		benchDecide(b, func(i int) bool {
-			return s.ShouldSample(params[i&1023]).Decision == sdktrace.RecordAndSample
-		})
-	})
 }
 
 // BenchmarkClock is the cost of the clock read each stateful Sample makes.

@@ -2,14 +2,7 @@ package tracker_test
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"testing"
-	"time"
-
-	"github.com/posthog/posthog-go"
-	"github.com/rs/zerolog"
 
 	"github.com/multitrack/multitrack/tracker"
 )
@@ -123,54 +116,3 @@ func sinksName(n int) string {
 	return map[int]string{0: "0_sinks", 1: "1_sink", 3: "3_sinks"}[n]
 }
 
-// BenchmarkBaseline measures, in the same run, what Capture is compared
-// with: posthog-go's Enqueue of the same event (it encodes JSON on the
-// caller), and zerolog's sampled-out event.
-func BenchmarkBaseline(b *testing.B) {
-	b.Run("posthog-go_Enqueue", func(b *testing.B) {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			_, _ = io.Copy(io.Discard, r.Body)
-			w.WriteHeader(http.StatusOK)
-		}))
-		defer srv.Close()
-		client, err := posthog.NewWithConfig("phc_bench", posthog.Config{
-			Endpoint:  srv.URL,
-			Interval:  50 * time.Millisecond,
-			BatchSize: 250,
-			Logger:    quietLogger{},
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer client.Close()
-		b.ReportAllocs()
-		for b.Loop() {
-			props := posthog.NewProperties()
-			for k, v := range benchProps {
-				props.Set(k, v)
-			}
-			_ = client.Enqueue(posthog.Capture{
-				DistinctId: "org_42",
-				Event:      "query_initiated",
-				Groups:     posthog.NewGroups().Set("organization", "org_42"),
-				Properties: props,
-			})
-		}
-	})
-	b.Run("zerolog_sampled_out", func(b *testing.B) {
-		log := zerolog.New(io.Discard).Sample(&zerolog.BasicSampler{N: 1 << 30})
-		log.Info().Msg("the first event is kept")
-		b.ReportAllocs()
-		for b.Loop() {
-			log.Info().Str("user", "alice").Str("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736").
-				Float64("duration_ms", 12.5).Int("rows", 42).Bool("cached", false).Msg("query_initiated")
-		}
-	})
-}
-
-type quietLogger struct{}
-
-func (quietLogger) Debugf(string, ...any) {}
-func (quietLogger) Logf(string, ...any)   {}
-func (quietLogger) Warnf(string, ...any)  {}
-func (quietLogger) Errorf(string, ...any) {}

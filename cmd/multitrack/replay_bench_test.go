@@ -10,6 +10,7 @@ import (
 
 	ph "github.com/posthog/posthog-go"
 
+	"github.com/multitrack/multitrack/bench"
 	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/internal/posthogtest"
 )
@@ -18,19 +19,27 @@ import (
 const replayBenchEvents = 20000
 
 // BenchmarkReplay measures replay's throughput into a local PostHog at
-// default settings, side by side (posthogtest.Compare) with a bare
-// posthog-go client sending the same events from the same file to the same
-// endpoint: it reads the file with the same reader, enqueues each event
-// (retrying on ErrQueueFull), and closes, which sends what it buffers. Run
-// with -benchtime=10x or more: ns/op is per round.
+// default settings, side by side (bench.Compare) with a bare posthog-go
+// client sending the same events from the same file to the same endpoint:
+// it reads the file with the same reader, enqueues each event (retrying on
+// ErrQueueFull), and closes, which sends what it buffers. ns/op is per round
+// of replayBenchEvents events; events/s and anchor-events/s are the rates.
 func BenchmarkReplay(b *testing.B) {
 	srv := posthogtest.NewDiscardServer(b)
 	in, _ := writeEventFile(b, b.TempDir(), replayBenchEvents)
 	env := map[string]string{"POSTHOG_API_KEY": "phc_bench", "POSTHOG_HOST": srv.URL}
-	b.ReportAllocs()
-	posthogtest.Compare(b, replayBenchEvents,
-		"bare", func() time.Duration { return replayBare(b, srv.URL, in) },
-		"replay", func() time.Duration { return replayCommandOnce(b, env, in) })
+	rounds := func(f func()) func(int) {
+		return func(n int) {
+			for range n {
+				f()
+			}
+		}
+	}
+	per, anchorPer := bench.Compare(b, 1, true,
+		bench.Side{Name: "posthog-go", Run: rounds(func() { replayBare(b, srv.URL, in) })},
+		bench.Side{Name: "replay", Run: rounds(func() { replayCommandOnce(b, env, in) })})
+	b.ReportMetric(replayBenchEvents*float64(time.Second)/float64(per), "events/s")
+	b.ReportMetric(replayBenchEvents*float64(time.Second)/float64(anchorPer), "anchor-events/s")
 }
 
 // replayBare sends the events of the file at path through a bare posthog-go

@@ -1,7 +1,6 @@
 package file_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
 
 	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/sinks/file"
@@ -131,115 +129,9 @@ func TestTrackerFlushReachesTheFile(t *testing.T) {
 	}
 }
 
-// e2eProps are the 5 properties of the end-to-end benchmark's event.
+// e2eProps are the 5 properties of BenchmarkSinkWrite's event.
 var e2eProps = map[string]any{
 	"user": "alice", "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "duration_ms": 12.5, "rows": 1042, "cached": false,
-}
-
-// e2eTracker writes events through a tracker to a file sink in dir; flush
-// is a barrier that returns once the file has every event captured so far
-// (in the OS: SyncNever, as the zerolog side does not fsync either).
-type e2eTracker struct {
-	tr  *tracker.Tracker
-	ctx context.Context
-	e   tracker.Event
-}
-
-func newE2ETracker(b *testing.B, dir string) *e2eTracker {
-	s, err := file.New(filepath.Join(dir, "tracker.jsonl"), file.WithMaxSizeMB(0), file.WithSync(file.SyncNever))
-	if err != nil {
-		b.Fatal(err)
-	}
-	tr, err := tracker.New(tracker.WithSink("file", s, blocking()...))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return &e2eTracker{tr: tr, ctx: tracker.WithOrganization(context.Background(), "org_42"), e: tracker.Event{Name: "query_initiated", Properties: e2eProps}}
-}
-
-func (t *e2eTracker) write(n int) {
-	for range n {
-		t.tr.Capture(t.ctx, t.e)
-	}
-}
-
-func (t *e2eTracker) flush(b *testing.B) {
-	if err := t.tr.Flush(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-}
-
-func (t *e2eTracker) close(b *testing.B, want int) {
-	if err := t.tr.Close(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	if st := t.tr.Stats().Sinks["file"]; st.Delivered != uint64(want) {
-		b.Fatalf("delivered %d of %d: %+v", st.Delivered, want, st)
-	}
-}
-
-// e2eZerolog writes the same events with zerolog to a bufio.Writer on a file
-// in dir.
-type e2eZerolog struct {
-	f   *os.File
-	w   *bufio.Writer
-	log zerolog.Logger
-}
-
-func newE2EZerolog(b *testing.B, dir string) *e2eZerolog {
-	f, err := os.OpenFile(filepath.Join(dir, "zerolog.jsonl"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w := bufio.NewWriterSize(f, 256<<10)
-	return &e2eZerolog{f: f, w: w, log: zerolog.New(w)}
-}
-
-func (z *e2eZerolog) write(n int) {
-	const uuid = "0190f3c4-8b2a-7d4e-9f10-3c5a7b9d1e2f"
-	for range n {
-		z.log.Log().
-			Str("uuid", uuid).
-			Str("event", "query_initiated").
-			Str("distinct_id", "org_42").
-			Time("timestamp", time.Now()).
-			Dict("groups", zerolog.Dict().Str("organization", "org_42")).
-			Dict("properties", zerolog.Dict().
-				Bool("cached", false).
-				Float64("duration_ms", 12.5).
-				Int("rows", 1042).
-				Str("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736").
-				Str("user", "alice")).
-			Send()
-	}
-}
-
-func (z *e2eZerolog) flush(b *testing.B) {
-	if err := z.w.Flush(); err != nil {
-		b.Fatal(err)
-	}
-}
-
-func (z *e2eZerolog) close(b *testing.B) {
-	if err := errors.Join(z.w.Flush(), z.f.Close()); err != nil {
-		b.Fatal(err)
-	}
-}
-
-// e2eWriter is one side of the end-to-end benchmark.
-type e2eWriter interface {
-	write(n int)
-	flush(b *testing.B)
-}
-
-// runE2E times b.N events through w, up to the OS.
-func runE2E(b *testing.B, w e2eWriter) {
-	b.ReportAllocs()
-	b.ResetTimer()
-	w.write(b.N)
-	w.flush(b)
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
 // TestTrackerCountsAnEventTheSinkCannotEncode: an event that passes the
@@ -280,63 +172,9 @@ func TestTrackerCountsAnEventTheSinkCannotEncode(t *testing.T) {
 	}
 }
 
-// BenchmarkEndToEnd writes b.N 5-property events to a file through the
-// tracker and the file sink, and the same events with zerolog to a
-// bufio.Writer on a file in the same directory; each ends with its data
-// handed to the OS. Run with -benchtime=1000000x for the 1M events.
-//
-// The "interleaved" case runs both in twenty alternating rounds and reports
-// both rates, their ratio (target ≥ 0.7), and the median of the rounds'
-// ratios, so that load from elsewhere on the machine weighs on both alike
-// and a burst of it skews one round, not the figure.
-func BenchmarkEndToEnd(b *testing.B) {
-	b.Run("tracker_file_sink", func(b *testing.B) {
-		t := newE2ETracker(b, b.TempDir())
-		runE2E(b, t)
-		t.close(b, b.N)
-	})
-	b.Run("zerolog_bufio", func(b *testing.B) {
-		z := newE2EZerolog(b, b.TempDir())
-		runE2E(b, z)
-		z.close(b)
-	})
-	b.Run("interleaved", func(b *testing.B) {
-		dir := b.TempDir()
-		t, z := newE2ETracker(b, dir), newE2EZerolog(b, dir)
-		const rounds = 20
-		var inTracker, inZerolog time.Duration
-		ratios := make([]float64, 0, rounds)
-		written := 0
-		for r := range rounds {
-			n := (b.N*(r+1))/rounds - written
-			written += n
-			start := time.Now()
-			t.write(n)
-			t.flush(b)
-			dt := time.Since(start)
-			start = time.Now()
-			z.write(n)
-			z.flush(b)
-			dz := time.Since(start)
-			inTracker += dt
-			inZerolog += dz
-			ratios = append(ratios, dz.Seconds()/dt.Seconds())
-		}
-		b.StopTimer()
-		slices.Sort(ratios)
-		b.ReportMetric(float64(b.N)/inTracker.Seconds(), "tracker_events/s")
-		b.ReportMetric(float64(b.N)/inZerolog.Seconds(), "zerolog_events/s")
-		b.ReportMetric(inZerolog.Seconds()/inTracker.Seconds(), "ratio")
-		b.ReportMetric(ratios[len(ratios)/2], "median_round_ratio")
-		t.close(b, b.N)
-		z.close(b)
-	})
-}
-
-// BenchmarkSinkWrite is the file sink's own share of the end-to-end path:
-// batches of 256 resolved events (UUID, timestamp, organization set, as the
-// tracker hands them over) through Write, to compare with zerolog_bufio
-// above, which does all of its work on the caller.
+// BenchmarkSinkWrite is the file sink's own share of the end-to-end path
+// (bench.BenchmarkFile): batches of 256 resolved events (UUID, timestamp,
+// organization set, as the tracker hands them over) through Write.
 func BenchmarkSinkWrite(b *testing.B) {
 	s, err := file.New(filepath.Join(b.TempDir(), "events.jsonl"), file.WithMaxSizeMB(0), file.WithSync(file.SyncNever))
 	if err != nil {

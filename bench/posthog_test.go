@@ -1,0 +1,161 @@
+package bench_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	ph "github.com/posthog/posthog-go"
+
+	"github.com/multitrack/multitrack/bench"
+	"github.com/multitrack/multitrack/sinks/posthog"
+	"github.com/multitrack/multitrack/tracker"
+)
+
+// apiKey is a made-up project key: the endpoints are local.
+const apiKey = "phc_bench"
+
+// newPostHog starts a local PostHog endpoint that reads every request and
+// answers 200 without decoding it, and counts the requests.
+func newPostHog(tb testing.TB) (*httptest.Server, *atomic.Int64) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = io.WriteString(w, `{"status":1}`)
+		requests.Add(1)
+	}))
+	tb.Cleanup(srv.Close)
+	return srv, &requests
+}
+
+// newBareClient is posthog-go as the PostHog sink configures it.
+func newBareClient(tb testing.TB, endpoint string, cb ph.Callback) ph.Client {
+	c, err := ph.NewWithConfig(apiKey, ph.Config{Endpoint: endpoint, Compression: ph.CompressionGzip, Callback: cb, Logger: quiet{}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// bareCapture is the benchmark event as posthog-go takes it, with a map of
+// its own (Enqueue merges into it).
+func bareCapture() ph.Capture {
+	props := make(ph.Properties, len(bench.Props))
+	for k, v := range bench.Props {
+		props[k] = v
+	}
+	return ph.Capture{DistinctId: bench.Org, Event: "query_initiated",
+		Groups: ph.Groups{tracker.GroupOrganization: bench.Org}, Properties: props}
+}
+
+// BenchmarkEnqueue compares what the calling goroutine pays per event:
+// tracker.Capture with the PostHog sink (which encodes on its worker)
+// against posthog-go v1.23.1's Enqueue (which encodes JSON on the caller),
+// both sending to a local endpoint. dropped/op counts what either could not
+// queue (none, when the endpoint keeps up).
+func BenchmarkEnqueue(b *testing.B) {
+	srv, _ := newPostHog(b)
+	sink, err := posthog.New(apiKey, posthog.WithEndpoint(srv.URL))
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := tracker.New(tracker.WithSink("posthog", sink, tracker.WithQueueSize(1<<18)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := newBareClient(b, srv.URL, nil)
+	var full atomic.Int64
+	enqueue := bench.Side{Name: "posthog-go", Run: func(n int) {
+		for range n {
+			if c.Enqueue(bareCapture()) != nil {
+				full.Add(1)
+			}
+		}
+	}}
+	bench.Compare(b, 256, false, enqueue, capturing(tr))
+	b.StopTimer()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_ = c.CloseWithContext(ctx)
+	if err := tr.Close(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(tr.Stats().Sinks["posthog"].Dropped.Total())/float64(b.N), "dropped/op")
+	b.ReportMetric(float64(full.Load())/float64(b.N), "anchor-dropped/op")
+}
+
+// deliveredRound is how many events one round of BenchmarkDelivered sends
+// through each side.
+const deliveredRound = 5000
+
+// BenchmarkDelivered compares the events delivered per second to a local
+// PostHog endpoint by the tracker with its PostHog sink and by a bare
+// posthog-go client sending the same events: each op is one round of
+// deliveredRound events through a fresh client (or tracker), from the
+// first capture until Close returns with every event acknowledged. Neither
+// drops: the bare client retries on ErrQueueFull, the tracker's queue
+// blocks. events/s and anchor-events/s are the two rates.
+func BenchmarkDelivered(b *testing.B) {
+	srv, _ := newPostHog(b)
+	bare := bench.Side{Name: "posthog-go", Run: func(rounds int) {
+		for range rounds {
+			cb := &counter{}
+			c := newBareClient(b, srv.URL, cb)
+			for range deliveredRound {
+				for c.Enqueue(bareCapture()) == ph.ErrQueueFull {
+					runtime.Gosched()
+				}
+			}
+			if err := c.Close(); err != nil {
+				b.Fatal(err)
+			}
+			if got := cb.sent.Load(); got != deliveredRound {
+				b.Fatalf("bare client delivered %d of %d (%d failed)", got, deliveredRound, cb.failed.Load())
+			}
+		}
+	}}
+	tracked := bench.Side{Name: "multitrack", Run: func(rounds int) {
+		for range rounds {
+			s, err := posthog.New(apiKey, posthog.WithEndpoint(srv.URL))
+			if err != nil {
+				b.Fatal(err)
+			}
+			tr, err := tracker.New(tracker.WithSink("posthog", s, tracker.WithOverflow(tracker.Block), tracker.WithBlockTimeout(time.Minute)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx, e := bench.OrgContext(), bench.Event()
+			for range deliveredRound {
+				tr.Capture(ctx, e)
+			}
+			if err := tr.Close(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			if st := s.Stats(); st.Sent != deliveredRound {
+				b.Fatalf("tracker delivered %d of %d: %+v", st.Sent, deliveredRound, st)
+			}
+		}
+	}}
+	per, anchorPer := bench.Compare(b, 1, true, bare, tracked)
+	b.ReportMetric(deliveredRound*float64(time.Second)/float64(per), "events/s")
+	b.ReportMetric(deliveredRound*float64(time.Second)/float64(anchorPer), "anchor-events/s")
+}
+
+// counter is a posthog-go Callback that counts its reports.
+type counter struct{ sent, failed atomic.Int64 }
+
+func (c *counter) Success(ph.APIMessage)        { c.sent.Add(1) }
+func (c *counter) Failure(ph.APIMessage, error) { c.failed.Add(1) }
+
+// quiet is a posthog-go logger that says nothing.
+type quiet struct{}
+
+func (quiet) Debugf(string, ...any) {}
+func (quiet) Logf(string, ...any)   {}
+func (quiet) Warnf(string, ...any)  {}
+func (quiet) Errorf(string, ...any) {}

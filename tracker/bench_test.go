@@ -115,4 +115,3 @@ func (stuckSink) Close(context.Context) error { return nil }
 func sinksName(n int) string {
 	return map[int]string{0: "0_sinks", 1: "1_sink", 3: "3_sinks"}[n]
 }
-

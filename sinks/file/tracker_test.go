@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/sinks/file"
 	"github.com/multitrack/multitrack/tracker"

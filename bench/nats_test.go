@@ -3,19 +3,21 @@ package bench_test
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/multitrack/multitrack/bench"
 	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/internal/natstest"
-	"github.com/multitrack/multitrack/internal/uuidv7"
 	"github.com/multitrack/multitrack/relay"
 	"github.com/multitrack/multitrack/sinks/file"
 	natssink "github.com/multitrack/multitrack/sinks/nats"
@@ -74,9 +76,7 @@ func BenchmarkNATSSink(b *testing.B) {
 func publishBare(tb testing.TB, js jetstream.JetStream, n int) {
 	var buf []byte
 	for range n {
-		e := bench.Event()
-		e.DistinctID, e.Groups, e.Timestamp = bench.Org, map[string]string{tracker.GroupOrganization: bench.Org}, time.Now()
-		e.UUID = uuidv7.Format(e.Timestamp, uuidv7.SubMillis(e.Timestamp), uuidv7.NewRandom())
+		e := resolved()
 		var err error
 		if buf, err = eventline.Append(buf[:0], &e); err != nil {
 			tb.Fatal(err)
@@ -174,11 +174,16 @@ func BenchmarkRelay(b *testing.B) {
 	b.ReportMetric(natsRound*float64(time.Second)/float64(anchorPer), "anchor-events/s")
 }
 
-// resolved is the benchmark event as Capture resolves it, with a UUID.
+// resolved is the benchmark event as Capture resolves it, with a random
+// UUID.
 func resolved() tracker.Event {
 	e := bench.Event()
 	e.DistinctID, e.Groups, e.Timestamp = bench.Org, map[string]string{tracker.GroupOrganization: bench.Org}, time.Now()
-	e.UUID = uuidv7.Format(e.Timestamp, uuidv7.SubMillis(e.Timestamp), uuidv7.NewRandom())
+	var u uuid.UUID
+	binary.BigEndian.PutUint64(u[:8], rand.Uint64())
+	binary.BigEndian.PutUint64(u[8:], rand.Uint64())
+	u[6], u[8] = 0x40|u[6]&0x0f, 0x80|u[8]&0x3f // version 4, RFC 9562 variant
+	e.UUID = u.String()
 	return e
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -81,7 +82,7 @@ type Metric struct {
 func (r Result) Write(w io.Writer) error {
 	line := fmt.Sprintf("Benchmark%s %d", r.Name, r.N)
 	for _, m := range r.Metrics {
-		line += fmt.Sprintf(" %.4g %s", m.Value, m.Unit)
+		line += " " + strconv.FormatFloat(m.Value, 'g', -1, 64) + " " + m.Unit
 	}
 	_, err := fmt.Fprintln(w, line)
 	return err

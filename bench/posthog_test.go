@@ -87,6 +87,24 @@ func BenchmarkEnqueue(b *testing.B) {
 	}
 	b.ReportMetric(float64(tr.Stats().Sinks["posthog"].Dropped.Total())/float64(b.N), "dropped/op")
 	b.ReportMetric(float64(full.Load())/float64(b.N), "anchor-dropped/op")
+	// The caller's allocations: Capture's, with a worker that sleeps
+	// through the count (the tracker and client above are closed: nothing of
+	// theirs runs).
+	quietSink, err := posthog.New(apiKey, posthog.WithEndpoint(srv.URL))
+	if err != nil {
+		b.Fatal(err)
+	}
+	quiet, err := tracker.New(tracker.WithSink("posthog", quietSink, quietSinks()...))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = quiet.Close(context.Background()) })
+	quietSide := capturing(quiet)
+	bench.ReportAllocs(b, "allocs/op", func() { quietSide.Run(1) })
+	// Enqueue's, its client's goroutine included.
+	c = newBareClient(b, srv.URL, nil)
+	b.Cleanup(func() { _ = c.Close() })
+	bench.ReportAllocs(b, "anchor-allocs/op", func() { enqueue.Run(1) })
 }
 
 // deliveredRound is how many events one round of BenchmarkDelivered sends

@@ -28,39 +28,65 @@ const (
 )
 
 // BenchmarkServe compares events/s accepted by multitrack serve (package
-// ingest: PostHog's /batch/ API, acknowledging once delivered, into a no-op
-// sink) with a bare net/http handler that only gunzips and decodes the same
-// requests with encoding/json and answers 200: serveClients clients post
-// gzip batches of serveBatch posthog-node-shaped events over loopback. An
-// op is one request; events/s and anchor-events/s are the two rates.
+// ingest: PostHog's /batch/ API into a no-op sink, acknowledging once
+// delivered, serve's default, or once queued) with a bare net/http handler
+// that only gunzips and decodes the same requests with encoding/json and
+// answers 200: serveClients clients post gzip batches of serveBatch
+// posthog-node-shaped events over loopback. An op is one request;
+// events/s and anchor-events/s are the two rates, p50-ms and p99-ms serve's
+// request latency.
 func BenchmarkServe(b *testing.B) {
-	acks := ingest.NewAcks()
-	tr, err := tracker.New(tracker.WithSink("noop", noop.New(), tracker.WithQueueSize(1<<16)), tracker.WithUndeliveredHook(acks.Undelivered))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = tr.Close(context.Background()) })
-	h, err := ingest.New(tr, ingest.WithAPIKeys(apiKey), ingest.WithDeliveredAck(acks))
-	if err != nil {
-		b.Fatal(err)
-	}
-	served := httptest.NewServer(h)
-	b.Cleanup(served.Close)
 	bare := httptest.NewServer(http.HandlerFunc(bareBatchHandler))
 	b.Cleanup(bare.Close)
 	b.Cleanup(serveClient.CloseIdleConnections)
 	bodies := serveBodies(32)
-	per, anchorPer := bench.Compare(b, 64, true,
-		bench.Side{Name: "net/http", Run: func(n int) { postBatches(b, bare.URL, bodies, n) }},
-		bench.Side{Name: "multitrack", Run: func(n int) { postBatches(b, served.URL, bodies, n) }})
-	b.ReportMetric(serveBatch*float64(time.Second)/float64(per), "events/s")
-	b.ReportMetric(serveBatch*float64(time.Second)/float64(anchorPer), "anchor-events/s")
-	if err := tr.Flush(context.Background()); err != nil {
-		b.Fatal(err)
+	for _, delivered := range []bool{true, false} {
+		name := "ack=queued"
+		if delivered {
+			name = "ack=delivered"
+		}
+		b.Run(name, func(b *testing.B) {
+			tr, url := newServe(b, delivered)
+			var lat bench.Latencies
+			per, anchorPer := bench.Compare(b, 64, true,
+				bench.Side{Name: "net/http", Run: func(n int) { postBatches(b, bare.URL, bodies, n, nil) }},
+				bench.Side{Name: "multitrack", Run: func(n int) { postBatches(b, url, bodies, n, &lat) }})
+			b.ReportMetric(serveBatch*float64(time.Second)/float64(per), "events/s")
+			b.ReportMetric(serveBatch*float64(time.Second)/float64(anchorPer), "anchor-events/s")
+			b.ReportMetric(float64(lat.Percentile(50))/1e6, "p50-ms")
+			b.ReportMetric(float64(lat.Percentile(99))/1e6, "p99-ms")
+			if err := tr.Flush(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			if d := tr.Stats().Sinks["noop"].Dropped.Total(); d > 0 {
+				b.Fatalf("%d events dropped by the queue: the figure would overstate", d)
+			}
+		})
 	}
-	if d := tr.Stats().Sinks["noop"].Dropped.Total(); d > 0 {
-		b.Fatalf("%d events dropped by the queue: the figure would overstate", d)
+}
+
+// newServe starts serve's handler over a tracker with a no-op sink, and
+// returns the tracker and the server's URL.
+func newServe(tb testing.TB, delivered bool) (*tracker.Tracker, string) {
+	acks := ingest.NewAcks()
+	topts := []tracker.Option{tracker.WithSink("noop", noop.New(), tracker.WithQueueSize(1<<16))}
+	sopts := []ingest.Option{ingest.WithAPIKeys(apiKey)}
+	if delivered {
+		topts = append(topts, tracker.WithUndeliveredHook(acks.Undelivered))
+		sopts = append(sopts, ingest.WithDeliveredAck(acks))
 	}
+	tr, err := tracker.New(topts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = tr.Close(context.Background()) })
+	h, err := ingest.New(tr, sopts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	tb.Cleanup(srv.Close)
+	return tr, srv.URL
 }
 
 // bareBatchHandler is serve's anchor: it decodes a gzip batch and answers.
@@ -82,10 +108,11 @@ func bareBatchHandler(w http.ResponseWriter, r *http.Request) {
 }
 
 // postBatches posts n requests from serveClients clients, cycling through
-// bodies.
-func postBatches(tb testing.TB, url string, bodies [][]byte, n int) {
+// bodies, and adds their latencies to lat when it is not nil.
+func postBatches(tb testing.TB, url string, bodies [][]byte, n int, lat *bench.Latencies) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	var mu sync.Mutex
 	for range serveClients {
 		wg.Go(func() {
 			for {
@@ -96,6 +123,7 @@ func postBatches(tb testing.TB, url string, bodies [][]byte, n int) {
 				req, _ := http.NewRequest(http.MethodPost, url+"/batch/", bytes.NewReader(bodies[i%int64(len(bodies))]))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Content-Encoding", "gzip")
+				t0 := time.Now()
 				resp, err := serveClient.Do(req)
 				if err != nil {
 					tb.Error(err)
@@ -103,6 +131,12 @@ func postBatches(tb testing.TB, url string, bodies [][]byte, n int) {
 				}
 				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
+				if lat != nil {
+					d := time.Since(t0)
+					mu.Lock()
+					*lat = append(*lat, d)
+					mu.Unlock()
+				}
 				if resp.StatusCode != http.StatusOK {
 					tb.Errorf("status %d", resp.StatusCode)
 					return

@@ -130,3 +130,41 @@ func (w *worker) takeLocked(batch []Event, max int) []Event {
 	w.space.notify()
 	return batch
 }
+
+// maxSpare bounds the buffer a worker keeps to swap in (events): one grown
+// by a burst is let go.
+const maxSpare = 1024
+
+// detachLocked takes up to max of the oldest events out of the queue, and
+// wakes Captures waiting for room. When the queue holds no more than max,
+// it takes the queue's buffer whole and puts the worker's spare in its
+// place: the lock is held for a swap, not for copying a batch, so that a
+// Capture hardly ever waits for the worker. The worker empties what it took
+// into its batch (takeDetached) after unlocking.
+func (w *worker) detachLocked(batch []Event, max int) ([]Event, ring) {
+	if w.q.n == 0 {
+		return batch, ring{}
+	}
+	if w.q.n > max {
+		return w.takeLocked(batch, max), ring{}
+	}
+	held := w.q
+	w.q = ring{buf: w.spare, size: held.size}
+	w.spare = nil
+	w.space.notify()
+	return batch, held
+}
+
+// takeDetached moves the events of a buffer detachLocked took into batch,
+// and keeps the buffer, emptied, as the next spare. Called by the worker
+// without the lock: the buffer is the worker's alone.
+func (w *worker) takeDetached(batch []Event, held ring) []Event {
+	if held.n == 0 {
+		return batch
+	}
+	batch = held.take(batch, held.n)
+	if len(held.buf) <= maxSpare {
+		w.spareNext = held.buf
+	}
+	return batch
+}

@@ -45,6 +45,8 @@ type worker struct {
 	mu            sync.Mutex
 	state         state
 	q             ring
+	spare         []Event   // an empty buffer the queue swaps in (detachLocked)
+	spareNext     []Event   // the worker's own: the buffer it last emptied
 	inflight      int       // events taken by the worker and not yet accounted for
 	inflightBatch []Event   // those events, while Write has them
 	pushed        uint64    // events ever put in the queue
@@ -165,15 +167,20 @@ func (w *worker) drain(batch *[]Event) bool {
 			w.mu.Unlock()
 			continue
 		}
-		*batch = w.takeLocked((*batch)[:0], w.cfg.batchSize)
-		if n := len(*batch); n > 0 {
-			// The UUIDs' texts are written here, on the worker, without
-			// the lock (Captures wait for nothing) and before Close can
-			// see the batch (inflightBatch).
+		var held ring
+		*batch, held = w.detachLocked((*batch)[:0], w.cfg.batchSize)
+		if n := len(*batch) + held.n; n > 0 {
+			// The batch is copied out of the queue's buffer and the UUIDs'
+			// texts written here, without the lock (Captures wait for
+			// neither), before Close can see the batch (inflightBatch).
 			w.inflight = n
 			w.mu.Unlock()
+			*batch = w.takeDetached(*batch, held)
 			setUUIDs(*batch)
 			w.mu.Lock()
+			if w.spare == nil {
+				w.spare, w.spareNext = w.spareNext, nil
+			}
 			if w.state >= abandoned {
 				w.mu.Unlock()
 				w.giveUp(*batch)
@@ -182,9 +189,11 @@ func (w *worker) drain(batch *[]Event) bool {
 			w.inflightBatch = *batch
 			w.mu.Unlock()
 			w.write(*batch)
+			// Close no longer sees the batch (write took it out of
+			// inflightBatch): it is cleared without the lock.
+			clear(*batch)
 			w.mu.Lock()
 			w.inflight = 0
-			clear(*batch) // under mu: Close may be copying it
 			w.done += uint64(n)
 			w.progressLocked()
 			w.mu.Unlock()

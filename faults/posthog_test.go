@@ -1,0 +1,179 @@
+package faults
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/multitrack/multitrack/internal/posthogtest"
+	"github.com/multitrack/multitrack/sinks/posthog"
+	"github.com/multitrack/multitrack/tracker"
+)
+
+const testKey = "phc_faults_suite_key_never_logged"
+
+// mode is how the local PostHog answers now.
+type mode int32
+
+const (
+	healthy mode = iota
+	answer500
+	answer429
+	hanging
+)
+
+// endpoint is a local PostHog behind a proxy, whose faults a test switches
+// on and off while events flow.
+type endpoint struct {
+	srv   *posthogtest.Server
+	proxy *proxy
+	mode  atomic.Int32
+}
+
+func newEndpoint(t *testing.T) *endpoint {
+	e := &endpoint{}
+	e.srv = posthogtest.NewServer(t, func(int) posthogtest.Answer {
+		switch mode(e.mode.Load()) {
+		case answer500:
+			return posthogtest.Answer{Status: http.StatusInternalServerError}
+		case answer429:
+			return posthogtest.Answer{Status: http.StatusTooManyRequests, RetryAfter: "1"}
+		case hanging:
+			return posthogtest.Answer{Hang: true}
+		}
+		return posthogtest.Answer{}
+	})
+	u, err := url.Parse(e.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.proxy = newProxy(t, u.Host)
+	return e
+}
+
+func (e *endpoint) set(m mode) { e.mode.Store(int32(m)) }
+
+// newSink is a PostHog sink sending to e, batching 100 events or every
+// 50 ms, with 2 retries from 50 ms: an event that meets an outage longer
+// than about half a second (more under load: retries queue behind each
+// other) is given up on and dead-lettered.
+func (e *endpoint) newSink(t *testing.T) *posthog.Sink {
+	s, err := posthog.New(testKey, posthog.WithEndpoint(e.proxy.URL()), posthog.WithBatchSize(100), posthog.WithInterval(50*time.Millisecond),
+		posthog.WithMaxRetries(2), posthog.WithRetryBackoff(50*time.Millisecond, 2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestPostHogOutagesAreAccountedForAndReplayed runs load through a tracker
+// whose PostHog endpoint fails one way, then recovers; after Close every
+// event is delivered, dead-lettered or counted, and replaying the dead
+// letter delivers the rest.
+func TestPostHogOutagesAreAccountedForAndReplayed(t *testing.T) {
+	cases := []struct {
+		name       string
+		fault      func(*endpoint)
+		recover    func(*endpoint)
+		duplicates bool // an answer may be cut on its way: the event is sent again
+		deadLetter bool // the outage outlasts the retries of the events that meet it first
+	}{
+		{"500", func(e *endpoint) { e.set(answer500) }, func(e *endpoint) { e.set(healthy) }, false, true},
+		// Each 429 holds every request back for a second: few attempts.
+		{"429 with Retry-After", func(e *endpoint) { e.set(answer429) }, func(e *endpoint) { e.set(healthy) }, false, false},
+		// A hanging server is restarted: its connections are cut, and the
+		// hung requests retried.
+		{"hanging", func(e *endpoint) { e.set(hanging) }, func(e *endpoint) { e.set(healthy); e.proxy.reset() }, true, false},
+		// The server goes away: connections under way are cut, then
+		// nothing listens on the port.
+		{"refusing connections", func(e *endpoint) { e.proxy.down() }, func(e *endpoint) { e.proxy.up() }, true, true},
+	}
+	sc := size()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEndpoint(t)
+			dl := filepath.Join(t.TempDir(), "dead-letter.jsonl")
+			h := newHookLog()
+			sink := e.newSink(t)
+			tr, err := tracker.New(tracker.WithSink("posthog", sink), tracker.WithDeadLetter(dl), h.option())
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := startLoad(t, tr, sc)
+			time.Sleep(sc.healthy)
+			tc.fault(e)
+			faultAt := time.Now()
+			time.Sleep(sc.outage)
+			tc.recover(e)
+			time.Sleep(sc.recovered)
+			c := l.finish()
+			ctx, cancel := context.WithTimeout(context.Background(), sc.closeIn)
+			defer cancel()
+			closeErr := tr.Close(ctx)
+
+			st := tr.Stats()
+			f := audit(t, c, st, outcome{sink: "posthog", delivered: e.srv.Accepted(), deadLettered: readDeadLetter(t, dl)["posthog"]},
+				h, expect{afterWrite: true, duplicates: tc.duplicates}, true)
+			checkCloseError(t, closeErr, f)
+			ps := sink.Stats()
+			if ps.Retries == 0 || tc.deadLetter && f.DeadLettered == 0 {
+				t.Errorf("the fault was not met: %d retries, %d events dead-lettered", ps.Retries, f.DeadLettered)
+			}
+			t.Logf("PostHog sink: %d requests, %d sent, %d retried, %d held back by Retry-After, %d given up on",
+				len(e.srv.Requests()), ps.Sent, ps.Retries, ps.Held, ps.Undelivered)
+			if tc.name == "429 with Retry-After" {
+				checkRetryAfterHonoured(t, e.srv.Requests(), faultAt)
+			}
+			f.Replayed = replay(t, dl, "posthog", e.newSink(t))
+			mustComplete(t, c, f, "posthog", e.srv.Accepted(), h)
+			logFigures(t, f)
+			nothingOnlyCounted(t, f)
+		})
+	}
+}
+
+// checkCloseError checks that Close's error names exactly the events that
+// were not delivered: nil when there are none, else an UndeliveredError
+// saying they are all in the dead letter.
+func checkCloseError(t *testing.T, err error, f figures) {
+	t.Helper()
+	var ue *tracker.UndeliveredError
+	switch {
+	case f.DeadLettered == 0 && err != nil:
+		t.Errorf("Close: %v, though every event was delivered", err)
+	case f.DeadLettered > 0 && !errors.As(err, &ue):
+		t.Errorf("Close returned %v; want an *UndeliveredError naming %d dead-lettered events", err, f.DeadLettered)
+	case f.DeadLettered > 0 && ue.DeadLettered < ue.Count:
+		t.Errorf("Close: %v: not every undelivered event is in the dead letter", err)
+	}
+}
+
+// checkRetryAfterHonoured checks that once a 429 with "Retry-After: 1" had
+// time to reach the client, no request came before that second was over.
+func checkRetryAfterHonoured(t *testing.T, reqs []posthogtest.Request, faultAt time.Time) {
+	t.Helper()
+	// The client learns of the 429 when the answer reaches it: requests
+	// already on their way still arrive.
+	const inFlight = 250 * time.Millisecond
+	n429 := 0
+	for _, r := range reqs {
+		if r.Status != http.StatusTooManyRequests {
+			continue
+		}
+		n429++
+		for _, q := range reqs {
+			if d := q.At.Sub(r.At); d > inFlight && d < time.Second-inFlight {
+				t.Errorf("a request arrived %v after a 429 asking for 1 s", d.Round(time.Millisecond))
+				return
+			}
+		}
+	}
+	if n429 == 0 {
+		t.Errorf("no request met the 429 phase (started %v)", faultAt.Format(time.StampMilli))
+	}
+}

@@ -63,14 +63,14 @@ type load struct {
 	start time.Time
 	stop  chan struct{}
 	wg    sync.WaitGroup
-	n     atomic.Int64
-	per   [][]string // per goroutine, the UUIDs captured, in order
+	per   [][]string     // per goroutine, the UUIDs captured, in order
+	done  []atomic.Int64 // per goroutine, how many it has captured
 }
 
 // startLoad starts sc.goroutines goroutines capturing into tr at sc.rate
 // events a second each. finish stops them.
 func startLoad(t *testing.T, tr *tracker.Tracker, sc scale) *load {
-	l := &load{run: nextRun(), start: time.Now(), stop: make(chan struct{}), per: make([][]string, sc.goroutines)}
+	l := &load{run: nextRun(), start: time.Now(), stop: make(chan struct{}), per: make([][]string, sc.goroutines), done: make([]atomic.Int64, sc.goroutines)}
 	const tick = 5 * time.Millisecond
 	maxPerTick := max(1, sc.rate/20) // catching up after a stall, at most 50 ms' worth at once
 	for g := range sc.goroutines {
@@ -86,8 +86,8 @@ func startLoad(t *testing.T, tr *tracker.Tracker, sc scale) *load {
 					e := newEvent(l.run, g, i)
 					tr.Capture(ctx, e)
 					l.per[g] = append(l.per[g], e.UUID)
-					l.n.Add(1)
 					i++
+					l.done[g].Store(int64(i))
 				}
 				select {
 				case <-l.stop:
@@ -109,6 +109,30 @@ func (l *load) halt() {
 		close(l.stop)
 	}
 	l.wg.Wait()
+}
+
+// mark is where each goroutine is now: events captured after it are
+// l.after(mark).
+func (l *load) mark() []int {
+	m := make([]int, len(l.done))
+	for g := range l.done {
+		m[g] = int(l.done[g].Load())
+	}
+	return m
+}
+
+// after returns the valid events captured after mark; call it after
+// finish.
+func (l *load) after(mark []int) []string {
+	var us []string
+	for g, per := range l.per {
+		for i := mark[g]; i < len(per); i++ {
+			if !isBad(i) {
+				us = append(us, per[i])
+			}
+		}
+	}
+	return us
 }
 
 // finish stops the load and returns what it captured.

@@ -31,19 +31,19 @@ type scale struct {
 	closeIn    time.Duration // Close's deadline after a recovery
 	burst      int           // events in the burst against a stalled sink
 	kills      int           // kill -9 rounds
-	diskMB     int           // the tmpfs the file sink fills
+	diskKB     int           // the tmpfs the file sink fills
 }
 
 var (
 	bounded = scale{
 		goroutines: 4, rate: 1000,
 		healthy: 200 * time.Millisecond, outage: time.Second, recovered: 400 * time.Millisecond,
-		closeIn: 10 * time.Second, burst: 200_000, kills: 2, diskMB: 1,
+		closeIn: 10 * time.Second, burst: 200_000, kills: 2, diskKB: 512,
 	}
 	long = scale{
 		goroutines: 8, rate: 5000,
 		healthy: 2 * time.Second, outage: 10 * time.Second, recovered: 3 * time.Second,
-		closeIn: 30 * time.Second, burst: 5_000_000, kills: 10, diskMB: 16,
+		closeIn: 30 * time.Second, burst: 5_000_000, kills: 10, diskKB: 16 << 10,
 	}
 )
 

@@ -225,7 +225,7 @@ func TestStalledSinkAtCloseIsDeadLettered(t *testing.T) {
 		t.Fatal("the stalled sink was not closed once its Write returned")
 	}
 
-	if took > deadline+time.Second {
+	if took > deadline+3*time.Second { // not a speed test: a Close that waited for the endpoint would take 10 s
 		t.Errorf("Close took %v with a deadline of %v", took, deadline)
 	}
 	var ue *tracker.UndeliveredError

@@ -1,0 +1,98 @@
+package faults
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/multitrack/multitrack/sinks/file"
+	"github.com/multitrack/multitrack/tracker"
+)
+
+// TestCloseWithShortDeadlineMidOutage closes the tracker with a short
+// deadline while PostHog is down and goroutines are still capturing: Close
+// returns about by its deadline, every event it could not deliver is in the
+// dead letter and named in its error, the file sink beside PostHog loses
+// nothing, and replaying the dead letter once PostHog is back delivers the
+// rest.
+func TestCloseWithShortDeadlineMidOutage(t *testing.T) {
+	cases := []struct {
+		name       string
+		fault      mode
+		duplicates bool // an answer cut at the deadline: sent, and dead-lettered
+	}{
+		{"500", answer500, false},
+		{"hanging", hanging, true},
+	}
+	sc := size()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path, dl := filepath.Join(dir, "events.jsonl"), filepath.Join(dir, "dead-letter.jsonl")
+			e := newEndpoint(t)
+			fs, err := file.New(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := newHookLog()
+			tr := newTracker(t, tracker.WithSink("posthog", e.newSink(t)), tracker.WithSink("file", fs), tracker.WithDeadLetter(dl), h.option())
+			l := startLoad(t, tr, sc)
+			time.Sleep(sc.healthy)
+			e.set(tc.fault)
+			time.Sleep(sc.outage / 2)
+
+			const deadline = 300 * time.Millisecond
+			ctx, cancel := context.WithTimeout(context.Background(), deadline)
+			defer cancel()
+			start := time.Now()
+			closeErr := tr.Close(ctx) // the load goes on capturing
+			took := time.Since(start)
+			time.Sleep(50 * time.Millisecond)
+			c := l.finish()
+
+			if took > deadline+3*time.Second { // not a speed test: a Close that waited for the endpoint would take 10 s
+				t.Errorf("Close took %v with a deadline of %v", took, deadline)
+			}
+			var ue *tracker.UndeliveredError
+			// A sink's Close still running when Close returns reports what
+			// it gives up on later: the counts in Close's error are then
+			// those of the moment it returned.
+			late := closeErr != nil && strings.Contains(closeErr.Error(), "still running after the deadline")
+			if !errors.As(closeErr, &ue) || ue.Sink != "posthog" || ue.DeadLettered < ue.Count && !late {
+				t.Errorf("Close: %v; want an *UndeliveredError for posthog, every event in the dead letter", closeErr)
+			}
+			settle(t, tr)
+			st := tr.Stats()
+			if st.AfterClose == 0 {
+				t.Errorf("no Capture came after Close: the load did not race it")
+			}
+			dead := readDeadLetter(t, dl)
+			inFile, _ := readEvents(t, path)
+			fp := audit(t, c, st, outcome{sink: "posthog", delivered: e.srv.Accepted(), deadLettered: dead["posthog"]},
+				h, expect{afterWrite: true, duplicates: tc.duplicates}, true)
+			ff := audit(t, c, st, outcome{sink: "file", delivered: inFile, deadLettered: dead["file"]}, h, expect{}, true)
+			if fp.DeadLettered == 0 {
+				t.Errorf("nothing dead-lettered for PostHog")
+			}
+
+			e.set(healthy)
+			fp.Replayed = replay(t, dl, "posthog", e.newSink(t))
+			mustComplete(t, c, fp, "posthog", e.srv.Accepted(), h)
+			if len(dead["file"]) > 0 {
+				dst, err := file.New(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ff.Replayed = replay(t, dl, "file", dst)
+				inFile, _ = readEvents(t, path)
+			}
+			mustComplete(t, c, ff, "file", inFile, h)
+			logFigures(t, fp, ff)
+			t.Logf("Close returned in %v (deadline %v): %v", took.Round(time.Millisecond), deadline, closeErr)
+			nothingOnlyCounted(t, fp, ff)
+		})
+	}
+}

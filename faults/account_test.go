@@ -70,18 +70,18 @@ type expect struct {
 
 // figures are what one scenario did to one sink's events.
 type figures struct {
-	Sink                 string
-	Captured, Rejected   int
-	AfterClose           int
-	Delivered            int // distinct UUIDs delivered
-	DeadLettered         int // distinct UUIDs in the dead letter
-	QueueFull, Closed    int // only counted (and reported to the hook), by reason
-	Duplicates           int // both delivered and dead-lettered, or delivered twice
-	OnlyCountedAtClose   int // counted as Dropped.Closed though a dead letter is configured (issue 9 item 6)
-	DeadLetterErrors     int // reported undelivered, but the dead letter refused them: only counted
-	Replayed             int
-	Elapsed              time.Duration
-	PeakHeapMB, LiveMB   float64
+	Sink               string
+	Captured, Rejected int
+	AfterClose         int
+	Delivered          int // distinct UUIDs delivered
+	DeadLettered       int // distinct UUIDs in the dead letter
+	QueueFull, Closed  int // only counted (and reported to the hook), by reason
+	Duplicates         int // both delivered and dead-lettered, or delivered twice
+	OnlyCountedAtClose int // counted as Dropped.Closed though a dead letter is configured (issue 9 item 6)
+	DeadLetterErrors   int // reported undelivered, but the dead letter refused them: only counted
+	Replayed           int
+	Elapsed            time.Duration
+	PeakHeapMB, LiveMB float64
 
 	onlyCounted map[string]bool // kept by the tracker, then only counted (DeadLetterErrors)
 }

@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"errors"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,11 +39,12 @@ func TestCloseWithShortDeadlineMidOutage(t *testing.T) {
 				t.Fatal(err)
 			}
 			h := newHookLog()
-			tr := newTracker(t, tracker.WithSink("posthog", e.newSink(t)), tracker.WithSink("file", fs), tracker.WithDeadLetter(dl), h.option())
+			tr := newTracker(t, tracker.WithSink("posthog", e.newSink(t), bigQueue), tracker.WithSink("file", fs), tracker.WithDeadLetter(dl), h.option())
 			l := startLoad(t, tr, sc)
 			time.Sleep(sc.healthy)
 			e.set(tc.fault)
 			time.Sleep(sc.outage / 2)
+			waitUntil(t, "PostHog to fail a request", func() bool { return e.answered(http.StatusInternalServerError) || e.hung() })
 
 			const deadline = 300 * time.Millisecond
 			ctx, cancel := context.WithTimeout(context.Background(), deadline)
@@ -74,8 +76,8 @@ func TestCloseWithShortDeadlineMidOutage(t *testing.T) {
 			fp := audit(t, c, st, outcome{sink: "posthog", delivered: e.srv.Accepted(), deadLettered: dead["posthog"]},
 				h, expect{afterWrite: true, duplicates: tc.duplicates}, true)
 			ff := audit(t, c, st, outcome{sink: "file", delivered: inFile, deadLettered: dead["file"]}, h, expect{}, true)
-			if fp.DeadLettered == 0 {
-				t.Errorf("nothing dead-lettered for PostHog")
+			if fp.DeadLettered+fp.DeadLetterErrors == 0 {
+				t.Errorf("PostHog's outage was not met: nothing undelivered")
 			}
 
 			e.set(healthy)

@@ -36,9 +36,9 @@ type scale struct {
 
 var (
 	bounded = scale{
-		goroutines: 4, rate: 1000,
+		goroutines: 4, rate: 600,
 		healthy: 200 * time.Millisecond, outage: time.Second, recovered: 400 * time.Millisecond,
-		closeIn: 10 * time.Second, burst: 200_000, kills: 2, diskKB: 512,
+		closeIn: 10 * time.Second, burst: 100_000, kills: 2, diskKB: 512,
 	}
 	long = scale{
 		goroutines: 8, rate: 5000,

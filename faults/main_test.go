@@ -41,7 +41,7 @@ var (
 		closeIn: 10 * time.Second, burst: 100_000, kills: 2, diskKB: 512,
 	}
 	long = scale{
-		goroutines: 8, rate: 5000,
+		goroutines: 8, rate: 1000,
 		healthy: 2 * time.Second, outage: 10 * time.Second, recovered: 3 * time.Second,
 		closeIn: 30 * time.Second, burst: 5_000_000, kills: 10, diskKB: 16 << 10,
 	}

@@ -11,9 +11,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/multitrack/multitrack/sinks/file"
-	"github.com/multitrack/multitrack/tracker"
 )
 
 // smallDisk mounts a tmpfs of kb KiB for the test, or skips the test,
@@ -57,15 +54,7 @@ func TestFileSinkDiskFullThenRoom(t *testing.T) {
 	sc := size()
 	disk := smallDisk(t, sc.diskKB)
 	path, dl := filepath.Join(disk, "events.jsonl"), filepath.Join(t.TempDir(), "dead-letter.jsonl")
-	sink, err := file.New(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := newHookLog()
-	tr, err := tracker.New(tracker.WithSink("file", sink), tracker.WithDeadLetter(dl), h.option())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, h := newFileTracker(t, path, dl)
 	l := startLoad(t, tr, sc)
 	full := time.Now()
 	for tr.Stats().Sinks["file"].WriteErrors == 0 {
@@ -101,12 +90,7 @@ func TestFileSinkDiskFullThenRoom(t *testing.T) {
 			break
 		}
 	}
-	dst, err := file.New(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.Replayed = replay(t, dl, "file", dst)
-	inFile, _ = readEvents(t, path)
+	f.Replayed, inFile = replayIntoFile(t, dl, path)
 	mustComplete(t, c, f, "file", inFile, h)
 	logFigures(t, f)
 	t.Logf("%d failed writes", st.Sinks["file"].WriteErrors)

@@ -37,15 +37,7 @@ func TestFileDeletedOrRenamedUnderTheSinkIsReopened(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			path, dl := filepath.Join(dir, "events.jsonl"), filepath.Join(dir, "dead-letter.jsonl")
-			sink, err := file.New(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			h := newHookLog()
-			tr, err := tracker.New(tracker.WithSink("file", sink), tracker.WithDeadLetter(dl), h.option())
-			if err != nil {
-				t.Fatal(err)
-			}
+			tr, h := newFileTracker(t, path, dl)
 			l := startLoad(t, tr, sc)
 			time.Sleep(sc.healthy)
 			if err := tr.Flush(context.Background()); err != nil {
@@ -108,6 +100,31 @@ func TestFileDeletedOrRenamedUnderTheSinkIsReopened(t *testing.T) {
 			}
 		})
 	}
+}
+
+// newFileTracker is a tracker whose one sink, "file", writes path, with a
+// dead letter at dl and the hook logged.
+func newFileTracker(t *testing.T, path, dl string) (*tracker.Tracker, *hookLog) {
+	t.Helper()
+	sink, err := file.New(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHookLog()
+	return newTracker(t, tracker.WithSink("file", sink), tracker.WithDeadLetter(dl), h.option()), h
+}
+
+// replayIntoFile replays the dead letter's "file" events into a new file
+// sink at path, and returns how many, and what the file holds then.
+func replayIntoFile(t *testing.T, dl, path string) (int, map[string]int) {
+	t.Helper()
+	dst, err := file.New(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := replay(t, dl, "file", dst)
+	inFile, _ := readEvents(t, path)
+	return n, inFile
 }
 
 // readOpen reads the event lines of an open file from its start.

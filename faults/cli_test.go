@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -22,7 +23,13 @@ func replayWithCLI(t *testing.T, path, url string) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, "replay", "-q", "-sink", "posthog", path)
-	cmd.Env = append(os.Environ(), "MULTITRACK_SINKS=posthog", "POSTHOG_API_KEY="+testKey, "POSTHOG_HOST="+url,
+	var env []string
+	for _, kv := range os.Environ() { // the suite's own settings are none of multitrack's
+		if !strings.HasPrefix(kv, "MULTITRACK_") && !strings.HasPrefix(kv, "POSTHOG_") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = append(env, "MULTITRACK_SINKS=posthog", "POSTHOG_API_KEY="+testKey, "POSTHOG_HOST="+url,
 		"MULTITRACK_DEAD_LETTER_PATH="+filepath.Join(t.TempDir(), "replay-dead-letter.jsonl"))
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

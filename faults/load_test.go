@@ -14,19 +14,10 @@ import (
 
 // eventUUID is the UUID of goroutine g's i-th event in run: in the
 // canonical UUIDv7 layout, so that every sink sends it as it is, and
-// readable back (parseUUID), so that a burst of millions is accounted for
+// readable back (burstIndex), so that a burst of millions is accounted for
 // with bitsets rather than sets of strings.
 func eventUUID(run, g, i int) string {
 	return fmt.Sprintf("%08x-%04x-7000-8000-%012x", run, g, i)
-}
-
-// parseUUID reads back what eventUUID wrote.
-func parseUUID(u string) (run, g, i int, ok bool) {
-	var r, gg, ii uint64
-	if n, err := fmt.Sscanf(u, "%08x-%04x-7000-8000-%012x", &r, &gg, &ii); n != 3 || err != nil {
-		return 0, 0, 0, false
-	}
-	return int(r), int(gg), int(ii), true
 }
 
 var runs atomic.Int32

@@ -150,3 +150,16 @@ type captured struct {
 	valid, bad map[string]bool
 	elapsed    time.Duration
 }
+
+// add adds o's events to c's.
+func (c *captured) add(o *captured) *captured {
+	c.total += o.total
+	for u := range o.valid {
+		c.valid[u] = true
+	}
+	for u := range o.bad {
+		c.bad[u] = true
+	}
+	c.elapsed = max(c.elapsed, o.elapsed)
+	return c
+}

@@ -234,7 +234,7 @@ func (w *wire) checkRetryAfterHonoured(t *testing.T) {
 	t.Helper()
 	// The sink holds requests back once it has read the answer, a moment
 	// after this transport returns it.
-	const reading = 100 * time.Millisecond
+	const reading = 200 * time.Millisecond
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(w.answers) == 0 {

@@ -64,8 +64,14 @@ func (e *endpoint) set(m mode) { e.mode.Store(int32(m)) }
 // than about half a second (more under load: retries queue behind each
 // other) is given up on and dead-lettered.
 func (e *endpoint) newSink(t *testing.T, more ...posthog.Option) *posthog.Sink {
-	s, err := posthog.New(testKey, append([]posthog.Option{posthog.WithEndpoint(e.proxy.URL()), posthog.WithBatchSize(100), posthog.WithInterval(50 * time.Millisecond),
-		posthog.WithMaxRetries(2), posthog.WithRetryBackoff(50*time.Millisecond, 2*time.Second)}, more...)...)
+	opts := []posthog.Option{
+		posthog.WithEndpoint(e.proxy.URL()),
+		posthog.WithBatchSize(100),
+		posthog.WithInterval(50 * time.Millisecond),
+		posthog.WithMaxRetries(2),
+		posthog.WithRetryBackoff(50*time.Millisecond, 2*time.Second),
+	}
+	s, err := posthog.New(testKey, append(opts, more...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,10 +116,7 @@ func TestPostHogOutagesAreAccountedForAndReplayed(t *testing.T) {
 			h := newHookLog()
 			rt := newWire(t)
 			sink := e.newSink(t, posthog.WithTransport(rt))
-			tr, err := tracker.New(tracker.WithSink("posthog", sink, bigQueue), tracker.WithDeadLetter(dl), h.option())
-			if err != nil {
-				t.Fatal(err)
-			}
+			tr := newTracker(t, tracker.WithSink("posthog", sink, bigQueue), tracker.WithDeadLetter(dl), h.option())
 			l := startLoad(t, tr, sc)
 			time.Sleep(sc.healthy)
 			tc.fault(e)

@@ -501,3 +501,101 @@ func TestAnEventAcceptedAcrossAllOfCloseIsDeadLettered(t *testing.T) {
 	}
 	checkDeliveredOrDeadLettered(t, "rec", accepted, rec.Events(), deadLettered(t, dl)["rec"])
 }
+
+var errGaveUp = errors.New("gave up")
+
+// closeReporter accepts every batch; its Close waits for release, ignoring
+// its context, then reports every event it took as undelivered, as the
+// PostHog sink reports what it gives up on at the very end of its Close.
+type closeReporter struct {
+	mu      sync.Mutex
+	took    []tracker.Event
+	report  tracker.UndeliveredFunc
+	release chan struct{}
+	closed  chan struct{}
+}
+
+func newCloseReporter() *closeReporter {
+	return &closeReporter{release: make(chan struct{}), closed: make(chan struct{})}
+}
+
+func (s *closeReporter) SetUndelivered(f tracker.UndeliveredFunc) { s.report = f }
+
+func (s *closeReporter) Write(_ context.Context, evs []tracker.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.took = append(s.took, evs...)
+	return nil
+}
+
+func (s *closeReporter) Close(context.Context) error {
+	defer close(s.closed)
+	<-s.release
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.report(s.took, errGaveUp)
+	return nil
+}
+
+// A sink still closing when Close returns may report events undelivered
+// later: they are dead-lettered all the same, and Close's error, which
+// cannot count them, says where they go. An event whose report is under
+// way when Close returns is not counted lost in its error either.
+func TestWhatASinkStillClosingReportsIsDeadLetteredNotCountedLost(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		inHook bool // the sink's Close has begun its report, which waits in the hook
+	}{
+		{"the sink's Close waits", false},
+		{"its report is under way", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dl := filepath.Join(t.TempDir(), "dead.jsonl")
+			s := newCloseReporter()
+			hookEntered, hookRelease := make(chan struct{}), make(chan struct{})
+			h := &hookLog{}
+			if tc.inHook {
+				close(s.release)
+				h.check = func(string, []tracker.Event) {
+					close(hookEntered)
+					<-hookRelease
+				}
+			}
+			tr := mustNew(t, tracker.WithSink("late", s), tracker.WithDeadLetter(dl), tracker.WithUndeliveredHook(h.hook))
+			for range 5 {
+				tr.Capture(context.Background(), tracker.Event{Name: "e"})
+			}
+			if err := tr.Flush(ctxT(t)); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			err := tr.Close(ctx)
+			if tc.inHook {
+				<-hookEntered // the report began before Close returned
+				close(hookRelease)
+			} else {
+				close(s.release)
+			}
+			<-s.closed
+
+			if !errors.Is(err, tracker.ErrStillRunning) || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), dl) {
+				t.Errorf("Close = %v; want ErrStillRunning, naming the dead letter that takes later reports", err)
+			}
+			var ue *tracker.UndeliveredError
+			if errors.As(err, &ue) && ue.DeadLettered < ue.Count {
+				t.Errorf("Close = %v; counts events lost that are written to the dead letter", err)
+			}
+			st := tr.Stats()
+			if ss := st.Sinks["late"]; ss.Undelivered != 5 || ss.DeadLettered != 5 || st.DeadLetterErrors != 0 {
+				t.Errorf("stats %+v, dead-letter errors %d", ss, st.DeadLetterErrors)
+			}
+			if n := len(deadLettered(t, dl)["late"]); n != 5 {
+				t.Errorf("the dead letter has %d of the 5 events reported late", n)
+			}
+			if n := h.events("late", errGaveUp); n != 5 {
+				t.Errorf("the hook heard of %d of the 5 events reported late", n)
+			}
+		})
+	}
+}

@@ -22,6 +22,9 @@ const closeGrace = 100 * time.Millisecond
 // ErrStillRunning for what a sink still running reports later).
 func (w *worker) shutdown(ctx context.Context) error {
 	errs := w.drainAndClose(ctx)
+	// A report under way is written to the dead letter before Close
+	// returns, and counted, whatever the deadline: it is a local append.
+	w.reporting.wait()
 	lost, written := w.tally.read()
 	if lost == 0 {
 		return errs.ErrorOrNil()
@@ -76,7 +79,7 @@ func (w *worker) drainAndClose(ctx context.Context) *multierror.Error {
 		}
 	}
 	w.cancel()
-	if err := w.closeSink(closeCtx, ctx); err != nil {
+	if err := w.closeSink(closeCtx, ctx, grace); err != nil {
 		errs = multierror.Append(errs, err)
 	}
 	return errs
@@ -142,17 +145,17 @@ func (w *worker) later() string {
 }
 
 // closeSink calls the sink's Close with sinkCtx, and stops waiting for it
-// when ctx ends (the call goes on and ends when the sink's Close returns).
-func (w *worker) closeSink(sinkCtx, ctx context.Context) error {
+// when ctx ends (the call goes on and ends when the sink's Close returns),
+// unless it is reporting undelivered events then (see linger).
+func (w *worker) closeSink(sinkCtx, ctx context.Context, grace time.Duration) error {
 	done := make(chan error, 1)
 	go func() { done <- w.call("Close", func() error { return w.sink.Close(sinkCtx) }) }()
 	var err error
 	select {
 	case err = <-done:
 	case <-ctx.Done():
-		select {
-		case err = <-done:
-		default:
+		var ok bool
+		if err, ok = w.linger(done, grace); !ok {
 			return fmt.Errorf("sink %q: Close %w after the deadline; %s: %w", w.name, ErrStillRunning, w.later(), ctx.Err())
 		}
 	}
@@ -160,6 +163,52 @@ func (w *worker) closeSink(sinkCtx, ctx context.Context) error {
 		err = fmt.Errorf("sink %q: close: %w", w.name, err)
 	}
 	return err
+}
+
+// linger runs at Close's deadline while the sink's Close is still running.
+// If that Close is reporting undelivered events (writing them to the dead
+// letter: the PostHog sink does so at its very end), it waits for those
+// reports, and between them up to grace in all for the sink's Close to
+// return or report more, so that what the sink gives up on at the end is on
+// disk, and in Close's error, when Close returns. It says whether the sink's
+// Close returned, and with what.
+func (w *worker) linger(done <-chan error, grace time.Duration) (error, bool) {
+	n, change := w.reporting.watch()
+	budget := grace // waited between reports, in all
+	if n == 0 {
+		budget = 0 // not reporting at the deadline: not waited for
+	}
+	for {
+		if n == 0 && budget <= 0 {
+			select {
+			case err := <-done:
+				return err, true
+			default:
+				return nil, false
+			}
+		}
+		var idle <-chan time.Time
+		var timer *time.Timer
+		if n == 0 {
+			timer = time.NewTimer(budget)
+			idle = timer.C
+		}
+		start := time.Now()
+		select {
+		case err := <-done:
+			if timer != nil {
+				timer.Stop()
+			}
+			return err, true
+		case <-change:
+		case <-idle:
+		}
+		if timer != nil {
+			timer.Stop()
+			budget -= time.Since(start)
+		}
+		n, change = w.reporting.watch()
+	}
 }
 
 // closeLate runs as the worker exits: when Close gave up waiting for a Write

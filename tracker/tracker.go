@@ -148,9 +148,10 @@ func (t *Tracker) Flush(ctx context.Context) error {
 // Close stops accepting events, delivers what is queued and closes every
 // sink, in parallel under ctx's deadline. It returns nil when every event a
 // sink accepted was delivered, else an *UndeliveredError per sink, joined.
-// A sink still running at the deadline is named (ErrStillRunning): what it
-// reports undelivered after Close returns still goes to the hook, the dead
-// letter and Stats.
+// It returns by ctx's deadline, or, when a sink is writing events it gives up
+// on to the dead letter then, once those writes are done. A sink still
+// running after that is named (ErrStillRunning): what it reports undelivered
+// after Close returns still goes to the hook, the dead letter and Stats.
 func (t *Tracker) Close(ctx context.Context) error {
 	if t == nil {
 		return nil

@@ -61,8 +61,9 @@ type worker struct {
 	lastErr       error         // the last reason events were not delivered
 	deadlineCause error         // why Close gave up at its deadline: its context's error
 
-	claims claims // each undelivered event reported and dead-lettered once
-	tally  tally  // what Close's error counts
+	claims    claims    // each undelivered event reported and dead-lettered once
+	tally     tally     // what Close's error counts
+	reporting reporting // the sink's reports under way
 }
 
 func newWorker(spec sinkSpec, lost *undelivered, log *diag) *worker {
@@ -223,6 +224,8 @@ func (w *worker) write(batch []Event) {
 // Close has dead-lettered already (its Write overran the deadline) are
 // counted, and not reported or written again.
 func (w *worker) undelivered(events []Event, reason error) {
+	w.reporting.begin()
+	defer w.reporting.end()
 	w.counters.undelivered.Add(uint64(len(events)))
 	events = w.claims.claim(events)
 	if len(events) == 0 {

@@ -120,3 +120,47 @@ func (t *tally) read() (lost, written int) {
 	defer t.mu.Unlock()
 	return t.lost, t.written
 }
+
+// reporting counts the sink's reports under way (UndeliveredFunc calls: the
+// hook and the dead-letter write), so that Close does not return in the
+// middle of one: a process that exits once Close returns would lose them.
+type reporting struct {
+	mu     sync.Mutex
+	n      int
+	change chan struct{} // closed and replaced when n changes; nil until watched
+}
+
+func (r *reporting) begin() { r.add(1) }
+func (r *reporting) end()   { r.add(-1) }
+
+func (r *reporting) add(d int) {
+	r.mu.Lock()
+	r.n += d
+	if r.change != nil {
+		close(r.change)
+		r.change = nil
+	}
+	r.mu.Unlock()
+}
+
+// watch returns how many reports are under way, and a channel closed when
+// that changes.
+func (r *reporting) watch() (int, <-chan struct{}) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.change == nil {
+		r.change = make(chan struct{})
+	}
+	return r.n, r.change
+}
+
+// wait returns when no report is under way.
+func (r *reporting) wait() {
+	for {
+		n, change := r.watch()
+		if n == 0 {
+			return
+		}
+		<-change
+	}
+}

@@ -4,7 +4,7 @@
 // for every event by its UUID.
 //
 // Each scenario ends with the same audit: every event captured is
-// delivered, written to the dead-letter file, or counted by reason in
+// delivered, written to the dead-letter file (once), or counted by reason in
 // Stats (and named to the undelivered hook); with a dead letter and no
 // queue overflow, none is only counted; and replaying the dead letter into
 // a healthy destination delivers the rest. The scenarios:

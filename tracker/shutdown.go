@@ -249,6 +249,8 @@ type UndeliveredError struct {
 	Err            error  // why
 }
 
+// Error says how many of the sink's events were not delivered, how many
+// went to the dead-letter file, and why.
 func (e *UndeliveredError) Error() string {
 	s := fmt.Sprintf("sink %q: %d %s not delivered", e.Sink, e.Count, plural.Of(e.Count, "event", "events"))
 	switch {

@@ -109,6 +109,16 @@ func (r *Reader) Line() int { return r.line }
 // progress reports.
 func (r *Reader) BytesRead() int64 { return r.read }
 
+// Err returns the read error that ended the input, as Next returned it, or
+// nil while reading goes on and after a clean io.EOF. A *LineError from Next
+// is a bad line to skip when Err is nil, and final when it is not.
+func (r *Reader) Err() error {
+	if r.err == io.EOF {
+		return nil
+	}
+	return r.err
+}
+
 // Warnings returns the lines skipped so far that were not errors: a torn last
 // line.
 func (r *Reader) Warnings() []*LineError { return r.warnings }

@@ -192,11 +192,31 @@ func TestReaderReadErrorIsFinal(t *testing.T) {
 	if e, err := r.Next(); err != nil || e.Name != "a" {
 		t.Fatalf("first: %v %v", e.Name, err)
 	}
+	if r.Err() != nil {
+		t.Fatalf("Err before the read error: %v", r.Err())
+	}
 	for range 2 {
 		_, err := r.Next()
 		if !errors.Is(err, boom) || err.Error() != "f.jsonl:2: disk on fire" {
 			t.Fatalf("got %v, want f.jsonl:2: disk on fire", err)
 		}
+		if r.Err() != err {
+			t.Fatalf("Err = %v, want the read error Next returned", r.Err())
+		}
+	}
+}
+
+// A bad line leaves Err nil (skip it and go on); a clean end does too.
+func TestReaderErrIsNilForBadLinesAndAtTheEnd(t *testing.T) {
+	r := NewReader(strings.NewReader("not json\n"+lineOf(t, "a", 1)), "f.jsonl")
+	if _, err := r.Next(); err == nil || r.Err() != nil {
+		t.Fatalf("bad line: err %v, Err %v", err, r.Err())
+	}
+	if e, err := r.Next(); err != nil || e.Name != "a" {
+		t.Fatalf("after the bad line: %v %v", e.Name, err)
+	}
+	if _, err := r.Next(); err != io.EOF || r.Err() != nil {
+		t.Fatalf("end: err %v, Err %v", err, r.Err())
 	}
 }
 

@@ -142,10 +142,15 @@ func looksLikeJSON(b []byte) bool {
 // isForm says whether body is a form: by its Content-Type, or, as some SDKs
 // send a form as text/plain, by its start.
 func isForm(contentType string, body []byte) bool {
-	if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt == "application/x-www-form-urlencoded" {
+	if bytes.HasPrefix(body, []byte("data=")) {
 		return true
 	}
-	return bytes.HasPrefix(body, []byte("data="))
+	if mt, _, err := mime.ParseMediaType(contentType); err != nil || mt != "application/x-www-form-urlencoded" {
+		return false
+	}
+	// curl -d labels JSON as a form: a body that starts as JSON is JSON.
+	t := bytes.TrimLeft(body, " \t\r\n")
+	return len(t) == 0 || t[0] != '{' && t[0] != '['
 }
 
 // decodeBase64 reads standard or URL-safe base64, padded or not; a space is

@@ -58,6 +58,7 @@ func TestEveryRouteAndEncodingCarriesTheEvents(t *testing.T) {
 		{"form lz64", "", form("data", lzBatch.Base64, "compression", "lz64"), []string{"Content-Type", formCT}},
 		{"query lz64", "?compression=lz64", form("data", lzBatch.Base64), []string{"Content-Type", formCT}},
 		{"form as text/plain", "", form("data", b64), []string{"Content-Type", "text/plain"}},
+		{"JSON labelled as a form (curl -d)", "", plain, []string{"Content-Type", formCT}},
 	}
 	routes := []string{"/batch/", "/capture/", "/e/", "/i/v0/e/", "/track/", "/batch", "/e"}
 	r := newRig(t)

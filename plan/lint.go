@@ -97,29 +97,17 @@ func (c *Checker) Lint(w io.Writer, r io.Reader, name string) (LintResult, error
 // that knows the event-line reader.
 func readEvents(r io.Reader, name string, f func(line int, e tracker.Event, bad error)) ([]*eventline.LineError, error) {
 	er := eventline.NewReader(r, name)
-	// The reader returns a read error again and again, a bad line once: a
-	// line error is held until the next call tells which it is.
-	var pending error
-	pendingLine := 0
 	for {
 		e, err := er.Next()
-		if pending != nil {
-			if err == pending {
-				return er.Warnings(), err
-			}
-			f(pendingLine, tracker.Event{}, pending)
-			pending = nil
-		}
-		var le *eventline.LineError
 		switch {
 		case err == nil:
 			f(er.Line(), e, nil)
 		case err == io.EOF:
 			return er.Warnings(), nil
-		case errors.As(err, &le):
-			pending, pendingLine = err, er.Line()
-		default:
+		case er.Err() != nil: // the input could not be read: final
 			return er.Warnings(), err
+		default: // a bad line
+			f(er.Line(), tracker.Event{}, err)
 		}
 	}
 }

@@ -218,7 +218,8 @@ func WithDeadLetter(path string) Option { return func(c *config) { c.deadLetter 
 // WithUndeliveredHook calls f for every event a sink did not deliver — a failed or overrunning
 // Write, events the sink reported undelivered (UndeliveredReporter), drops from a full queue,
 // events refused after Close or left at Close's deadline — with the sink's name and the reason,
-// before the events are dead-lettered (when a dead letter is configured).
+// before the events are dead-lettered (when a dead letter is configured); once for each event,
+// however the sink's reports and Close's deadline interleave.
 // f may run on the sink's worker or on Capture's caller; it must be fast and must not keep the slice.
 //
 // Reasons for queue drops match ErrQueueFull; for events refused after

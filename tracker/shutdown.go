@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/hashicorp/go-multierror"
@@ -19,24 +18,27 @@ const closeGrace = 100 * time.Millisecond
 
 // shutdown drains the queue into the sink and closes it, within ctx. What
 // the sink did not get, or failed to deliver over the tracker's life, is
-// reported in one *UndeliveredError.
+// reported in one *UndeliveredError: what is known when it returns (see
+// ErrStillRunning for what a sink still running reports later).
 func (w *worker) shutdown(ctx context.Context) error {
 	errs := w.drainAndClose(ctx)
-	c := &w.counters
-	lost := c.failed.Load() + c.undelivered.Load() + c.shutdownDeadline.Load()
+	// A report under way is written to the dead letter before Close
+	// returns, and counted, whatever the deadline: it is a local append.
+	w.reporting.wait()
+	lost, written := w.tally.read()
 	if lost == 0 {
 		return errs.ErrorOrNil()
 	}
 	w.mu.Lock()
 	reason := w.lastErr
-	if c.shutdownDeadline.Load() > 0 {
+	if w.deadlineCause != nil {
 		reason = errors.Join(w.deadlineCause, reason)
 	}
 	w.mu.Unlock()
 	ue := &UndeliveredError{
 		Sink:           w.name,
-		Count:          int(lost),
-		DeadLettered:   int(c.deadLettered.Load()),
+		Count:          lost,
+		DeadLettered:   written,
 		DeadLetterPath: w.lost.path(),
 		DeadLetterErr:  w.lost.lastFileError(),
 		Err:            reason,
@@ -76,7 +78,7 @@ func (w *worker) drainAndClose(ctx context.Context) *multierror.Error {
 		}
 	}
 	w.cancel()
-	if err := w.closeSink(closeCtx, ctx); err != nil {
+	if err := w.closeSink(closeCtx, ctx, grace); err != nil {
 		errs = multierror.Append(errs, err)
 	}
 	return errs
@@ -86,7 +88,8 @@ func (w *worker) drainAndClose(ctx context.Context) *multierror.Error {
 // reported undelivered, the Write under way is cancelled and given a grace
 // period. When it overruns that too, its batch is reported as well (a
 // duplicate, if it does deliver, that the events' UUIDs let downstream
-// drop), and the error says the sink will be closed when it returns.
+// drop), but for what the sink reported itself during the Write, and the
+// error says the sink will be closed when it returns.
 func (w *worker) abandon(ctx context.Context, grace time.Duration) error {
 	cause := ctx.Err()
 	if cause == nil { // the soft deadline, just before ctx's
@@ -103,8 +106,7 @@ func (w *worker) abandon(ctx context.Context, grace time.Duration) error {
 	if len(rest) > 0 {
 		setUUIDs(rest)
 		w.counters.shutdownDeadline.Add(uint64(len(rest)))
-		reason := fmt.Errorf("sink %q: %w: still queued at Close's deadline: %w", w.name, ErrClosed, cause)
-		w.counters.deadLettered.Add(uint64(w.lost.failed(w.name, rest, reason)))
+		w.lose(rest, fmt.Errorf("sink %q: %w: still queued at Close's deadline: %w", w.name, ErrClosed, cause))
 	}
 	timer := time.NewTimer(max(grace, time.Millisecond))
 	select {
@@ -117,35 +119,44 @@ func (w *worker) abandon(ctx context.Context, grace time.Duration) error {
 	// inflightBatch or a Flush has flushCancel; otherwise it is finishing
 	// its accounting and exits at once.
 	inSink := w.state != exited && (w.inflightBatch != nil || w.flushCancel != nil)
-	inflight := slices.Clone(w.inflightBatch)
+	var batch []Event
 	if inSink {
 		w.state = overran
+		// Close takes the batch but for what the sink has reported of it;
+		// the sink's later reports of what Close took are left out.
+		batch = w.claims.abandon(w.inflightBatch)
 	}
 	w.mu.Unlock()
 	if !inSink {
 		<-w.exited
 		return nil
 	}
-	reason := fmt.Errorf("sink %q: %w: a Write still running at Close's deadline: %w", w.name, ErrClosed, cause)
-	n := w.lost.failed(w.name, inflight, reason)
-	w.counters.deadLettered.Add(uint64(n))
-	return fmt.Errorf("sink %q: a Write or Flush (%d %s) still running after the deadline (%d written to the dead letter); the sink will be closed when it returns: %w",
-		w.name, len(inflight), plural.Of(len(inflight), "event", "events"), n, cause)
+	w.lose(batch, fmt.Errorf("sink %q: %w: a Write still running at Close's deadline: %w", w.name, ErrClosed, cause))
+	return fmt.Errorf("sink %q: a Write or Flush %w after the deadline; the sink will be closed when it returns, and %s: %w",
+		w.name, ErrStillRunning, w.later(), cause)
+}
+
+// later says where what a sink still running reports undelivered goes.
+func (w *worker) later() string {
+	if p := w.lost.path(); p != "" {
+		return "what it reports undelivered later goes to the dead letter " + p + ", not into this error"
+	}
+	return "what it reports undelivered later is counted in Stats (no dead letter), not in this error"
 }
 
 // closeSink calls the sink's Close with sinkCtx, and stops waiting for it
-// when ctx ends (the call goes on and ends when the sink's Close returns).
-func (w *worker) closeSink(sinkCtx, ctx context.Context) error {
+// when ctx ends (the call goes on and ends when the sink's Close returns),
+// unless it is reporting undelivered events then (see linger).
+func (w *worker) closeSink(sinkCtx, ctx context.Context, grace time.Duration) error {
 	done := make(chan error, 1)
 	go func() { done <- w.call("Close", func() error { return w.sink.Close(sinkCtx) }) }()
 	var err error
 	select {
 	case err = <-done:
 	case <-ctx.Done():
-		select {
-		case err = <-done:
-		default:
-			return fmt.Errorf("sink %q: Close still running after the deadline: %w", w.name, ctx.Err())
+		var ok bool
+		if err, ok = w.linger(done, grace); !ok {
+			return fmt.Errorf("sink %q: Close %w after the deadline; %s: %w", w.name, ErrStillRunning, w.later(), ctx.Err())
 		}
 	}
 	if err != nil && !errors.Is(err, errPanic) {
@@ -154,11 +165,58 @@ func (w *worker) closeSink(sinkCtx, ctx context.Context) error {
 	return err
 }
 
+// linger runs at Close's deadline while the sink's Close is still running.
+// If that Close is reporting undelivered events (writing them to the dead
+// letter: the PostHog sink does so at its very end), it waits for those
+// reports, and between them up to grace in all for the sink's Close to
+// return or report more, so that what the sink gives up on at the end is on
+// disk, and in Close's error, when Close returns. It says whether the sink's
+// Close returned, and with what.
+func (w *worker) linger(done <-chan error, grace time.Duration) (error, bool) {
+	n, change := w.reporting.watch()
+	budget := grace // waited between reports, in all
+	if n == 0 {
+		budget = 0 // not reporting at the deadline: not waited for
+	}
+	for {
+		if n == 0 && budget <= 0 {
+			select {
+			case err := <-done:
+				return err, true
+			default:
+				return nil, false
+			}
+		}
+		var idle <-chan time.Time
+		var timer *time.Timer
+		if n == 0 {
+			timer = time.NewTimer(budget)
+			idle = timer.C
+		}
+		start := time.Now()
+		select {
+		case err := <-done:
+			if timer != nil {
+				timer.Stop()
+			}
+			return err, true
+		case <-change:
+		case <-idle:
+		}
+		if timer != nil {
+			timer.Stop()
+			budget -= time.Since(start)
+		}
+		n, change = w.reporting.watch()
+	}
+}
+
 // closeLate runs as the worker exits: when Close gave up waiting for a Write
 // that ignored its cancelled context, the sink is closed once that Write
-// returns, so that it can still release what it holds. Events it reports
-// undelivered then can no longer reach the dead-letter file, and are
-// counted in Stats.DeadLetterErrors.
+// returns, so that it can still release what it holds. What it reports
+// undelivered until then goes to the hook, the dead letter (which takes
+// appends after Close) and Stats, as always, but Close's error has been
+// returned (ErrStillRunning said so).
 func (w *worker) closeLate() {
 	w.mu.Lock()
 	late := w.state == overran
@@ -176,10 +234,12 @@ func (w *worker) closeLate() {
 }
 
 // UndeliveredError, in Close's error, reports a sink's events that were not
-// delivered: those still queued at Close's deadline, and those whose
-// delivery failed during the tracker's life, in a Write or as reported by
-// the sink. errors.Is finds the causes through it: the context's error when
-// the deadline cut delivery short, and the last delivery error.
+// delivered, each once: those still queued at Close's deadline, the batch of
+// a Write that overran it, and those whose delivery failed during the
+// tracker's life, in a Write or as reported by the sink. Events a sink still
+// running at the deadline reports after Close returned are not in it (see
+// ErrStillRunning). errors.Is finds the causes through it: the context's
+// error when the deadline cut delivery short, and the last delivery error.
 type UndeliveredError struct {
 	Sink           string // the sink's name
 	Count          int    // events not delivered
@@ -189,6 +249,8 @@ type UndeliveredError struct {
 	Err            error  // why
 }
 
+// Error says how many of the sink's events were not delivered, how many
+// went to the dead-letter file, and why.
 func (e *UndeliveredError) Error() string {
 	s := fmt.Sprintf("sink %q: %d %s not delivered", e.Sink, e.Count, plural.Of(e.Count, "event", "events"))
 	switch {

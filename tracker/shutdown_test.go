@@ -501,3 +501,100 @@ func TestAnEventAcceptedAcrossAllOfCloseIsDeadLettered(t *testing.T) {
 	}
 	checkDeliveredOrDeadLettered(t, "rec", accepted, rec.Events(), deadLettered(t, dl)["rec"])
 }
+
+var errGaveUp = errors.New("gave up")
+
+// closeReporter accepts every batch; its Close waits for release, ignoring
+// its context, then reports every event it took as undelivered, as the
+// PostHog sink reports what it gives up on at the very end of its Close.
+type closeReporter struct {
+	mu      sync.Mutex
+	took    []tracker.Event
+	report  tracker.UndeliveredFunc
+	release chan struct{}
+	closed  chan struct{}
+}
+
+func newCloseReporter() *closeReporter {
+	return &closeReporter{release: make(chan struct{}), closed: make(chan struct{})}
+}
+
+func (s *closeReporter) SetUndelivered(f tracker.UndeliveredFunc) { s.report = f }
+
+func (s *closeReporter) Write(_ context.Context, evs []tracker.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.took = append(s.took, evs...)
+	return nil
+}
+
+func (s *closeReporter) Close(context.Context) error {
+	defer close(s.closed)
+	<-s.release
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.report(s.took, errGaveUp)
+	return nil
+}
+
+// A sink whose Close is still running at Close's deadline: when it is
+// reporting undelivered events then (as the PostHog sink does at its very
+// end), Close waits for that report, so that its events are in the dead
+// letter, and counted in Close's error, by the time Close returns. When it
+// is not, Close returns, saying so and where what it reports later goes; the
+// events it reports after that are dead-lettered all the same. Close's error
+// never counts as lost an event written to the dead letter.
+func TestASinkStillClosingAtTheDeadlineLosesNoReport(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		reporting bool // the sink's Close is in its report at the deadline
+	}{
+		{"reporting at the deadline", true},
+		{"reporting after Close returned", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dl := filepath.Join(t.TempDir(), "dead.jsonl")
+			s := newCloseReporter()
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			h := &hookLog{}
+			if tc.reporting {
+				close(s.release)
+				h.check = func(string, []tracker.Event) { <-ctx.Done() } // the report outlives the deadline
+			}
+			tr := mustNew(t, tracker.WithSink("late", s), tracker.WithDeadLetter(dl), tracker.WithUndeliveredHook(h.hook))
+			for range 5 {
+				tr.Capture(context.Background(), tracker.Event{Name: "e"})
+			}
+			if err := tr.Flush(ctxT(t)); err != nil {
+				t.Fatal(err)
+			}
+			err := tr.Close(ctx)
+			inDeadLetter := len(deadLettered(t, dl)["late"])
+			if !tc.reporting {
+				close(s.release)
+			}
+			<-s.closed
+
+			var ue *tracker.UndeliveredError
+			switch {
+			case errors.As(err, &ue) && ue.DeadLettered < ue.Count:
+				t.Errorf("Close = %v; counts events lost that are written to the dead letter", err)
+			case tc.reporting && (ue == nil || ue.Count != 5 || inDeadLetter != 5):
+				t.Errorf("Close = %v, with %d events in the dead letter; want the 5 the sink was reporting at the deadline in both", err, inDeadLetter)
+			case !tc.reporting && (!errors.Is(err, tracker.ErrStillRunning) || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), dl)):
+				t.Errorf("Close = %v; want ErrStillRunning, naming the dead letter that takes later reports", err)
+			}
+			st := tr.Stats()
+			if ss := st.Sinks["late"]; ss.Undelivered != 5 || ss.DeadLettered != 5 || st.DeadLetterErrors != 0 {
+				t.Errorf("stats %+v, dead-letter errors %d", ss, st.DeadLetterErrors)
+			}
+			if n := len(deadLettered(t, dl)["late"]); n != 5 {
+				t.Errorf("the dead letter has %d of the 5 events reported", n)
+			}
+			if n := h.events("late", errGaveUp); n != 5 {
+				t.Errorf("the hook heard of %d of the 5 events reported", n)
+			}
+		})
+	}
+}

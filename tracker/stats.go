@@ -86,7 +86,9 @@ type SinkStats struct {
 	Failed uint64
 	// Undelivered counts events the sink reported, after a successful Write,
 	// as finally not delivered (UndeliveredReporter); they are included in
-	// Delivered.
+	// Delivered. An event of a batch Close dead-lettered already, because
+	// its Write overran Close's deadline, is counted here but not written
+	// to the dead letter again.
 	Undelivered uint64
 	// Dropped counts events dropped before reaching Write, by reason.
 	Dropped DropStats

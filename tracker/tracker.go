@@ -19,6 +19,13 @@ import (
 // Close.
 var ErrClosed = errors.New("tracker: closed")
 
+// ErrStillRunning is matched by Close's error when a sink was still running
+// (in Write, Flush or Close) at Close's deadline. Close returned without it;
+// the sink is closed when it returns, and what it reports undelivered until
+// then goes to the undelivered hook, the dead-letter file and Stats, but is
+// not in the error Close returned.
+var ErrStillRunning = errors.New("still running")
+
 // ErrQueueFull is matched by the reason the undelivered hook gets for an
 // event a sink's full queue dropped.
 var ErrQueueFull = errors.New("queue full")
@@ -141,6 +148,10 @@ func (t *Tracker) Flush(ctx context.Context) error {
 // Close stops accepting events, delivers what is queued and closes every
 // sink, in parallel under ctx's deadline. It returns nil when every event a
 // sink accepted was delivered, else an *UndeliveredError per sink, joined.
+// It returns by ctx's deadline, or, when a sink is writing events it gives up
+// on to the dead letter then, once those writes are done. A sink still
+// running after that is named (ErrStillRunning): what it reports undelivered
+// after Close returns still goes to the hook, the dead letter and Stats.
 func (t *Tracker) Close(ctx context.Context) error {
 	if t == nil {
 		return nil
@@ -156,7 +167,9 @@ func (t *Tracker) Close(ctx context.Context) error {
 		// Each worker drains and closes its sink under ctx (shutdown.go);
 		// what one could not deliver it reports, and dead-letters, before
 		// it returns. That local append is not cut short by the deadline:
-		// Close overruns it by that much rather than lose the events.
+		// Close overruns it by that much rather than lose the events. A
+		// sink left running reports later into the same dead letter, which
+		// takes appends after lost.close (opening the file for each).
 		var g multierror.Group
 		for _, w := range t.workers {
 			g.Go(func() error { return w.shutdown(ctx) })

@@ -231,3 +231,103 @@ func TestPanickingHookHarmsNothing(t *testing.T) {
 	tr.Capture(context.Background(), tracker.Event{Name: "late"})
 	checkStatsAddUp(t, tr.Stats())
 }
+
+// perName counts how many times the hook heard of each event, by name.
+func (h *hookLog) perName(sink string) map[string]int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m := map[string]int{}
+	for _, r := range h.reports {
+		if r.sink == sink {
+			for _, n := range r.names {
+				m[n]++
+			}
+		}
+	}
+	return m
+}
+
+// partialSink takes one batch of 10: its Write reports the first 3 events
+// undelivered at once; then, when it overruns, it waits for release,
+// ignoring its context, and reports 3 more before returning nil (as the
+// PostHog sink reports what it could not hand over); otherwise it fails.
+type partialSink struct {
+	report           tracker.UndeliveredFunc
+	overrun          bool
+	entered, release chan struct{}
+	closed           chan struct{}
+}
+
+func (s *partialSink) SetUndelivered(f tracker.UndeliveredFunc) { s.report = f }
+
+func (s *partialSink) Write(_ context.Context, evs []tracker.Event) error {
+	s.report(evs[:3], errHTTP400)
+	close(s.entered)
+	if !s.overrun {
+		return errors.New("connection reset")
+	}
+	<-s.release
+	s.report(evs[3:6], errHTTP400)
+	return nil
+}
+
+func (s *partialSink) Close(context.Context) error { close(s.closed); return nil }
+
+// An event a sink did not deliver is heard of by the hook, written to the
+// dead letter and counted in Close's error once, however the sink's reports
+// of its batch and the Write's end interleave: a Write that reports part of
+// its batch and then fails, or that reports part of it, overruns Close's
+// deadline (its batch is dead-lettered then) and reports more when it
+// returns.
+func TestAnUndeliveredEventIsReportedAndDeadLetteredOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		overrun    bool
+		undelivers uint64 // reported by the sink
+	}{
+		{"reported, then the Write fails", false, 3},
+		{"reported, then the Write overruns Close's deadline and reports more", true, 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dl := filepath.Join(t.TempDir(), "dead.jsonl")
+			h := &hookLog{}
+			s := &partialSink{overrun: tc.overrun, entered: make(chan struct{}), release: make(chan struct{}), closed: make(chan struct{})}
+			tr := mustNew(t, tracker.WithSink("s", s, tracker.WithBatchSize(10), tracker.WithFlushInterval(time.Millisecond)),
+				tracker.WithDeadLetter(dl), tracker.WithUndeliveredHook(h.hook))
+			for i := range 10 {
+				tr.Capture(context.Background(), tracker.Event{Name: fmt.Sprint("e", i), UUID: fmt.Sprint("u", i)})
+			}
+			<-s.entered
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			if !tc.overrun {
+				ctx = ctxT(t)
+			}
+			defer cancel()
+			err := tr.Close(ctx)
+			close(s.release)
+			<-s.closed // after the overrunning Write returned and reported
+
+			var ue *tracker.UndeliveredError
+			if !errors.As(err, &ue) || ue.Count != 10 || ue.DeadLettered != 10 {
+				t.Errorf("Close = %v; want the 10 events counted once, all in the dead letter", err)
+			}
+			if tc.overrun && !errors.Is(err, tracker.ErrStillRunning) {
+				t.Errorf("Close = %v; want ErrStillRunning", err)
+			}
+			lines := map[string]int{}
+			for _, u := range deadLettered(t, dl)["s"] {
+				lines[u]++
+			}
+			heard := h.perName("s")
+			for i := range 10 {
+				if u, n := fmt.Sprint("u", i), fmt.Sprint("e", i); lines[u] != 1 || heard[n] != 1 {
+					t.Errorf("event %s: %d lines in the dead letter, heard of %d times; want 1 and 1", u, lines[u], heard[n])
+				}
+			}
+			st := tr.Stats()
+			if ss := st.Sinks["s"]; ss.Undelivered != tc.undelivers || ss.DeadLettered != 10 || st.DeadLetterErrors != 0 {
+				t.Errorf("stats %+v", ss)
+			}
+		})
+	}
+}

@@ -61,7 +61,11 @@ type worker struct {
 	progress      broadcast // when done or flushDone advance
 	space         broadcast // when events leave the queue
 	lastErr       error     // the last reason events were not delivered
-	deadlineCause error     // why Close abandoned the queue: its context's error
+	deadlineCause error     // why Close gave up at its deadline: its context's error
+
+	claims    claims    // each undelivered event reported and dead-lettered once
+	tally     tally     // what Close's error counts
+	reporting reporting // the sink's reports under way
 }
 
 func newWorker(spec sinkSpec, lost *undelivered, log *diag) *worker {
@@ -234,45 +238,65 @@ func (w *worker) opCtx() (context.Context, context.CancelFunc) {
 
 // write hands one batch to the sink and accounts for every event in it.
 func (w *worker) write(batch []Event) {
+	n := len(batch)
 	ctx, cancel := w.opCtx()
+	w.claims.startWrite()
 	err := w.call("Write", func() error { return w.sink.Write(ctx, batch) })
 	cancel()
 	// In one step with Close: from here on Close does not report the batch,
 	// or it already has (the Write overran Close's deadline).
 	w.mu.Lock()
-	reported := w.state == overran
+	overrun := w.state == overran
 	cut := w.state >= abandoned
 	w.inflightBatch = nil
 	w.mu.Unlock()
+	// What the sink reported during the Write is not reported again.
+	batch = w.claims.endWrite(batch, err != nil && !overrun)
 	w.counters.batches.Add(1)
-	n := uint64(len(batch))
 	if err == nil {
-		w.counters.delivered.Add(n)
+		w.counters.delivered.Add(uint64(n))
 		return
 	}
-	w.counters.failed.Add(n)
+	w.counters.failed.Add(uint64(n))
 	w.noteFailure(err)
 	if !errors.Is(err, errPanic) {
 		w.counters.writeErrors.Add(1)
 	}
-	w.log.sinkError(w.name, "write", len(batch), err)
-	if reported {
+	w.log.sinkError(w.name, "write", n, err)
+	if overrun {
 		return
 	}
 	reason := err
 	if cut { // Close cancelled the Write at its deadline
 		reason = fmt.Errorf("sink %q: %w: Write cut short at Close's deadline: %w", w.name, ErrClosed, err)
 	}
-	w.counters.deadLettered.Add(uint64(w.lost.failed(w.name, batch, reason)))
+	w.lose(batch, reason)
 }
 
-// undelivered is the UndeliveredFunc given to a sink that reports, after
-// Write, events it finally could not deliver.
+// undelivered is the UndeliveredFunc given to a sink that reports events
+// it finally could not deliver, during Write or after it. Events of a batch
+// Close has dead-lettered already (its Write overran the deadline) are
+// counted, and not reported or written again.
 func (w *worker) undelivered(events []Event, reason error) {
+	w.reporting.begin()
+	defer w.reporting.end()
 	w.counters.undelivered.Add(uint64(len(events)))
+	events = w.claims.claim(events)
+	if len(events) == 0 {
+		return
+	}
 	w.noteFailure(reason)
 	w.log.sinkError(w.name, "deliver", len(events), reason)
-	w.counters.deadLettered.Add(uint64(w.lost.failed(w.name, events, reason)))
+	w.lose(events, reason)
+}
+
+// lose hands events the sink did not get or did not deliver to the hook and
+// the dead letter, then counts them, with how many the dead letter took, for
+// Stats and for Close's error.
+func (w *worker) lose(events []Event, reason error) {
+	n := w.lost.failed(w.name, events, reason)
+	w.counters.deadLettered.Add(uint64(n))
+	w.tally.add(len(events), n)
 }
 
 // noteFailure records why events were last not delivered.

@@ -280,7 +280,7 @@ func (r *replayer) replay(ctx context.Context, in *input) bool {
 		switch {
 		case err != nil && ctx.Err() != nil:
 			continue // the input closed by Ctrl-C
-		case errors.As(err, &le):
+		case errors.As(err, &le) && rd.Err() == nil:
 			last = rd.Line()
 			r.problems = append(r.problems, err) // a bad line: go on with the next
 			continue

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/multitrack/multitrack/eventline"
@@ -113,6 +115,29 @@ func TestReplayReadsStandardInput(t *testing.T) {
 	}
 	if got, _, err := readEvents(out); err != nil || len(got) != len(events) || got[29].UUID != events[29].UUID {
 		t.Fatalf("replayed %d events, %v", len(got), err)
+	}
+}
+
+// An input that fails to read (a disk error on standard input) ends replay
+// with that error: it is not taken for a bad line again and again.
+func TestReplayStopsOnAReadError(t *testing.T) {
+	dir := t.TempDir()
+	in, _ := writeEventFile(t, dir, 5)
+	data, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdin := io.MultiReader(bytes.NewReader(data), iotest.ErrReader(errors.New("disk on fire")))
+	out := filepath.Join(dir, "out.jsonl")
+	env := map[string]string{"MULTITRACK_SINKS": "file", "MULTITRACK_FILE_PATH": out}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	errOut, code := runReplay(t, ctx, env, stdin, "-")
+	if ctx.Err() != nil {
+		t.Fatal("replay kept reading a failed input until the deadline")
+	}
+	if code != 1 || strings.Count(errOut, "disk on fire") != 1 || !strings.Contains(errOut, "replayed 5 events") {
+		t.Fatalf("exit %d: %s", code, errOut)
 	}
 }
 

@@ -133,6 +133,8 @@ const (
 	PersonProfilesNever
 )
 
+// String returns "always" or "never", as MULTITRACK_POSTHOG_PERSON_PROFILES
+// spells them.
 func (p PersonProfiles) String() string {
 	if p == PersonProfilesNever {
 		return "never"

@@ -22,6 +22,7 @@ type ResponseError struct {
 	RetryAfter time.Duration
 }
 
+// Error names the status PostHog answered and its Retry-After.
 func (e *ResponseError) Error() string {
 	s := fmt.Sprintf("PostHog answered %d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	if e.RetryAfter > 0 {

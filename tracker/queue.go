@@ -131,10 +131,6 @@ func (w *worker) takeLocked(batch []Event, max int) []Event {
 	return batch
 }
 
-// maxSpare bounds the buffer a worker keeps to swap in (events): one grown
-// by a burst is let go.
-const maxSpare = 1024
-
 // detachLocked takes up to max of the oldest events out of the queue, and
 // wakes Captures waiting for room. When the queue holds no more than max,
 // it takes the queue's buffer whole and puts the worker's spare in its
@@ -156,15 +152,16 @@ func (w *worker) detachLocked(batch []Event, max int) ([]Event, ring) {
 }
 
 // takeDetached moves the events of a buffer detachLocked took into batch,
-// and keeps the buffer, emptied, as the next spare. Called by the worker
-// without the lock: the buffer is the worker's alone.
+// and keeps the buffer, emptied, as the next spare, whatever its size: a
+// queue given a smaller one would grow it again on the Captures' path, one
+// allocation and copy under the lock per doubling. So a sink's queue holds
+// at most two buffers of its size (the ring never shrinks). Called by the
+// worker without the lock: the buffer is the worker's alone.
 func (w *worker) takeDetached(batch []Event, held ring) []Event {
 	if held.n == 0 {
 		return batch
 	}
 	batch = held.take(batch, held.n)
-	if len(held.buf) <= maxSpare {
-		w.spareNext = held.buf
-	}
+	w.spareNext = held.buf
 	return batch
 }

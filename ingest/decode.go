@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -104,7 +105,7 @@ func decodeData(data []byte, compression string, fromForm bool, lim limits) ([]b
 	case compression == compressionGzipJS || compression == compressionGzip:
 		return nil, badRequest(codeInvalidPayload, "compression=%s, but the body is not gzip", compression)
 	case compression == compressionLZ64:
-		out, err := decodeLZ64(string(data), int(min(lim.decoded, int64(maxInt))))
+		out, err := decodeLZ64(string(data), int(min(lim.decoded, int64(math.MaxInt))))
 		if err != nil {
 			return nil, decodeError("lz64", err, lim)
 		}
@@ -122,8 +123,6 @@ func decodeData(data []byte, compression string, fromForm bool, lim limits) ([]b
 	}
 	return nil, badRequest(codeInvalidPayload, "unknown compression %q: want gzip-js, gzip, lz64 or base64", compression)
 }
-
-const maxInt = int(^uint(0) >> 1)
 
 func decodeError(what string, err error, lim limits) *requestError {
 	if errors.Is(err, errTooLarge) {

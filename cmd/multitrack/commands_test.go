@@ -96,6 +96,7 @@ func TestEmit(t *testing.T) {
 		{"two JSON values", nil, []string{"emit", "-name", "x", "-j", "k=1 2"}, 2, "emit: -j k: want one JSON value, got more after byte 1"},
 		{"JSON then garbage", nil, []string{"emit", "-name", "x", "-j", "k=1 }"}, 2, "emit: -j k: want one JSON value, got more after byte 1"},
 		{"key twice", nil, []string{"emit", "-name", "x", "-p", "k=1", "-j", "k=1"}, 2, `emit: -j: property "k" given twice`},
+		{"key twice, first null", nil, []string{"emit", "-name", "x", "-j", "k=null", "-j", "k=1"}, 2, `emit: -j: property "k" given twice`},
 		{"bad timestamp", nil, []string{"emit", "-name", "x", "-timestamp", "yesterday"}, 2, `-timestamp "yesterday": want RFC 3339`},
 		{"timestamp in year 10000 in UTC", nil, []string{"emit", "-name", "x", "-timestamp", "9999-12-31T23:30:00-01:00"}, 1, "timestamp outside years 0-9999 1"},
 		{"sampled out", map[string]string{"MULTITRACK_SAMPLE": "x=0"}, []string{"emit", "-name", "x"}, 1, "sampled out"},

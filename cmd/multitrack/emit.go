@@ -42,8 +42,10 @@ func (p *propertyFlags) set(flagName, kv string, parse func(string) (any, error)
 		err = fmt.Errorf("-%s: want KEY=VALUE (no '=' in the argument)", flagName)
 	case k == "":
 		err = fmt.Errorf("-%s: want KEY=VALUE (the key is empty)", flagName)
-	case p.props[k] != nil:
-		err = fmt.Errorf("-%s: property %q given twice", flagName, k)
+	default:
+		if _, dup := p.props[k]; dup {
+			err = fmt.Errorf("-%s: property %q given twice", flagName, k)
+		}
 	}
 	if err == nil {
 		var value any

@@ -73,7 +73,7 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 	case c.ackTimeout <= 0 || c.drain <= 0 || c.closeTO <= 0:
 		return usageErrorf("serve: timeouts must be positive")
 	}
-	env, err := ingest.ConfigFromLookup(c.main.Lookup)
+	env, err := ingest.ConfigFromLookup(c.main.lookup())
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

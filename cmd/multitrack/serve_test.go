@@ -39,6 +39,14 @@ func TestServeRefusesToStartWithoutAPIKeys(t *testing.T) {
 	if _, _, code := runEnv(t, nil, "serve", "--max-events", "0"); code != 2 {
 		t.Errorf("--max-events 0: exit %d", code)
 	}
+	// Without Lookup, Main reads the process's environment, as every
+	// other command does.
+	t.Setenv("MULTITRACK_SERVE_API_KEYS", "")
+	var stdout, stderr bytes.Buffer
+	m := &Main{Stdout: &stdout, Stderr: &stderr}
+	if code := exitCode(m.Run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0"}), &stderr); code != 1 || !strings.Contains(stderr.String(), "MULTITRACK_SERVE_API_KEYS") {
+		t.Errorf("without Lookup: exit %d: %s", code, stderr.String())
+	}
 }
 
 // serveProcess is multitrack serve running as a process (this test binary,

@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 
 	"github.com/rs/zerolog"
-
-	"github.com/multitrack/multitrack/tracker"
 )
 
 // Stats are a Server's counters.
@@ -76,8 +74,6 @@ func (s *Server) Stats() Stats {
 // failures grew and its deliveries did not since the previous check, or,
 // under AckDelivered, when the last request's delivery failed.
 type health struct {
-	tr *tracker.Tracker
-
 	mu        sync.Mutex
 	last      map[string]sinkProgress
 	ackFailed error // the last request's delivery failure; nil after a success
@@ -105,7 +101,7 @@ func (s *Server) ready() error {
 	h := &s.health
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	st := h.tr.Stats()
+	st := s.tr.Stats()
 	var failing []string
 	next := make(map[string]sinkProgress, len(st.Sinks))
 	for name, ss := range st.Sinks {

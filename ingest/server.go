@@ -54,7 +54,6 @@ func New(t *tracker.Tracker, opts ...Option) (*Server, error) {
 			s.keys[k] = true
 		}
 	}
-	s.health.tr = t
 	return s, nil
 }
 

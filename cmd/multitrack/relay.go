@@ -103,10 +103,6 @@ func (c *relayCommand) Run(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	if _, ok := r.Tracker().Stats().Sinks["nats"]; ok { // registry.Env.Relay refuses it first
-		r.Close(context.Background())
-		return errors.New("relay: the relay cannot deliver to the nats sink")
-	}
 	ms, err := startMetrics(c.metrics, r.Tracker(), map[string]http.Handler{"/healthz": healthHandler(r)},
 		metrics.NewStatsCollector("relay", func() any { return r.Stats() }, "Lag"))
 	if err != nil {

@@ -334,6 +334,9 @@ func TestAPanicIsLoggedWithoutItsValue(t *testing.T) {
 	if strings.Contains(buf.String(), "alice@example.com") {
 		t.Errorf("log carries a property value: %s", buf.String())
 	}
+	if !strings.Contains(buf.String(), "a value of type *strconv.NumError") {
+		t.Errorf("the panic is not logged by its type: %s", buf.String())
+	}
 }
 
 // The tracker's own diagnostics are rate-limited per kind: a flood of bad

@@ -21,7 +21,6 @@ const (
 	kindSinkError
 	kindDeadLetter
 	kindBadRate
-	kindHook
 	kindPlan
 	kinds
 )

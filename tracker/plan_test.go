@@ -75,8 +75,8 @@ func TestPlanStatsTotal(t *testing.T) {
 	if p.Total() != 28 {
 		t.Errorf("Total %d", p.Total())
 	}
-	r := tracker.RejectStats{EmptyName: 1, Unencodable: 2, TooLarge: 3, Plan: 4}
-	if r.Total() != 10 {
+	r := tracker.RejectStats{EmptyName: 1, Unencodable: 2, TooLarge: 3, BadTimestamp: 5, Plan: 4}
+	if r.Total() != 15 {
 		t.Errorf("RejectStats.Total %d", r.Total())
 	}
 }

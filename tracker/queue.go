@@ -162,6 +162,6 @@ func (w *worker) takeDetached(batch []Event, held ring) []Event {
 		return batch
 	}
 	batch = held.take(batch, held.n)
-	w.spareNext = held.buf
+	w.spare = held.buf
 	return batch
 }

@@ -127,7 +127,7 @@ func (t *tally) read() (lost, written int) {
 type reporting struct {
 	mu     sync.Mutex
 	n      int
-	change chan struct{} // closed and replaced when n changes; nil until watched
+	change broadcast // when n changes
 }
 
 func (r *reporting) begin() { r.add(1) }
@@ -136,10 +136,7 @@ func (r *reporting) end()   { r.add(-1) }
 func (r *reporting) add(d int) {
 	r.mu.Lock()
 	r.n += d
-	if r.change != nil {
-		close(r.change)
-		r.change = nil
-	}
+	r.change.notify()
 	r.mu.Unlock()
 }
 
@@ -148,10 +145,7 @@ func (r *reporting) add(d int) {
 func (r *reporting) watch() (int, <-chan struct{}) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.change == nil {
-		r.change = make(chan struct{})
-	}
-	return r.n, r.change
+	return r.n, r.change.wait()
 }
 
 // wait returns when no report is under way.

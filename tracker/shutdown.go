@@ -105,8 +105,7 @@ func (w *worker) abandon(ctx context.Context, grace time.Duration) error {
 	w.cancel()
 	if len(rest) > 0 {
 		setUUIDs(rest)
-		w.counters.shutdownDeadline.Add(uint64(len(rest)))
-		w.lose(rest, fmt.Errorf("sink %q: %w: still queued at Close's deadline: %w", w.name, ErrClosed, cause))
+		w.loseAtDeadline(rest, cause)
 	}
 	timer := time.NewTimer(max(grace, time.Millisecond))
 	select {

@@ -45,8 +45,7 @@ type worker struct {
 	mu            sync.Mutex
 	state         state
 	q             ring
-	spare         []Event   // an empty buffer the queue swaps in (detachLocked)
-	spareNext     []Event   // the worker's own: the buffer it last emptied
+	spare         []Event   // the worker's: an empty buffer the queue swaps in (detachLocked)
 	inflight      int       // events taken by the worker and not yet accounted for
 	inflightBatch []Event   // those events, while Write has them
 	pushed        uint64    // events ever put in the queue
@@ -182,9 +181,6 @@ func (w *worker) drain(batch *[]Event) bool {
 			*batch = w.takeDetached(*batch, held)
 			setUUIDs(*batch)
 			w.mu.Lock()
-			if w.spare == nil {
-				w.spare, w.spareNext = w.spareNext, nil
-			}
 			if w.state >= abandoned {
 				w.mu.Unlock()
 				w.giveUp(*batch)
@@ -223,10 +219,16 @@ func (w *worker) giveUp(batch []Event) {
 	cause := w.deadlineCause
 	w.progressLocked()
 	w.mu.Unlock()
-	w.counters.shutdownDeadline.Add(uint64(len(batch)))
-	reason := fmt.Errorf("sink %q: %w: still queued at Close's deadline: %w", w.name, ErrClosed, cause)
-	w.counters.deadLettered.Add(uint64(w.lost.failed(w.name, batch, reason)))
+	w.loseAtDeadline(batch, cause)
 	clear(batch)
+}
+
+// loseAtDeadline reports events still queued, or taken and not yet
+// written, when Close gave up at its deadline: counted, dead-lettered and in
+// Close's error, as every undelivered event (lose).
+func (w *worker) loseAtDeadline(events []Event, cause error) {
+	w.counters.shutdownDeadline.Add(uint64(len(events)))
+	w.lose(events, fmt.Errorf("sink %q: %w: still queued at Close's deadline: %w", w.name, ErrClosed, cause))
 }
 
 func (w *worker) opCtx() (context.Context, context.CancelFunc) {

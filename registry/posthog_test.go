@@ -79,7 +79,7 @@ func TestPostHogSettingsFromTheEnvironment(t *testing.T) {
 		"MULTITRACK_POSTHOG_HISTORICAL":       "true",
 		"MULTITRACK_POSTHOG_GROUP_PROPERTIES": "organization:plan,region",
 	}
-	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	lookup := mapLookup(env)
 	tr, err := registry.FromLookup(lookup)
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +131,7 @@ func TestPostHogSettingsReportEveryBadValue(t *testing.T) {
 		"MULTITRACK_POSTHOG_HISTORICAL":       "perhaps",
 		"MULTITRACK_POSTHOG_GROUP_PROPERTIES": "organization",
 	}
-	_, err := registry.FromLookup(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	_, err := registry.FromLookup(mapLookup(env))
 	want := []wantProblem{
 		{"MULTITRACK_POSTHOG_PERSON_PROFILES", registry.ErrInvalid, "want always or never"},
 		{"MULTITRACK_POSTHOG_HISTORICAL", registry.ErrInvalid, `"perhaps": want true or false`},

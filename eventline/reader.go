@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	ijson "github.com/multitrack/multitrack/internal/json"
 	"github.com/multitrack/multitrack/internal/line"
 	"github.com/multitrack/multitrack/tracker"
 )
@@ -200,10 +201,10 @@ func Parse(text []byte) (tracker.Event, error) {
 		if err != nil {
 			return tracker.Event{}, fmt.Errorf("timestamp %q is not RFC 3339", w.Timestamp)
 		}
-		e.Timestamp = ts.UTC()
-		if y := e.Timestamp.Year(); y < 0 || y > 9999 {
+		if ijson.CheckTimestamp(ts) != nil {
 			return tracker.Event{}, fmt.Errorf("timestamp %q is outside years 0–9999 in UTC", w.Timestamp)
 		}
+		e.Timestamp = ts.UTC()
 	}
 	if len(w.Groups) > 0 {
 		e.Groups = w.Groups

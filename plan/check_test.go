@@ -179,6 +179,16 @@ type stringer struct{}
 
 func (stringer) MarshalText() ([]byte, error) { return []byte("42P01"), nil }
 
+// rawJSON encodes as its own text through MarshalJSON.
+type rawJSON string
+
+func (r rawJSON) MarshalJSON() ([]byte, error) { return []byte(r), nil }
+
+// panicky cannot be encoded: its MarshalText panics.
+type panicky struct{}
+
+func (panicky) MarshalText() ([]byte, error) { panic("no text") }
+
 type category string
 
 type point struct{ X, Y int }
@@ -193,15 +203,15 @@ func TestValuesAreJudgedAsTheirJSON(t *testing.T) {
 		ok   []any
 		bad  []any
 	}{
-		{"sqlstate", []any{"42P01", category("42P01"), stringer{}}, []any{42, true, nil, []string{"42P01"}}},
+		{"sqlstate", []any{"42P01", category("42P01"), stringer{}, &stringer{}, rawJSON(`"42P01"`)}, []any{42, true, nil, []string{"42P01"}, (*stringer)(nil), (*rawJSON)(nil), panicky{}, rawJSON(`42`)}},
 		{"note", []any{[]byte("abc")}, []any{[]byte("abcdef")}}, // base64: YWJj, YWJjZGVm
 		{"duration_ms", []any{0, int8(1), int16(2), int32(3), int64(4), uint(5), uint8(6), uint16(7), uint32(8), uint64(9), 10.0, float32(11), json.Number("12"), json.Number("1e2")}, []any{1.5, json.Number("1.5"), "1", uint64(1 << 63), 1e300}},
 		{"ratio", []any{0, 0.5, float32(0.25), json.Number("0.75"), json.Number("1")}, []any{"0.5", true}},
 		{"cached", []any{true, false}, []any{0, "true"}},
 		{"at", []any{now, &now, "2026-11-28T10:15:03Z", "2026-11-28T10:15:03.123456+01:00"}, []any{now.Unix(), "2026-11-28", "10:15"}},
 		{"labels", []any{map[string]any{}, map[string]string{"a": "b"}, map[string]int{"a": 1}, point{1, 2}, &point{}}, []any{[]any{}, "x", (*point)(nil)}},
-		{"tags", []any{[]any{}, []string{"a"}, []int{1, 2}, [2]string{"a", "b"}}, []any{"a", map[string]any{}, []byte("a")}},
-		{"priority", []any{1, int64(2), 3.0, json.Number("3")}, []any{0, 2.5, "1"}},
+		{"tags", []any{[]any{}, []string{"a"}, []int{1, 2}, [2]string{"a", "b"}, rawJSON(`[1, 2]`)}, []any{"a", map[string]any{}, []byte("a"), rawJSON(`{}`)}},
+		{"priority", []any{1, int64(2), 3.0, json.Number("3"), rawJSON(`2`)}, []any{0, 2.5, "1", rawJSON(`2.5`), rawJSON(`"2"`)}},
 	} {
 		for _, v := range tc.ok {
 			if n := c.Check("query_failed", failed(map[string]any{tc.prop: v}).Properties, nil); n.Total() != 0 {

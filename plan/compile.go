@@ -124,9 +124,8 @@ func compileProps(ps []Property, common bool, ev int, probs *problems) []prop {
 func compileProp(p Property, ref func(field string) fieldRef, probs *problems) prop {
 	cp := prop{name: p.Name, typ: p.Type, code: p.Type.code(), required: p.Required}
 	switch {
-	case p.Type == "":
+	case p.Type == "": // cp checks nothing but presence
 		probs.add(ref("type"), "a type is required: "+typeList())
-		cp.typ = "" // checks nothing but presence
 	case !p.Type.valid():
 		msg := fmt.Sprintf("unknown type %q", string(p.Type))
 		if s := suggest(string(p.Type), typeNames()); s != "" {

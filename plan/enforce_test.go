@@ -156,7 +156,7 @@ func TestWhatTheTrackerAddsOrRemovesIsExempt(t *testing.T) {
 	}
 }
 
-// TestStripRemovesWhatItStripsBeforeRedaction: a stripped property that
+// TestStripCountsEachRemovedPropertyOnce: a stripped property that
 // held a secret is not counted as redacted as well.
 func TestStripCountsEachRemovedPropertyOnce(t *testing.T) {
 	c := compileTestPlan(t)

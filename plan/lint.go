@@ -69,6 +69,7 @@ func (c *Checker) Lint(w io.Writer, r io.Reader, name string) (LintResult, error
 			_, werr = fmt.Fprintf(w, format, args...)
 		}
 	}
+	var vs []Violation // reused from event to event
 	warnings, err := readEvents(r, name, func(line int, e tracker.Event, bad error) {
 		if bad != nil {
 			res.BadLines++
@@ -76,12 +77,9 @@ func (c *Checker) Lint(w io.Writer, r io.Reader, name string) (LintResult, error
 			return
 		}
 		res.Events++
-		n := c.check(e.Name, e.Properties, nil, nil)
-		if n.Total() == 0 {
-			return
-		}
-		addStats(&res.Violations, n)
-		for _, v := range c.Violations(e.Name, e.Properties, nil) {
+		vs = vs[:0]
+		addStats(&res.Violations, c.check(e.Name, e.Properties, nil, &vs))
+		for _, v := range vs {
 			printf("%s:%d: %s: %s\n", name, line, oneLine(e.Name), v)
 		}
 	})

@@ -3,7 +3,6 @@ package plan_test
 import (
 	"bytes"
 	"errors"
-	"io"
 	"os"
 	"strings"
 	"testing"
@@ -110,5 +109,4 @@ func TestLintReportsAFailedWrite(t *testing.T) {
 	if !errors.Is(err, wErr) || res.Events != 2 {
 		t.Errorf("result %+v, err %v", res, err)
 	}
-	var _ io.Writer = errWriter{}
 }

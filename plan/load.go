@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 
 	"go.yaml.in/yaml/v3"
@@ -106,13 +107,12 @@ func yamlErrorLine(err error) (int, string) {
 }
 
 func (d *decoder) top(n *yaml.Node) {
-	d.fields(n, topRef(""), []string{"common", "events"}, func(key string, v *yaml.Node) {
-		d.probs.src.set(topRef(key), v.Line)
+	d.fields(n, topRef(""), []string{"common", "events"}, func(key string, ref fieldRef, v *yaml.Node) {
 		switch key {
 		case "common":
-			d.properties(v, topRef(key), true, -1, &d.plan.Common)
+			d.properties(v, ref, true, -1, &d.plan.Common)
 		case "events":
-			d.each(v, topRef(key), func(name string, keyLine int, ev *yaml.Node) {
+			d.each(v, ref, func(name string, keyLine int, ev *yaml.Node) {
 				i := len(d.plan.Events)
 				d.plan.Events = append(d.plan.Events, Event{Name: name})
 				d.probs.src.set(eventRef(i, ""), keyLine)
@@ -124,9 +124,7 @@ func (d *decoder) top(n *yaml.Node) {
 
 func (d *decoder) event(i int, n *yaml.Node) {
 	fields := []string{"description", "properties", "allow_unknown_properties", "go_name"}
-	d.fields(n, eventRef(i, ""), fields, func(key string, v *yaml.Node) {
-		ref := eventRef(i, key)
-		d.probs.src.set(ref, v.Line)
+	d.fields(n, eventRef(i, ""), fields, func(key string, ref fieldRef, v *yaml.Node) {
 		ev := &d.plan.Events[i]
 		switch key {
 		case "description":
@@ -160,9 +158,7 @@ func (d *decoder) property(p *Property, common bool, ev, i int, n *yaml.Node) {
 		return
 	}
 	fields := []string{"type", "description", "required", "enum", "pattern", "min", "max", "go_name"}
-	d.fields(n, propRef(common, ev, i, ""), fields, func(key string, v *yaml.Node) {
-		ref := propRef(common, ev, i, key)
-		d.probs.src.set(ref, v.Line)
+	d.fields(n, propRef(common, ev, i, ""), fields, func(key string, ref fieldRef, v *yaml.Node) {
 		switch key {
 		case "type":
 			p.Type = Type(d.str(v, ref))
@@ -201,16 +197,18 @@ func (d *decoder) property(p *Property, common bool, ev, i int, n *yaml.Node) {
 	})
 }
 
-// fields calls f for each key of the mapping n, in order, reporting a key
-// that is not one of known (with a suggestion), a repeated key, and a
-// node that is not a mapping.
-func (d *decoder) fields(n *yaml.Node, ref fieldRef, known []string, f func(key string, v *yaml.Node)) {
+// fields calls f for each key of the mapping n (the item at ref), in order,
+// with the field's ref, whose line it records; it reports a key that is not
+// one of known (with a suggestion), a repeated key, and a node that is not
+// a mapping.
+func (d *decoder) fields(n *yaml.Node, ref fieldRef, known []string, f func(key string, ref fieldRef, v *yaml.Node)) {
 	d.each(n, ref, func(key string, keyLine int, v *yaml.Node) {
-		for _, k := range known {
-			if k == key {
-				f(key, v)
-				return
-			}
+		if slices.Contains(known, key) {
+			fr := ref
+			fr.field = key
+			d.probs.src.set(fr, v.Line)
+			f(key, fr, v)
+			return
 		}
 		msg := fmt.Sprintf("unknown field %q", key)
 		if s := suggest(key, known); s != "" {

@@ -51,13 +51,19 @@ func patternInputs() []string {
 func TestFastPatternsAgreeWithRegexp(t *testing.T) {
 	inputs := patternInputs()
 	for _, tc := range patternCases {
-		re := regexp.MustCompile(`^(?:` + tc.pattern + `)$`)
+		re, err := compilePattern(tc.pattern)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.pattern, err)
+		}
 		m := newMatcher(tc.pattern, re)
 		if fast := m.steps != nil; fast != tc.fast {
 			t.Errorf("%q: fast form %v, want %v", tc.pattern, fast, tc.fast)
 		}
+		// The reference: the whole value must match, anchored here by hand
+		// so that compilePattern's anchoring is under test too.
+		whole := regexp.MustCompile(`^(?:` + tc.pattern + `)$`)
 		for _, s := range inputs {
-			if got, want := m.match(s), re.MatchString(s); got != want {
+			if got, want := m.match(s), whole.MatchString(s); got != want {
 				t.Errorf("%q on %q: %v, regexp says %v", tc.pattern, s, got, want)
 			}
 		}

@@ -1,16 +1,16 @@
 package plan
 
 import (
-	"bytes"
 	"encoding"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"math"
 	"reflect"
 	"strconv"
 	"strings"
 	"time"
+
+	ijson "github.com/multitrack/multitrack/internal/json"
 )
 
 // jsonType is the JSON type a Go value encodes as.
@@ -165,30 +165,19 @@ func isRangeError(err error) bool {
 	return ok && ne.Err == strconv.ErrRange
 }
 
-// maxReflectDepth bounds the pointers reflectValue follows.
-const maxReflectDepth = 32
-
 // reflectValue classifies the values of other types as encoding/json
 // would encode them.
 func reflectValue(x any, depth int) value {
-	if depth > maxReflectDepth {
+	if depth > ijson.MaxDepth {
 		return value{}
 	}
-	switch m := x.(type) {
-	case json.Marshaler:
-		if rv := reflect.ValueOf(x); rv.Kind() == reflect.Pointer && rv.IsNil() {
-			return value{t: jNull}
-		}
-		return marshaledValue(m)
-	case encoding.TextMarshaler:
-		if rv := reflect.ValueOf(x); rv.Kind() == reflect.Pointer && rv.IsNil() {
-			return value{t: jNull}
-		}
-		b, err := marshalText(m)
+	switch x.(type) {
+	case json.Marshaler, encoding.TextMarshaler:
+		g, err := ijson.Generic(x)
 		if err != nil {
 			return value{}
 		}
-		return value{t: jString, s: string(b)}
+		return valueOf(g)
 	}
 	rv := reflect.ValueOf(x)
 	switch rv.Kind() {
@@ -227,52 +216,3 @@ func reflectValue(x any, depth int) value {
 	}
 	return value{}
 }
-
-// marshaledValue classifies what a json.Marshaler writes.
-func marshaledValue(m json.Marshaler) (v value) {
-	defer func() {
-		if recover() != nil {
-			v = value{}
-		}
-	}()
-	b, err := json.Marshal(m)
-	if err != nil {
-		return value{}
-	}
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 {
-		return value{}
-	}
-	switch b[0] {
-	case '"':
-		var s string
-		if json.Unmarshal(b, &s) != nil {
-			return value{}
-		}
-		return value{t: jString, s: s}
-	case 't', 'f':
-		return value{t: jBool}
-	case 'n':
-		return value{t: jNull}
-	case '{':
-		return value{t: jObject}
-	case '[':
-		var a []json.RawMessage
-		if json.Unmarshal(b, &a) != nil {
-			return value{}
-		}
-		return value{t: jArray, n: len(a)}
-	}
-	return numberValue(string(b))
-}
-
-func marshalText(m encoding.TextMarshaler) (b []byte, err error) {
-	defer func() {
-		if recover() != nil {
-			b, err = nil, errPanicked
-		}
-	}()
-	return m.MarshalText()
-}
-
-var errPanicked = errors.New("MarshalText panicked")

@@ -389,7 +389,7 @@ func TestLogLinesOnATerminalFollowTheColorEnvironment(t *testing.T) {
 		t.Run(c.term+"/"+c.noColor, func(t *testing.T) {
 			tty, master := ptytest.Open(t)
 			env := map[string]string{"MULTITRACK_SINKS": "noop", "MULTITRACK_LOG_LEVEL": "info", "TERM": c.term, "NO_COLOR": c.noColor}
-			tr, err := registry.Env{Lookup: func(k string) (string, bool) { v, ok := env[k]; return v, ok }, Stderr: tty}.Tracker()
+			tr, err := registry.Env{Lookup: mapLookup(env), Stderr: tty}.Tracker()
 			if err != nil {
 				t.Fatal(err)
 			}

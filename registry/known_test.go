@@ -101,7 +101,7 @@ func TestDeclaredSettingsOfAnUnselectedSinkAreWarnedWithoutEnviron(t *testing.T)
 	}
 	var got []string
 	e := registry.Env{
-		Lookup:    func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Lookup:    mapLookup(env),
 		OnWarning: func(err error) { got = append(got, err.Error()) },
 	}
 	tr, err := e.Tracker()
@@ -128,7 +128,7 @@ func TestDeclaredKeysOfASelectedSink(t *testing.T) {
 	}
 	var got []string
 	e := registry.Env{
-		Lookup: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Lookup: mapLookup(env),
 		Environ: func() []string {
 			return []string{"MULTITRACK_SINKS=keyed", "MULTITRACK_KEYED_TIMEOUT=5s", "MULTITRACK_KEYED_URI=x"}
 		},
@@ -150,7 +150,7 @@ func TestDeclaredKeysOfASelectedSink(t *testing.T) {
 func TestWarningsGoToTheLoggerGivenWithWithLogger(t *testing.T) {
 	env := map[string]string{"MULTITRACK_SINKS": "noop", "MULTITRACK_SINK": "noop"}
 	e := registry.Env{
-		Lookup:  func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Lookup:  mapLookup(env),
 		Environ: func() []string { return []string{"MULTITRACK_SINKS=noop", "MULTITRACK_SINK=noop"} },
 	}
 	var log bytes.Buffer

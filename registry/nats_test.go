@@ -16,7 +16,7 @@ func TestNatsSinkFromTheEnvironmentPublishesToTheStream(t *testing.T) {
 	srv := natstest.Run(t)
 	env := map[string]string{"MULTITRACK_SINKS": "nats", "MULTITRACK_NATS_URL": srv.ClientURL(), "MULTITRACK_NATS_STREAM": "EVENTS",
 		"MULTITRACK_NATS_SUBJECT": "app.events", "MULTITRACK_NATS_MAX_AGE": "48h"}
-	tr, err := registry.FromLookup(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	tr, err := registry.FromLookup(mapLookup(env))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestNatsSettingsProblemsAreReportedTogetherWithoutTheToken(t *testing.T) {
 		"MULTITRACK_NATS_SUBJECT": "a.>", "MULTITRACK_NATS_REPLICAS": "9", "MULTITRACK_NATS_MAX_AGE": "soon",
 		"MULTITRACK_NATS_TOKEN": "tok-0123456789abcdef", "MULTITRACK_NATS_TLS_CERT": "c.pem",
 	}
-	_, err := registry.FromLookup(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	_, err := registry.FromLookup(mapLookup(env))
 	if !errors.Is(err, registry.ErrInvalid) {
 		t.Fatalf("err = %v", err)
 	}
@@ -54,7 +54,7 @@ func TestNatsSettingsProblemsAreReportedTogetherWithoutTheToken(t *testing.T) {
 func TestRelaySettingsReadTheStreamTheConsumerAndTheDeadLetter(t *testing.T) {
 	env := map[string]string{"MULTITRACK_NATS_URL": "nats://a:1, nats://b:2", "MULTITRACK_RELAY_CONSUMER": "eu-relay",
 		"MULTITRACK_RELAY_MAX_DELIVER": "4", "MULTITRACK_DEAD_LETTER_PATH": "/tmp/x.jsonl", "MULTITRACK_SINKS": "posthog"}
-	s, err := registry.Env{Lookup: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}.Relay()
+	s, err := registry.Env{Lookup: mapLookup(env)}.Relay()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestRelaySettingsReadTheStreamTheConsumerAndTheDeadLetter(t *testing.T) {
 		t.Errorf("settings = %+v", s)
 	}
 	env = map[string]string{"MULTITRACK_SINKS": "stdout, NATS", "MULTITRACK_RELAY_CONSUMER": "a b", "MULTITRACK_RELAY_MAX_DELIVER": "0"}
-	_, err = registry.Env{Lookup: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}.Relay()
+	_, err = registry.Env{Lookup: mapLookup(env)}.Relay()
 	for _, v := range []string{"MULTITRACK_SINKS", "MULTITRACK_RELAY_CONSUMER", "MULTITRACK_RELAY_MAX_DELIVER"} {
 		if err == nil || !strings.Contains(err.Error(), v) {
 			t.Errorf("error lacks %s: %v", v, err)

@@ -1,13 +1,9 @@
 package registry_test
 
 import (
-	"compress/gzip"
 	"context"
-	"io"
-	"net/http"
-	"net/http/httptest"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/multitrack/multitrack/internal/posthogtest"
@@ -19,25 +15,7 @@ import (
 // sink, which sends to POSTHOG_HOST (here a local server) with the batch
 // settings of the environment; the key reaches PostHog and nowhere else.
 func TestPostHogFromTheKeyAlone(t *testing.T) {
-	var mu sync.Mutex
-	var bodies []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body io.Reader = r.Body
-		if r.Header.Get("Content-Encoding") == "gzip" {
-			zr, err := gzip.NewReader(r.Body)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
-			}
-			body = zr
-		}
-		b, _ := io.ReadAll(body)
-		mu.Lock()
-		bodies = append(bodies, r.URL.Path+" "+string(b))
-		mu.Unlock()
-		w.Write([]byte(`{"status":1}`))
-	}))
-	defer srv.Close()
+	srv := posthogtest.NewServer(t, nil)
 
 	h := loadFixture(t, "posthog_default")
 	h.env["POSTHOG_HOST"] = srv.URL
@@ -57,13 +35,22 @@ func TestPostHogFromTheKeyAlone(t *testing.T) {
 	if s := tr.Stats().Sinks["posthog"]; s.Delivered != 1 || s.Undelivered != 0 {
 		t.Errorf("posthog sink stats %+v, want 1 delivered", s)
 	}
-	mu.Lock()
-	all := strings.Join(bodies, "\n")
-	mu.Unlock()
-	for _, want := range []string{"/batch/", `"warehouse_provisioned"`, `"org_42"`, key} {
-		if !strings.Contains(all, want) {
-			t.Errorf("PostHog received no %s:\n%s", want, all)
+	var sent []string
+	for _, r := range srv.Requests() {
+		if r.APIKey != key {
+			t.Error("a batch without the API key of the environment")
 		}
+		for _, m := range r.Batch {
+			name, _ := m["event"].(string)
+			sent = append(sent, name)
+			props, _ := m["properties"].(map[string]any)
+			if groups, _ := props["$groups"].(map[string]any); name == "warehouse_provisioned" && groups["organization"] != "org_42" {
+				t.Errorf("warehouse_provisioned with $groups %v, want organization org_42", props["$groups"])
+			}
+		}
+	}
+	if !slices.Contains(sent, "warehouse_provisioned") {
+		t.Errorf("PostHog received %q, no warehouse_provisioned", sent)
 	}
 	text, err := h.registryEnv().Describe()
 	if err != nil {
@@ -92,7 +79,7 @@ func TestPostHogSettingsFromTheEnvironment(t *testing.T) {
 		"MULTITRACK_POSTHOG_HISTORICAL":       "true",
 		"MULTITRACK_POSTHOG_GROUP_PROPERTIES": "organization:plan,region",
 	}
-	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	lookup := mapLookup(env)
 	tr, err := registry.FromLookup(lookup)
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +131,7 @@ func TestPostHogSettingsReportEveryBadValue(t *testing.T) {
 		"MULTITRACK_POSTHOG_HISTORICAL":       "perhaps",
 		"MULTITRACK_POSTHOG_GROUP_PROPERTIES": "organization",
 	}
-	_, err := registry.FromLookup(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	_, err := registry.FromLookup(mapLookup(env))
 	want := []wantProblem{
 		{"MULTITRACK_POSTHOG_PERSON_PROFILES", registry.ErrInvalid, "want always or never"},
 		{"MULTITRACK_POSTHOG_HISTORICAL", registry.ErrInvalid, `"perhaps": want true or false`},

@@ -395,7 +395,7 @@ func TestDescribeHidesAPasswordInAURL(t *testing.T) {
 		"https://bob:HOST/PASS123@ph.example",    // not encoded
 	} {
 		env := map[string]string{"MULTITRACK_SINKS": "posthog", "POSTHOG_API_KEY": "phc_k", "POSTHOG_HOST": host}
-		text, _ := registry.Describe(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		text, _ := registry.Describe(mapLookup(env))
 		if strings.Contains(text, "PASS123") || !strings.Contains(text, "https://bob:"+secret.Marker+"@ph.example") {
 			t.Errorf("POSTHOG_HOST=%s: Describe shows:\n%s", host, text)
 		}

@@ -73,27 +73,28 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
 	}
+	// byReason sends one counter for each reason in counts, labelled with
+	// labels and then the reason.
+	byReason := func(d *prometheus.Desc, counts any, labels ...string) {
+		for _, r := range reasons(counts) {
+			counter(d, r.n, append(labels, r.name)...)
+		}
+	}
 	counter(c.captured, s.Captured)
 	counter(c.kept, s.Kept)
 	counter(c.sampledOut, s.SampledOut)
-	for _, r := range reasons(s.Rejected) {
-		counter(c.rejected, r.n, r.name)
-	}
+	byReason(c.rejected, s.Rejected)
 	counter(c.redacted, s.Redacted)
 	counter(c.afterClose, s.AfterClose)
 	counter(c.panics, s.Panics)
 	counter(c.deadLetterErrors, s.DeadLetterErrors)
-	for _, r := range reasons(s.Plan) {
-		counter(c.planViolations, r.n, r.name)
-	}
+	byReason(c.planViolations, s.Plan)
 	counter(c.stripped, s.Stripped)
 	for name, ss := range s.Sinks {
 		counter(c.sinkDelivered, ss.Delivered, name)
 		counter(c.sinkFailed, ss.Failed, name)
 		counter(c.sinkUndelivered, ss.Undelivered, name)
-		for _, r := range reasons(ss.Dropped) {
-			counter(c.sinkDropped, r.n, name, r.name)
-		}
+		byReason(c.sinkDropped, ss.Dropped, name)
 		counter(c.sinkDeadLettered, ss.DeadLettered, name)
 		counter(c.sinkSampledOut, ss.SampledOut, name)
 		counter(c.sinkWriteErrors, ss.WriteErrors, name)

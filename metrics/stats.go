@@ -11,10 +11,15 @@ import (
 // multitrack_<subsystem>_<field in snake_case>_total, a counter, or without
 // _total, a gauge, for the fields named as gauges.
 type StatsCollector struct {
-	read   func() any
-	descs  []*prometheus.Desc
-	fields []int
-	kinds  []prometheus.ValueType
+	read    func() any
+	metrics []statsMetric
+}
+
+// statsMetric is the metric of one field of the struct.
+type statsMetric struct {
+	desc  *prometheus.Desc
+	field int // the field's index
+	kind  prometheus.ValueType
 }
 
 // NewStatsCollector returns a collector of the struct read returns; it reads
@@ -39,32 +44,30 @@ func NewStatsCollector(subsystem string, read func() any, gauges ...string) *Sta
 				name, kind, help = "multitrack_"+subsystem+"_"+snake(f.Name), prometheus.GaugeValue, subsystem+" "+f.Name+", now."
 			}
 		}
-		c.descs = append(c.descs, prometheus.NewDesc(name, help, nil, nil))
-		c.fields = append(c.fields, i)
-		c.kinds = append(c.kinds, kind)
+		c.metrics = append(c.metrics, statsMetric{desc: prometheus.NewDesc(name, help, nil, nil), field: i, kind: kind})
 	}
 	return c
 }
 
 // Describe sends the descriptor of every field's metric.
 func (c *StatsCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range c.descs {
-		ch <- d
+	for _, m := range c.metrics {
+		ch <- m.desc
 	}
 }
 
 // Collect reads the struct once and sends every field's value.
 func (c *StatsCollector) Collect(ch chan<- prometheus.Metric) {
 	rv := reflect.ValueOf(c.read())
-	for i, d := range c.descs {
-		f := rv.Field(c.fields[i])
+	for _, m := range c.metrics {
+		f := rv.Field(m.field)
 		var v float64
 		if f.CanUint() {
 			v = float64(f.Uint())
 		} else {
 			v = float64(f.Int())
 		}
-		ch <- prometheus.MustNewConstMetric(d, c.kinds[i], v)
+		ch <- prometheus.MustNewConstMetric(m.desc, m.kind, v)
 	}
 }
 

@@ -1,45 +1,26 @@
 package plan_test
 
 import (
-	"bytes"
 	"context"
 	"maps"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/multitrack/multitrack/internal/syncbuf"
 	"github.com/multitrack/multitrack/plan"
 	"github.com/multitrack/multitrack/tracker"
 	"github.com/multitrack/multitrack/tracker/trackertest"
 )
-
-// syncBuffer is a log destination safe for the tracker's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // enforced captures events through a tracker enforcing c in mode, with a
 // default property and a logger, and returns what the sink received, the
 // stats and the log, once the tracker is closed.
 func enforced(t *testing.T, c tracker.PlanChecker, mode tracker.PlanMode, opts []tracker.Option, events ...tracker.Event) ([]tracker.Event, tracker.Stats, string) {
 	t.Helper()
-	var log syncBuffer
+	var log syncbuf.Buffer
 	opts = append([]tracker.Option{
 		tracker.WithPlan(c, mode),
 		tracker.WithProperties(map[string]any{"region": "eu"}),

@@ -2,7 +2,6 @@ package relay
 
 import (
 	"context"
-	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -10,6 +9,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/multitrack/multitrack/eventline"
+	"github.com/multitrack/multitrack/internal/line"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -46,7 +47,7 @@ func (r *Relay) deliver(ctx context.Context, msgs []jetstream.Msg) {
 			r.c.redelivered.Add(1)
 		}
 		r.c.lag.Store(meta.NumPending)
-		e, err := parseLine(m.Data())
+		e, err := eventline.Parse(m.Data())
 		if err != nil {
 			r.terminate(m, meta.Sequence.Stream, err)
 			continue
@@ -150,19 +151,9 @@ func (r *Relay) terminate(m jetstream.Msg, seq uint64, why error) {
 // the dead letter cannot be written, the message is nak'ed instead.
 func (r *Relay) deadLetter(it *item) {
 	if r.dead != nil {
-		events := make([]tracker.Event, len(it.failed))
-		for i, sink := range it.failed {
-			e := it.event
-			e.Properties = maps.Clone(e.Properties)
-			if e.Properties == nil {
-				e.Properties = make(map[string]any, 1)
-			}
-			e.Properties[tracker.PropSink] = sink
-			events[i] = e
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err := r.dead.Write(ctx, events)
-		cancel()
+		e := &it.event
+		f := line.Fields{UUID: e.UUID, Name: e.Name, DistinctID: e.DistinctID, Timestamp: e.Timestamp, Groups: e.Groups, Properties: e.Properties}
+		_, err := r.dead.AppendEvents(len(it.failed), func(i int) (string, line.Fields) { return it.failed[i], f })
 		if err != nil {
 			r.cfg.log.Error().Err(err).Uint64("seq", it.seq).Msg("multitrack: relay: could not write the dead letter; message nak'ed")
 			r.nak(it, r.cfg.maxBackoff)

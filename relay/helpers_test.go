@@ -1,7 +1,6 @@
 package relay_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/internal/natstest"
+	"github.com/multitrack/multitrack/internal/syncbuf"
 	"github.com/multitrack/multitrack/relay"
 	natssink "github.com/multitrack/multitrack/sinks/nats"
 	"github.com/multitrack/multitrack/tracker"
@@ -65,7 +65,7 @@ type running struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed when Run has returned err
 	err    error
-	log    *syncBuffer
+	log    *syncbuf.Buffer
 }
 
 // stop cancels the relay and returns Run's result.
@@ -93,7 +93,7 @@ func startRelay(t testing.TB, url string, sink tracker.Sink, opts ...relay.Optio
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	base := []relay.Option{relay.WithFetchWait(200 * time.Millisecond), relay.WithBackoff(10*time.Millisecond, 50*time.Millisecond),
 		relay.WithShutdownTimeout(5 * time.Second), relay.WithLogger(zerolog.New(log))}
 	sinkOpts := []tracker.SinkOption{tracker.WithFlushInterval(10 * time.Millisecond)}
@@ -221,24 +221,6 @@ func (s *blockingSink) Write(ctx context.Context, events []tracker.Event) error 
 		return ctx.Err()
 	}
 	return s.Recorder.Write(ctx, events)
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // slowSink takes delay over each Write.

@@ -12,7 +12,7 @@ import (
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/multitrack/multitrack/sinks/file"
+	"github.com/multitrack/multitrack/internal/deadletter"
 	natssink "github.com/multitrack/multitrack/sinks/nats"
 	"github.com/multitrack/multitrack/tracker"
 )
@@ -29,7 +29,7 @@ type Relay struct {
 	stream  natssink.Config
 	cfg     config
 	tracker *tracker.Tracker
-	dead    *file.Sink // nil without a dead letter
+	dead    *deadletter.File // nil without a dead letter
 
 	mu       sync.Mutex
 	inflight map[string][]*item // the batch being delivered, by UUID
@@ -60,11 +60,10 @@ func New(js jetstream.JetStream, stream natssink.Config, newTracker TrackerFunc,
 	}
 	r := &Relay{js: js, stream: stream, cfg: c}
 	if c.deadLetter != "" {
-		dl, err := file.New(c.deadLetter, file.WithSync(file.SyncAlways), file.WithMaxSizeMB(0))
-		if err != nil {
-			return nil, fmt.Errorf("relay: dead letter: %w", err)
+		if err := deadletter.Check(c.deadLetter); err != nil {
+			return nil, fmt.Errorf("relay: %w", err)
 		}
-		r.dead = dl
+		r.dead = deadletter.New(c.deadLetter)
 	}
 	t, err := newTracker(r.trackerOptions()...)
 	if err != nil {
@@ -182,8 +181,8 @@ func (r *Relay) closeDeadLetter() error {
 	if r.dead == nil {
 		return nil
 	}
-	if err := r.dead.Close(context.Background()); err != nil {
-		return fmt.Errorf("relay: dead letter: %w", err)
+	if err := r.dead.Close(); err != nil {
+		return fmt.Errorf("relay: %w", err)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/multitrack/multitrack/internal/syncbuf"
 	"github.com/multitrack/multitrack/tracker"
 	"github.com/multitrack/multitrack/tracker/trackertest"
 )
@@ -300,7 +301,7 @@ func TestZeroTrackerStillRejectsAndCounts(t *testing.T) {
 }
 
 func TestLogsNeverCarryPropertyValues(t *testing.T) {
-	var buf safeBuffer
+	var buf syncbuf.Buffer
 	logger := zerolog.New(&buf).Level(zerolog.DebugLevel)
 	tr := mustNew(t, tracker.WithLogger(logger), tracker.WithSink("fail", failingSink{}))
 	//lint:ignore SA1012 Capture must tolerate a nil context
@@ -321,7 +322,7 @@ func TestLogsNeverCarryPropertyValues(t *testing.T) {
 // A recovered panic is logged by its type, never its value, which can
 // carry a property value.
 func TestAPanicIsLoggedWithoutItsValue(t *testing.T) {
-	var buf safeBuffer
+	var buf syncbuf.Buffer
 	tr := mustNew(t, tracker.WithLogger(zerolog.New(&buf)), tracker.WithSampler(tracker.SamplerFunc(func(e tracker.Event) (bool, float64) {
 		n, err := strconv.Atoi(e.Properties["tenant"].(string))
 		if err != nil {
@@ -342,7 +343,7 @@ func TestAPanicIsLoggedWithoutItsValue(t *testing.T) {
 // The tracker's own diagnostics are rate-limited per kind: a flood of bad
 // events logs one line a second for each kind, not one an event.
 func TestDiagnosticsAreRateLimitedPerKind(t *testing.T) {
-	var buf safeBuffer
+	var buf syncbuf.Buffer
 	tr := mustNew(t, tracker.WithLogger(zerolog.New(&buf)))
 	for range 100 {
 		tr.Capture(context.Background(), tracker.Event{})
@@ -361,7 +362,7 @@ func TestDiagnosticsAreRateLimitedPerKind(t *testing.T) {
 // Logger gives what builds a tracker (the registry) the logger given with
 // WithLogger, not rate-limited; nil and zero trackers give a disabled one.
 func TestLoggerIsTheOneGivenWithWithLogger(t *testing.T) {
-	var log safeBuffer
+	var log syncbuf.Buffer
 	tr, _ := trackertest.NewTracker(t, tracker.WithLogger(zerolog.New(&log)))
 	for range 2 {
 		l := tr.Logger()

@@ -1,7 +1,6 @@
 package tracker
 
 import (
-	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -112,32 +111,10 @@ func (u *undelivered) callHook(sink string, events []Event, reason error) {
 // spill appends events to the dead-letter file as event lines, all or none;
 // an event that no encoder can write is lost, and counted.
 func (u *undelivered) spill(sink string, events []Event) (int, error) {
-	n := 0
-	var encErr error
-	err := u.file.Append(func(buf []byte) []byte {
-		n, encErr = 0, nil
-		for i := range events {
-			e := &events[i]
-			b, err := line.Append(buf, &line.Fields{
-				UUID: e.UUID, Name: e.Name, DistinctID: e.DistinctID, Timestamp: e.Timestamp, Groups: e.Groups,
-				Properties: withProperty(e.Properties, PropSink, sink),
-			})
-			if err != nil {
-				encErr = err
-				continue
-			}
-			buf = b
-			n++
-		}
-		return buf
+	return u.file.AppendEvents(len(events), func(i int) (string, line.Fields) {
+		e := &events[i]
+		return sink, line.Fields{UUID: e.UUID, Name: e.Name, DistinctID: e.DistinctID, Timestamp: e.Timestamp, Groups: e.Groups, Properties: e.Properties}
 	})
-	switch {
-	case err != nil:
-		return 0, err
-	case encErr != nil:
-		return n, fmt.Errorf("dead letter %s: %w", u.file.Path(), encErr)
-	}
-	return n, nil
 }
 
 // path returns the dead-letter file's path, or "".

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/multitrack/multitrack/internal/deadletter"
 	"github.com/multitrack/multitrack/internal/uuidv7"
 )
 
@@ -81,9 +82,10 @@ const GroupOrganization = "organization"
 // probability below 1, so that counts can be re-weighted (1/rate).
 const PropSampleRate = "$sample_rate"
 
-// PropSink is the property that names, in a dead-letter file, the sink an event
-// could not be delivered to, so that it can be replayed into that sink.
-const PropSink = "$multitrack_sink"
+// PropSink ("$multitrack_sink") is the property that names, in a dead-letter
+// file, the sink an event could not be delivered to, so that it can be
+// replayed into that sink.
+const PropSink = deadletter.PropSink
 
 // Sink receives batches of events. A sink is registered with WithSink; the
 // tracker gives it its own bounded queue and one worker goroutine.

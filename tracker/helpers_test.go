@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -86,23 +85,6 @@ func checkStatsAddUp(t *testing.T, s tracker.Stats) {
 				name, ss.SampledOut, ss.Delivered, ss.Failed, ss.Dropped, ss.Queued, got, ss.Received)
 		}
 	}
-}
-
-type safeBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *safeBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *safeBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // blockingSink blocks in Write until release is closed or ctx ends.

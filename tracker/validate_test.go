@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/multitrack/multitrack/eventline"
+	"github.com/multitrack/multitrack/internal/syncbuf"
 	"github.com/multitrack/multitrack/tracker"
 	"github.com/multitrack/multitrack/tracker/trackertest"
 )
@@ -141,7 +142,7 @@ func TestTimestampOutsideYears0To9999IsRejected(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var log safeBuffer
+			var log syncbuf.Buffer
 			tr, rec := trackertest.NewTracker(t, tracker.WithLogger(zerolog.New(&log)))
 			tr.Capture(context.Background(), tracker.Event{Name: "dated", Timestamp: c.ts})
 			tr.Capture(context.Background(), tracker.Event{Name: "ok"})

@@ -75,11 +75,7 @@ var errLintFailed = errors.New("lint: the events do not follow the plan")
 
 func (c *lintCommand) lintFile(checker *plan.Checker, name string) (plan.LintResult, error) {
 	if name == "-" {
-		in := c.main.Stdin
-		if in == nil {
-			in = os.Stdin
-		}
-		return checker.Lint(c.main.Stdout, in, "stdin")
+		return checker.Lint(c.main.Stdout, c.main.stdin(), "stdin")
 	}
 	f, err := os.Open(name)
 	if err != nil {

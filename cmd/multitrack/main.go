@@ -65,65 +65,67 @@ type command interface {
 	Run(ctx context.Context, args []string) error
 }
 
+// commands are the subcommands, in the order usage lists them: each one's
+// name, its one-line summary and how to make it.
+var commands = []struct {
+	name, summary string
+	new           func(*Main) command
+}{
+	{"demo", "a simulated service emitting events through the configured sinks", func(m *Main) command { return &demoCommand{main: m} }},
+	{"emit", "one event through the configured sinks; exit 1 if not delivered", func(m *Main) command { return &emitCommand{main: m} }},
+	{"config", "the configuration the environment gives, secrets redacted", func(m *Main) command { return &configCommand{main: m} }},
+	{"replay", "event lines (a dead-letter file, say) into the configured sinks", func(m *Main) command { return &replayCommand{main: m} }},
+	{"relay", "the JetStream stream into the configured sinks (--embed: with its own server)", func(m *Main) command { return &relayCommand{main: m} }},
+	{"serve", "a PostHog-compatible capture endpoint into the configured sinks", func(m *Main) command { return &serveCommand{main: m} }},
+	{"lint", "event lines checked against a tracking plan", func(m *Main) command { return &lintCommand{main: m} }},
+	{"gen", "typed Go constructors for a tracking plan's events", func(m *Main) command { return &genCommand{main: m} }},
+	{"version", "the version of multitrack this program was built from", func(m *Main) command { return &versionCommand{main: m} }},
+}
+
 // Run runs the subcommand named by args[0].
 func (m *Main) Run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		m.usage(m.Stderr)
 		return usageErrorf("no command given")
 	}
-	var cmd command
 	switch args[0] {
-	case "demo":
-		cmd = &demoCommand{main: m}
-	case "emit":
-		cmd = &emitCommand{main: m}
-	case "config":
-		cmd = &configCommand{main: m}
-	case "replay":
-		cmd = &replayCommand{main: m}
-	case "relay":
-		cmd = &relayCommand{main: m}
-	case "serve":
-		cmd = &serveCommand{main: m}
-	case "lint":
-		cmd = &lintCommand{main: m}
-	case "gen":
-		cmd = &genCommand{main: m}
-	case "version":
-		cmd = &versionCommand{main: m}
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 && args[0] == "help" && !strings.HasPrefix(args[1], "-") {
 			return m.Run(ctx, []string{args[1], "--help"}) // help CMD is CMD --help
 		}
 		m.usage(m.Stdout)
 		return nil
-	default:
-		m.usage(m.Stderr)
-		return usageErrorf("unknown command %q", args[0])
 	}
-	return cmd.Run(ctx, args[1:])
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.new(m).Run(ctx, args[1:])
+		}
+	}
+	m.usage(m.Stderr)
+	return usageErrorf("unknown command %q", args[0])
 }
 
 func (m *Main) usage(w io.Writer) {
-	fmt.Fprint(w, `multitrack: product-analytics events for Go services.
+	width := 0
+	for _, c := range commands {
+		width = max(width, len(c.name))
+	}
+	var b strings.Builder
+	b.WriteString(`multitrack: product-analytics events for Go services.
 
 Usage:
 	multitrack <command> [flags]
 
 Commands:
-	demo    a simulated service emitting events through the configured sinks
-	emit    one event through the configured sinks; exit 1 if not delivered
-	config  the configuration the environment gives, secrets redacted
-	replay  event lines (a dead-letter file, say) into the configured sinks
-	relay   the JetStream stream into the configured sinks (--embed: with its own server)
-	serve   a PostHog-compatible capture endpoint into the configured sinks
-	lint    event lines checked against a tracking plan
-	gen     typed Go constructors for a tracking plan's events
-	version the version of multitrack this program was built from
-
+`)
+	for _, c := range commands {
+		fmt.Fprintf(&b, "\t%-*s %s\n", width, c.name, c.summary)
+	}
+	b.WriteString(`
 Run "multitrack help <command>" for a command's flags. With no
 configuration (MULTITRACK_SINKS, POSTHOG_API_KEY) events go to stdout.
 `)
+	io.WriteString(w, b.String())
 }
 
 // usageError is a mistake in the command line: exit status 2.

@@ -5,12 +5,12 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/internal/natstest"
+	"github.com/multitrack/multitrack/internal/syncbuf"
 )
 
 func TestRelayEmbedDeliversWhatTheDemoPublishes(t *testing.T) {
@@ -18,7 +18,7 @@ func TestRelayEmbedDeliversWhatTheDemoPublishes(t *testing.T) {
 	store := t.TempDir() + "/store"
 	out := t.TempDir() + "/events.jsonl"
 	relayEnv := map[string]string{"MULTITRACK_NATS_URL": url, "MULTITRACK_SINKS": "file", "MULTITRACK_FILE_PATH": out}
-	var relayErr syncWriter
+	var relayErr syncbuf.Buffer
 	m := &Main{Stdout: &bytes.Buffer{}, Stderr: &relayErr, Lookup: lookup(relayEnv)}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -106,22 +106,4 @@ func waitUntil(t *testing.T, cond func() bool, log fmt.Stringer) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// syncWriter is a buffer safe for concurrent use.
-type syncWriter struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
 }

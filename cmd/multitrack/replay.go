@@ -143,6 +143,14 @@ func (m *Main) lookup() func(string) (string, bool) {
 	return os.LookupEnv
 }
 
+// stdin is what the CLI's commands read for "-": Stdin, or os.Stdin.
+func (m *Main) stdin() io.Reader {
+	if m.Stdin != nil {
+		return m.Stdin
+	}
+	return os.Stdin
+}
+
 // tracker builds the tracker the events go through: the environment's
 // sinks, with --historical, and no sampling (the events were sampled when
 // first captured, a kept one carries its $sample_rate).
@@ -202,10 +210,7 @@ func (c *replayCommand) open(names []string) ([]*input, error) {
 	for _, name := range names {
 		in := &input{name: name}
 		if name == "-" {
-			in.name, in.r = "stdin", c.main.Stdin
-			if in.r == nil {
-				in.r = os.Stdin
-			}
+			in.name, in.r = "stdin", c.main.stdin()
 			if f, ok := in.r.(*os.File); ok {
 				in.info, _ = f.Stat()
 			}

@@ -21,6 +21,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/multitrack/multitrack/eventline"
+	"github.com/multitrack/multitrack/internal/syncbuf"
 )
 
 func TestServeRefusesToStartWithoutAPIKeys(t *testing.T) {
@@ -54,25 +55,8 @@ func TestServeRefusesToStartWithoutAPIKeys(t *testing.T) {
 type serveProcess struct {
 	cmd    *exec.Cmd
 	url    string
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	exited chan error
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func startServe(t *testing.T, env map[string]string, args ...string) *serveProcess {
@@ -83,7 +67,7 @@ func startServe(t *testing.T, env map[string]string, args ...string) *serveProce
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	pr, pw := io.Pipe()
-	p := &serveProcess{cmd: cmd, stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	p := &serveProcess{cmd: cmd, stderr: &syncbuf.Buffer{}, exited: make(chan error, 1)}
 	cmd.Stderr = io.MultiWriter(pw, p.stderr)
 	cmd.Stdout = io.Discard
 	if err := cmd.Start(); err != nil {
@@ -255,7 +239,7 @@ func TestServeDrainsOnSIGTERMAndAccountsForEveryEvent(t *testing.T) {
 // stops it; it returns the capture URL and the stderr so far.
 type inProcessServe struct {
 	url    string
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	stop   context.CancelFunc
 	done   chan int // the exit code
 }
@@ -263,7 +247,7 @@ type inProcessServe struct {
 func runServe(t *testing.T, env map[string]string, args ...string) *inProcessServe {
 	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
-	s := &inProcessServe{stderr: &syncBuffer{}, stop: stop, done: make(chan int, 1)}
+	s := &inProcessServe{stderr: &syncbuf.Buffer{}, stop: stop, done: make(chan int, 1)}
 	m := &Main{Stdout: io.Discard, Stderr: s.stderr, Lookup: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
 	go func() {
 		s.done <- exitCode(m.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)), s.stderr)

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
@@ -18,6 +19,10 @@ const (
 	FileMode os.FileMode = 0o600
 	DirMode  os.FileMode = 0o700
 )
+
+// PropSink is the property that names, in a dead-letter line, the sink the
+// event could not be delivered to (tracker.PropSink).
+const PropSink = "$multitrack_sink"
 
 // maxRetained bounds the buffer a File keeps between appends.
 const maxRetained = 4 << 20
@@ -94,6 +99,47 @@ func (d *File) Append(lines func(buf []byte) []byte) error {
 		d.f = nil
 	}
 	return nil
+}
+
+// AppendEvents appends n events to the file as event lines, in one Append
+// (all of them or none). event(i) returns the i-th event's fields and the
+// sink it could not be delivered to, which its line names in the property
+// PropSink, set on a copy of the properties. An event that cannot be encoded
+// is left out: AppendEvents returns how many lines it wrote and, when it left
+// some out, the encoding error. When the Append fails it wrote none.
+func (d *File) AppendEvents(n int, event func(i int) (sink string, f line.Fields)) (int, error) {
+	written := 0
+	var encErr error
+	err := d.Append(func(buf []byte) []byte {
+		written, encErr = 0, nil
+		for i := range n {
+			sink, f := event(i)
+			f.Properties = withSink(f.Properties, sink)
+			b, err := line.Append(buf, &f)
+			if err != nil {
+				encErr = err
+				continue
+			}
+			buf = b
+			written++
+		}
+		return buf
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case encErr != nil:
+		return written, fmt.Errorf("dead letter %s: %w", d.path, encErr)
+	}
+	return written, nil
+}
+
+// withSink returns a copy of props with PropSink set to sink.
+func withSink(props map[string]any, sink string) map[string]any {
+	p := make(map[string]any, len(props)+1)
+	maps.Copy(p, props)
+	p[PropSink] = sink
+	return p
 }
 
 // fail cuts the file back to size start (unless negative), closes it, and

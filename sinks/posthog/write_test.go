@@ -3,6 +3,7 @@ package posthog
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"reflect"
 	"strings"
@@ -189,7 +190,9 @@ func TestWriteDoesNotMutateCallerMaps(t *testing.T) {
 	events[1].Properties = nil // posthog-go must not need the caller's map
 	before := make([]tracker.Event, len(events))
 	for i, e := range events {
-		before[i] = retained(e)
+		before[i] = e
+		before[i].Properties = maps.Clone(e.Properties)
+		before[i].Groups = maps.Clone(e.Groups)
 	}
 	writeAll(t, s, events, 6)
 	if err := s.Flush(within(t, 10*time.Second)); err != nil {

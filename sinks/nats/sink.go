@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/multitrack/multitrack/internal/plural"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -216,9 +217,9 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	s.failed.Add(uint64(len(lost)))
 	reason := lastErr
 	if len(bad) > 0 {
-		reason = errors.Join(lastErr, fmt.Errorf("%d %s could not be encoded: %w", len(bad), plural(len(bad)), badErr))
+		reason = errors.Join(lastErr, fmt.Errorf("%d %s could not be encoded: %w", len(bad), plural.Of(len(bad), "event", "events"), badErr))
 	}
-	reason = fmt.Errorf("nats sink: %d of %d %s not acknowledged by stream %s: %w", len(lost), len(events), plural(len(events)), s.opts.cfg.stream(), reason)
+	reason = fmt.Errorf("nats sink: %d of %d %s not acknowledged by stream %s: %w", len(lost), len(events), plural.Of(len(events), "event", "events"), s.opts.cfg.stream(), reason)
 	if len(lost) == len(events) || s.undelivered == nil {
 		return reason
 	}
@@ -323,13 +324,6 @@ func (s *Sink) Close(context.Context) error {
 		}
 	})
 	return nil
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return "event"
-	}
-	return "events"
 }
 
 var (

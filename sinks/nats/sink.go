@@ -30,7 +30,6 @@ type Sink struct {
 	prefix   string // Subject + "."
 
 	subjects map[string]string // event name -> subject, bounded
-	buf      []byte
 
 	undelivered tracker.UndeliveredFunc
 	closed      atomic.Bool
@@ -178,27 +177,25 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	idx := make([]int, 0, len(events)) // msgs[j] is events[idx[j]]
 	var bad []tracker.Event
 	var badErr error
-	s.buf = s.buf[:0]
+	// Each message's data is its line in buf, capped (buf[start:end:end]):
+	// it stays valid while nats.go may send it again, through retries and
+	// reconnects, as buf is this Write's own and a line, once written, is
+	// never written over; when buf grows, earlier lines keep the old array.
+	var buf []byte
 	for i := range events {
-		start := len(s.buf)
+		start := len(buf)
 		var err error
-		if s.buf, err = appendLine(s.buf, &events[i]); err != nil {
+		if buf, err = appendLine(buf, &events[i]); err != nil {
 			bad, badErr = append(bad, events[i]), err
 			continue
 		}
-		// The data stays with the message until its ack (nats.go may send
-		// it again): each message gets its own copy, not a slice of buf.
-		data := make([]byte, len(s.buf)-start)
-		copy(data, s.buf[start:])
+		end := len(buf)
 		msgs = append(msgs, &natsgo.Msg{
 			Subject: s.subjectFor(events[i].Name),
-			Data:    data,
+			Data:    buf[start:end:end],
 			Header:  natsgo.Header{jetstream.MsgIDHeader: []string{events[i].UUID}},
 		})
 		idx = append(idx, i)
-	}
-	if cap(s.buf) > 4<<20 {
-		s.buf = nil
 	}
 
 	pending := make([]int, len(msgs)) // positions in msgs still without an ack

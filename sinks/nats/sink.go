@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,17 +22,15 @@ var ErrClosed = errors.New("nats sink closed")
 // Write is called from one goroutine (the tracker's worker for the sink);
 // Stats is safe for concurrent use.
 type Sink struct {
-	opts     options
-	nc       *natsgo.Conn
-	ownsConn bool
-	js       jetstream.JetStream
-	prefix   string // Subject + "."
+	opts   options
+	nc     *natsgo.Conn // opts.conn, or the connection New opened (closed by Close)
+	js     jetstream.JetStream
+	prefix string // Subject + "."
 
 	subjects map[string]string // event name -> subject, bounded
 
 	undelivered tracker.UndeliveredFunc
 	closed      atomic.Bool
-	closeOnce   sync.Once
 
 	published, duplicates, retried, failed atomic.Uint64
 }
@@ -72,7 +69,7 @@ func New(opts ...Option) (*Sink, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.nc, s.ownsConn = nc, true
+		s.nc = nc
 	}
 	js, err := jetstream.New(s.nc,
 		jetstream.WithPublishAsyncMaxPending(o.maxInFlight),
@@ -82,7 +79,7 @@ func New(opts ...Option) (*Sink, error) {
 		_, err = o.cfg.EnsureStream(context.Background(), js)
 	}
 	if err != nil {
-		if s.ownsConn {
+		if o.conn == nil {
 			s.nc.Close()
 		}
 		return nil, err
@@ -314,12 +311,9 @@ func (s *Sink) publish(ctx context.Context, msgs []*natsgo.Msg, pending *[]int) 
 // Close releases the connection the sink opened (one given WithConn stays
 // open). Write has waited for every ack, so nothing is buffered.
 func (s *Sink) Close(context.Context) error {
-	s.closeOnce.Do(func() {
-		s.closed.Store(true)
-		if s.ownsConn {
-			s.nc.Close()
-		}
-	})
+	if s.closed.CompareAndSwap(false, true) && s.opts.conn == nil {
+		s.nc.Close()
+	}
 	return nil
 }
 

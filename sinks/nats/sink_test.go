@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/goleak"
 
@@ -225,5 +226,44 @@ func TestUnacknowledgedEventsAreReportedUndeliveredWhenTheServerStaysDown(t *tes
 	}
 	if !strings.Contains(ue.Error(), "not acknowledged by stream MULTITRACK") {
 		t.Errorf("error does not say why: %v", ue)
+	}
+}
+
+// Close closes the connection the sink opened, leaves one given WithConn
+// open, and is safe to call again; Write after Close is ErrClosed.
+func TestCloseClosesOnlyTheConnectionItOpened(t *testing.T) {
+	srv := natstest.Run(t)
+	ctx := context.Background()
+
+	owned := newSink(t, natssink.Config{URL: srv.ClientURL()})
+	nc, err := natsgo.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	given, err := natssink.New(natssink.WithConfig(natssink.Config{URL: srv.ClientURL()}), natssink.WithConn(nc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.NumClients(); n != 2 {
+		t.Fatalf("%d clients before Close, want 2", n)
+	}
+	for _, s := range []*natssink.Sink{owned, given} {
+		for range 2 {
+			if err := s.Close(ctx); err != nil {
+				t.Errorf("Close = %v", err)
+			}
+		}
+		if err := s.Write(ctx, events(1, "e")); !errors.Is(err, natssink.ErrClosed) {
+			t.Errorf("Write after Close = %v, want ErrClosed", err)
+		}
+	}
+	if nc.IsClosed() {
+		t.Error("Close closed the connection given WithConn")
+	}
+	for deadline := time.Now().Add(10 * time.Second); srv.NumClients() != 1; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d clients after Close, want 1: the given connection alone", srv.NumClients())
+		}
 	}
 }

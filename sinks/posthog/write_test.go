@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/multitrack/multitrack/internal/posthogtest"
+	"github.com/multitrack/multitrack/internal/uuidv7"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -378,7 +379,7 @@ func TestNonUUIDEventIDsAreSentAsStableUUIDs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want := uuid.NewSHA1(legacyUUIDSpace, []byte("order-1")).String()
+	want := uuid.NewSHA1(uuidv7.LegacySpace, []byte("order-1")).String()
 	if acc := f.Accepted(); acc[want] != 1 || len(acc) != 1 {
 		t.Errorf("accepted %v, want %s once", acc, want)
 	}

@@ -3,7 +3,6 @@ package nats_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"strings"
 	"sync"
@@ -57,21 +56,8 @@ func readStream(t *testing.T, url, stream string) []stored {
 	return out
 }
 
-func events(n int, name string) []tracker.Event {
-	ts := time.Date(2026, 11, 28, 10, 15, 3, 123456000, time.UTC)
-	out := make([]tracker.Event, n)
-	for i := range out {
-		out[i] = tracker.Event{
-			Name:       name,
-			DistinctID: "org_42",
-			Groups:     map[string]string{"organization": "org_42"},
-			Properties: map[string]any{"i": int64(i), "user": "alice"},
-			Timestamp:  ts.Add(time.Duration(i) * time.Millisecond),
-			UUID:       fmt.Sprintf("0190f3c4-0000-7000-8000-%012d", i),
-		}
-	}
-	return out
-}
+// events returns n events named name, with UUIDs of this package's own.
+func events(n int, name string) []tracker.Event { return natstest.Events(n, name, 0x0000) }
 
 func newSink(t *testing.T, cfg natssink.Config, opts ...natssink.Option) *natssink.Sink {
 	t.Helper()

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/multitrack/multitrack/eventline"
 	"github.com/multitrack/multitrack/internal/plural"
 	"github.com/multitrack/multitrack/tracker"
 )
@@ -182,7 +183,7 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	for i := range events {
 		start := len(buf)
 		var err error
-		if buf, err = appendLine(buf, &events[i]); err != nil {
+		if buf, err = eventline.Append(buf, &events[i]); err != nil {
 			bad, badErr = append(bad, events[i]), err
 			continue
 		}

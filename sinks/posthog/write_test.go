@@ -156,9 +156,11 @@ func TestWireFormat(t *testing.T) {
 // WithHistorical every batch carries historical_migration.
 func TestPersonProfilesNeverAndHistorical(t *testing.T) {
 	f := posthogtest.NewServer(t, posthogtest.FailFirst(1, posthogtest.Answer{Status: http.StatusBadRequest}))
-	s, c := newTestSink(t, f.URL, WithPersonProfiles(PersonProfilesNever), WithHistorical(true), WithBatchSize(100))
+	s, c := newTestSink(t, f.URL, WithPersonProfiles(PersonProfilesNever), WithHistorical(true), WithBatchSize(100), WithInterval(time.Hour))
 	events := makeEvents(4)
-	for _, batch := range [][]tracker.Event{events[:2], events[2:]} { // the first request is refused
+	// Only Flush sends (an hour's interval): each Write is one request, the
+	// first refused.
+	for _, batch := range [][]tracker.Event{events[:2], events[2:]} {
 		writeAll(t, s, batch, 2)
 		if err := s.Flush(within(t, 10*time.Second)); err != nil {
 			t.Fatal(err)

@@ -3,7 +3,6 @@ package relay_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"sync"
 	"sync/atomic"
@@ -27,21 +26,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // testEvents returns n events with UUIDs and timestamps of their own.
-func testEvents(n int, name string) []tracker.Event {
-	ts := time.Date(2026, 11, 28, 10, 15, 3, 0, time.UTC)
-	out := make([]tracker.Event, n)
-	for i := range out {
-		out[i] = tracker.Event{
-			Name:       name,
-			DistinctID: "org_42",
-			Groups:     map[string]string{"organization": "org_42"},
-			Properties: map[string]any{"i": int64(i)},
-			Timestamp:  ts.Add(time.Duration(i) * time.Microsecond),
-			UUID:       fmt.Sprintf("0190f3c4-1111-7000-8000-%012d", i),
-		}
-	}
-	return out
-}
+func testEvents(n int, name string) []tracker.Event { return natstest.Events(n, name, 0x1111) }
 
 // publish writes events to the stream through the nats sink.
 func publish(t testing.TB, url string, events []tracker.Event) {

@@ -16,6 +16,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/multitrack/multitrack/tracker"
 )
 
 // Options returns the options of a JetStream server on a random loopback
@@ -203,4 +205,25 @@ func Stream(tb testing.TB, url, name string) jetstream.Stream {
 		tb.Fatal(err)
 	}
 	return s
+}
+
+// Events returns n events named name, for a test to publish: each with a
+// valid UUID of its own, 0190f3c4-SSSS-7000-8000-<i>, where SSSS is series
+// in hex, so that tests using different series never share a UUID (the
+// stream drops a UUID it has seen as a duplicate); timestamps a microsecond
+// apart; organization org_42; and the property "i", the event's index.
+func Events(n int, name string, series uint16) []tracker.Event {
+	ts := time.Date(2026, 11, 28, 10, 15, 3, 123456000, time.UTC)
+	out := make([]tracker.Event, n)
+	for i := range out {
+		out[i] = tracker.Event{
+			Name:       name,
+			DistinctID: "org_42",
+			Groups:     map[string]string{"organization": "org_42"},
+			Properties: map[string]any{"i": int64(i)},
+			Timestamp:  ts.Add(time.Duration(i) * time.Microsecond),
+			UUID:       fmt.Sprintf("0190f3c4-%04x-7000-8000-%012d", series, i),
+		}
+	}
+	return out
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -12,6 +11,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/multitrack/multitrack/eventline"
+	"github.com/multitrack/multitrack/internal/plural"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -22,18 +23,15 @@ var ErrClosed = errors.New("nats sink closed")
 // Write is called from one goroutine (the tracker's worker for the sink);
 // Stats is safe for concurrent use.
 type Sink struct {
-	opts     options
-	nc       *natsgo.Conn
-	ownsConn bool
-	js       jetstream.JetStream
-	prefix   string // Subject + "."
+	opts   options
+	nc     *natsgo.Conn // opts.conn, or the connection New opened (closed by Close)
+	js     jetstream.JetStream
+	prefix string // Subject + "."
 
 	subjects map[string]string // event name -> subject, bounded
-	buf      []byte
 
 	undelivered tracker.UndeliveredFunc
 	closed      atomic.Bool
-	closeOnce   sync.Once
 
 	published, duplicates, retried, failed atomic.Uint64
 }
@@ -72,7 +70,7 @@ func New(opts ...Option) (*Sink, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.nc, s.ownsConn = nc, true
+		s.nc = nc
 	}
 	js, err := jetstream.New(s.nc,
 		jetstream.WithPublishAsyncMaxPending(o.maxInFlight),
@@ -82,7 +80,7 @@ func New(opts ...Option) (*Sink, error) {
 		_, err = o.cfg.EnsureStream(context.Background(), js)
 	}
 	if err != nil {
-		if s.ownsConn {
+		if o.conn == nil {
 			s.nc.Close()
 		}
 		return nil, err
@@ -177,27 +175,25 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	idx := make([]int, 0, len(events)) // msgs[j] is events[idx[j]]
 	var bad []tracker.Event
 	var badErr error
-	s.buf = s.buf[:0]
+	// Each message's data is its line in buf, capped (buf[start:end:end]):
+	// it stays valid while nats.go may send it again, through retries and
+	// reconnects, as buf is this Write's own and a line, once written, is
+	// never written over; when buf grows, earlier lines keep the old array.
+	var buf []byte
 	for i := range events {
-		start := len(s.buf)
+		start := len(buf)
 		var err error
-		if s.buf, err = appendLine(s.buf, &events[i]); err != nil {
+		if buf, err = eventline.Append(buf, &events[i]); err != nil {
 			bad, badErr = append(bad, events[i]), err
 			continue
 		}
-		// The data stays with the message until its ack (nats.go may send
-		// it again): each message gets its own copy, not a slice of buf.
-		data := make([]byte, len(s.buf)-start)
-		copy(data, s.buf[start:])
+		end := len(buf)
 		msgs = append(msgs, &natsgo.Msg{
 			Subject: s.subjectFor(events[i].Name),
-			Data:    data,
+			Data:    buf[start:end:end],
 			Header:  natsgo.Header{jetstream.MsgIDHeader: []string{events[i].UUID}},
 		})
 		idx = append(idx, i)
-	}
-	if cap(s.buf) > 4<<20 {
-		s.buf = nil
 	}
 
 	pending := make([]int, len(msgs)) // positions in msgs still without an ack
@@ -216,9 +212,9 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	s.failed.Add(uint64(len(lost)))
 	reason := lastErr
 	if len(bad) > 0 {
-		reason = errors.Join(lastErr, fmt.Errorf("%d %s could not be encoded: %w", len(bad), plural(len(bad)), badErr))
+		reason = errors.Join(lastErr, fmt.Errorf("%d %s could not be encoded: %w", len(bad), plural.Of(len(bad), "event", "events"), badErr))
 	}
-	reason = fmt.Errorf("nats sink: %d of %d %s not acknowledged by stream %s: %w", len(lost), len(events), plural(len(events)), s.opts.cfg.stream(), reason)
+	reason = fmt.Errorf("nats sink: %d of %d %s not acknowledged by stream %s: %w", len(lost), len(events), plural.Of(len(events), "event", "events"), s.opts.cfg.stream(), reason)
 	if len(lost) == len(events) || s.undelivered == nil {
 		return reason
 	}
@@ -316,20 +312,10 @@ func (s *Sink) publish(ctx context.Context, msgs []*natsgo.Msg, pending *[]int) 
 // Close releases the connection the sink opened (one given WithConn stays
 // open). Write has waited for every ack, so nothing is buffered.
 func (s *Sink) Close(context.Context) error {
-	s.closeOnce.Do(func() {
-		s.closed.Store(true)
-		if s.ownsConn {
-			s.nc.Close()
-		}
-	})
-	return nil
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return "event"
+	if s.closed.CompareAndSwap(false, true) && s.opts.conn == nil {
+		s.nc.Close()
 	}
-	return "events"
+	return nil
 }
 
 var (

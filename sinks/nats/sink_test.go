@@ -3,7 +3,6 @@ package nats_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"strings"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/goleak"
 
@@ -56,21 +56,8 @@ func readStream(t *testing.T, url, stream string) []stored {
 	return out
 }
 
-func events(n int, name string) []tracker.Event {
-	ts := time.Date(2026, 11, 28, 10, 15, 3, 123456000, time.UTC)
-	out := make([]tracker.Event, n)
-	for i := range out {
-		out[i] = tracker.Event{
-			Name:       name,
-			DistinctID: "org_42",
-			Groups:     map[string]string{"organization": "org_42"},
-			Properties: map[string]any{"i": int64(i), "user": "alice"},
-			Timestamp:  ts.Add(time.Duration(i) * time.Millisecond),
-			UUID:       fmt.Sprintf("0190f3c4-0000-7000-8000-%012d", i),
-		}
-	}
-	return out
-}
+// events returns n events named name, with UUIDs of this package's own.
+func events(n int, name string) []tracker.Event { return natstest.Events(n, name, 0x0000) }
 
 func newSink(t *testing.T, cfg natssink.Config, opts ...natssink.Option) *natssink.Sink {
 	t.Helper()
@@ -225,5 +212,44 @@ func TestUnacknowledgedEventsAreReportedUndeliveredWhenTheServerStaysDown(t *tes
 	}
 	if !strings.Contains(ue.Error(), "not acknowledged by stream MULTITRACK") {
 		t.Errorf("error does not say why: %v", ue)
+	}
+}
+
+// Close closes the connection the sink opened, leaves one given WithConn
+// open, and is safe to call again; Write after Close is ErrClosed.
+func TestCloseClosesOnlyTheConnectionItOpened(t *testing.T) {
+	srv := natstest.Run(t)
+	ctx := context.Background()
+
+	owned := newSink(t, natssink.Config{URL: srv.ClientURL()})
+	nc, err := natsgo.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	given, err := natssink.New(natssink.WithConfig(natssink.Config{URL: srv.ClientURL()}), natssink.WithConn(nc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.NumClients(); n != 2 {
+		t.Fatalf("%d clients before Close, want 2", n)
+	}
+	for _, s := range []*natssink.Sink{owned, given} {
+		for range 2 {
+			if err := s.Close(ctx); err != nil {
+				t.Errorf("Close = %v", err)
+			}
+		}
+		if err := s.Write(ctx, events(1, "e")); !errors.Is(err, natssink.ErrClosed) {
+			t.Errorf("Write after Close = %v, want ErrClosed", err)
+		}
+	}
+	if nc.IsClosed() {
+		t.Error("Close closed the connection given WithConn")
+	}
+	for deadline := time.Now().Add(10 * time.Second); srv.NumClients() != 1; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d clients after Close, want 1: the given connection alone", srv.NumClients())
+		}
 	}
 }

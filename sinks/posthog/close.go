@@ -113,8 +113,8 @@ func (s *Sink) closeError(n uint64, reasons []error) error {
 	return fmt.Errorf("posthog: %d events not delivered at close: %w", n, errors.Join(distinct...))
 }
 
-// waitFor waits for wg, or until done is closed; it says whether wg was done.
-func waitFor(wg *sync.WaitGroup, done <-chan struct{}) bool {
+// waitFor waits for wg, or until done is closed.
+func waitFor(wg *sync.WaitGroup, done <-chan struct{}) {
 	ch := make(chan struct{})
 	go func() {
 		wg.Wait()
@@ -122,9 +122,7 @@ func waitFor(wg *sync.WaitGroup, done <-chan struct{}) bool {
 	}()
 	select {
 	case <-ch:
-		return true
 	case <-done:
-		return false
 	}
 }
 

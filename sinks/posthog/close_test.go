@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/multitrack/multitrack/internal/posthogtest"
+	"github.com/multitrack/multitrack/internal/uuidv7"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -236,7 +237,7 @@ func TestUndeliveredIsReportedNeverLost(t *testing.T) {
 func TestUndeliveredEventsAreTheEventsWritten(t *testing.T) {
 	f := posthogtest.NewServer(t, posthogtest.Always(http.StatusBadRequest))
 	s, c := newTestSink(t, f.URL)
-	ev := tracker.Event{Name: "query_failed", DistinctID: "org_1", UUID: sendUUID(""),
+	ev := tracker.Event{Name: "query_failed", DistinctID: "org_1", UUID: uuidv7.Canonical(""),
 		Groups: map[string]string{"organization": "org_1"}, Properties: map[string]any{"sqlstate": "42P01"}}
 	writeAll(t, s, []tracker.Event{ev}, 1)
 	if err := closeBy(t, s, 5*time.Second); err != nil {

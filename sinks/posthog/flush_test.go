@@ -92,12 +92,11 @@ func TestFlushWaitsForRetries(t *testing.T) {
 }
 
 // With PostHog not answering, Flush returns when its context ends, counting
-// what is still under way; Close then gives up on it by its deadline.
+// what is still under way (TestCloseOnAHangingServer is Close's part).
 func TestFlushOnAHangingServerEndsWithItsContext(t *testing.T) {
 	f := posthogtest.NewServer(t, posthogtest.Hang())
-	s, c := newTestSink(t, f.URL)
-	events := makeEvents(4)
-	writeAll(t, s, events, 4)
+	s, _ := newTestSink(t, f.URL)
+	writeAll(t, s, makeEvents(4), 4)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	err := s.Flush(ctx)
@@ -107,12 +106,9 @@ func TestFlushOnAHangingServerEndsWithItsContext(t *testing.T) {
 	if st := s.Stats(); st.Pending != 4 {
 		t.Errorf("Pending = %d, want 4", st.Pending)
 	}
-	closeCtx, cancel2 := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	// A short deadline, so that the cleanup's Close does not wait out its
+	// own on the hanging server; what Close does then is not checked here.
+	closeCtx, cancel2 := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel2()
-	if err := s.Close(closeCtx); err != nil {
-		t.Errorf("Close = %v, want nil: the UndeliveredFunc has the events", err)
-	}
-	if _, und := assertAccounted(t, events, f, c); und != 4 {
-		t.Errorf("%d reported undelivered, want 4", und)
-	}
+	_ = s.Close(closeCtx)
 }

@@ -11,12 +11,13 @@ import (
 	ph "github.com/posthog/posthog-go"
 
 	"github.com/multitrack/multitrack/internal/posthogtest"
+	"github.com/multitrack/multitrack/internal/uuidv7"
 	"github.com/multitrack/multitrack/tracker"
 )
 
 func orgEvent(id string, props map[string]any) tracker.Event {
 	return tracker.Event{
-		Name: "warehouse_provisioned", DistinctID: id, UUID: sendUUID(""),
+		Name: "warehouse_provisioned", DistinctID: id, UUID: uuidv7.Canonical(""),
 		Groups: map[string]string{tracker.GroupOrganization: id}, Properties: props,
 	}
 }
@@ -47,7 +48,7 @@ func TestGroupPropertiesAreIdentifiedWhenTheyChange(t *testing.T) {
 		orgEvent("org_42", map[string]any{"plan": "pro", "size": 4}),      // unchanged: none
 		orgEvent("org_7", map[string]any{"size": 1}),                      // no group properties: none
 		orgEvent("org_42", map[string]any{"plan": "pro", "region": "eu"}), // identify {plan, region}
-		{Name: "cli_started", DistinctID: "standalone", UUID: sendUUID(""), Properties: map[string]any{"plan": "x"}},
+		{Name: "cli_started", DistinctID: "standalone", UUID: uuidv7.Canonical(""), Properties: map[string]any{"plan": "x"}},
 	}
 	if err := s.Write(context.Background(), events); err != nil {
 		t.Fatal(err)

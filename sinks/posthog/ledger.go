@@ -34,8 +34,7 @@ func (p *pending) message(u string) ph.Message {
 type ledger struct {
 	mu      sync.Mutex
 	byUUID  map[string][]*pending // oldest first; more than one only when messages share a UUID
-	n       int                   // messages tracked (not yet taken)
-	events  int                   // of which events
+	events  int                   // events tracked (not yet taken)
 	open    int                   // added and not yet settled: tracked, or taken and being reported
 	seq     uint64                // sequence number of the last message added
 	waiters []*waiter             // few: Flush and Close
@@ -59,7 +58,6 @@ func (l *ledger) add(uuids []string, ps []pending) {
 		p := ps[i]
 		p.seq = l.seq
 		l.byUUID[u] = append(l.byUUID[u], &p)
-		l.n++
 		l.open++
 		if p.identify == nil {
 			l.events++
@@ -84,7 +82,6 @@ func (l *ledger) take(u string, outcome *atomic.Uint64) (pending, bool) {
 	} else {
 		delete(l.byUUID, u)
 	}
-	l.n--
 	if p.identify == nil {
 		l.events--
 		if outcome != nil {
@@ -144,7 +141,9 @@ func (l *ledger) takeAll() []tracker.Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var all []tracker.Event
+	n := 0 // messages tracked
 	for _, ps := range l.byUUID {
+		n += len(ps)
 		for _, p := range ps {
 			if p.identify == nil {
 				all = append(all, p.ev)
@@ -152,8 +151,8 @@ func (l *ledger) takeAll() []tracker.Event {
 		}
 	}
 	clear(l.byUUID)
-	l.open -= l.n // never settled: the caller reports them
-	l.n, l.events = 0, 0
+	l.open -= n // never settled: the caller reports them
+	l.events = 0
 	for _, w := range l.waiters {
 		close(w.done)
 	}

@@ -2,14 +2,12 @@ package posthog
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 
 	ph "github.com/posthog/posthog-go"
 
+	ijson "github.com/multitrack/multitrack/internal/json"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -191,27 +189,14 @@ func (s *Sink) refuse(r *refusals, n int) error {
 	return err
 }
 
-// panickingProperty names the first property, in key order, whose value
-// panics or fails when encoded, for the reason of an event whose encoding
-// panicked. It never includes the value.
+// panickingProperty is the reason for an event whose encoding panicked:
+// errEncodePanic, with the property internal/json cannot encode (its key
+// path and type, never its value) when it finds one.
 func panickingProperty(props map[string]any) error {
-	for _, k := range slices.Sorted(maps.Keys(props)) {
-		if !encodes(props[k]) {
-			return fmt.Errorf("property %q: %w", k, errEncodePanic)
-		}
+	if _, err := ijson.AppendObject(nil, props); err != nil {
+		return fmt.Errorf("%w: %w", errEncodePanic, err)
 	}
 	return errEncodePanic
-}
-
-// encodes says whether v encodes to JSON without panicking or failing.
-func encodes(v any) (ok bool) {
-	defer func() {
-		if recover() != nil {
-			ok = false
-		}
-	}()
-	_, err := json.Marshal(v)
-	return err == nil
 }
 
 var _ ph.Callback = callback{}

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/multitrack/multitrack/internal/posthogtest"
+	"github.com/multitrack/multitrack/internal/uuidv7"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -99,7 +100,7 @@ func makeEvents(n int) []tracker.Event {
 	for i := range evs {
 		e := tracker.Event{
 			Name:       "query_initiated",
-			UUID:       sendUUID(""),
+			UUID:       uuidv7.Canonical(""),
 			Timestamp:  ts.Add(time.Duration(i) * time.Millisecond),
 			Properties: map[string]any{"i": i, "user": "alice"},
 		}

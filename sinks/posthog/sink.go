@@ -18,10 +18,6 @@ import (
 // ErrClosed is returned by Write, Flush, GroupIdentify and Close after Close.
 var ErrClosed = errors.New("posthog: sink closed")
 
-// legacyUUIDSpace is the name space of the UUIDv5 sent for an event whose
-// UUID is not a UUID (uuidv7.LegacySpace, shared with multitrack serve).
-var legacyUUIDSpace = uuidv7.LegacySpace
-
 // enqueuer is the part of posthog-go's client Write uses (tests wrap it).
 type enqueuer interface {
 	Enqueue(ph.Message) error
@@ -154,7 +150,9 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 	sent := make([]string, len(events))
 	kept := make([]pending, len(events))
 	for i := range events {
-		sent[i], kept[i].ev = sendUUID(events[i].UUID), retained(events[i])
+		// The UUID sent: the event's own in canonical form, a UUIDv5 of it
+		// when it is not a UUID, a new UUIDv7 when it is empty.
+		sent[i], kept[i].ev = uuidv7.Canonical(events[i].UUID), retained(events[i])
 		if kept[i].ev.UUID == "" {
 			// Reported undelivered, it keeps the UUID it was sent with, so
 			// that a replay is deduplicated against what PostHog got.
@@ -212,10 +210,6 @@ func retained(e tracker.Event) tracker.Event {
 	}
 	return e
 }
-
-// sendUUID is the UUID sent for an event: its own in canonical form, a
-// UUIDv5 of it when it is not a UUID, a new UUIDv7 when it is empty.
-func sendUUID(s string) string { return uuidv7.Canonical(s) }
 
 var (
 	_ tracker.UndeliveredReporter = (*Sink)(nil)

@@ -3,6 +3,7 @@ package posthog
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"reflect"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/multitrack/multitrack/internal/posthogtest"
+	"github.com/multitrack/multitrack/internal/uuidv7"
 	"github.com/multitrack/multitrack/tracker"
 )
 
@@ -154,9 +156,11 @@ func TestWireFormat(t *testing.T) {
 // WithHistorical every batch carries historical_migration.
 func TestPersonProfilesNeverAndHistorical(t *testing.T) {
 	f := posthogtest.NewServer(t, posthogtest.FailFirst(1, posthogtest.Answer{Status: http.StatusBadRequest}))
-	s, c := newTestSink(t, f.URL, WithPersonProfiles(PersonProfilesNever), WithHistorical(true), WithBatchSize(100))
+	s, c := newTestSink(t, f.URL, WithPersonProfiles(PersonProfilesNever), WithHistorical(true), WithBatchSize(100), WithInterval(time.Hour))
 	events := makeEvents(4)
-	for _, batch := range [][]tracker.Event{events[:2], events[2:]} { // the first request is refused
+	// Only Flush sends (an hour's interval): each Write is one request, the
+	// first refused.
+	for _, batch := range [][]tracker.Event{events[:2], events[2:]} {
 		writeAll(t, s, batch, 2)
 		if err := s.Flush(within(t, 10*time.Second)); err != nil {
 			t.Fatal(err)
@@ -189,7 +193,9 @@ func TestWriteDoesNotMutateCallerMaps(t *testing.T) {
 	events[1].Properties = nil // posthog-go must not need the caller's map
 	before := make([]tracker.Event, len(events))
 	for i, e := range events {
-		before[i] = retained(e)
+		before[i] = e
+		before[i].Properties = maps.Clone(e.Properties)
+		before[i].Groups = maps.Clone(e.Groups)
 	}
 	writeAll(t, s, events, 6)
 	if err := s.Flush(within(t, 10*time.Second)); err != nil {
@@ -375,7 +381,7 @@ func TestNonUUIDEventIDsAreSentAsStableUUIDs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want := uuid.NewSHA1(legacyUUIDSpace, []byte("order-1")).String()
+	want := uuid.NewSHA1(uuidv7.LegacySpace, []byte("order-1")).String()
 	if acc := f.Accepted(); acc[want] != 1 || len(acc) != 1 {
 		t.Errorf("accepted %v, want %s once", acc, want)
 	}

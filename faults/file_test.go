@@ -76,7 +76,7 @@ func TestFileDeletedOrRenamedUnderTheSinkIsReopened(t *testing.T) {
 				}
 			}
 			st := tr.Stats()
-			f := audit(t, c, st, outcome{sink: "file", delivered: delivered, deadLettered: readDeadLetter(t, dl)["file"]}, h, expect{}, true)
+			f := audit(t, c, st, outcome{sink: "file", delivered: delivered, deadLettered: readDeadLetter(t, dl)["file"]}, h, expect{})
 			logFigures(t, f)
 			t.Logf("%d events in the old file, %d in the new one", len(inOld), len(inNew))
 

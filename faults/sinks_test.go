@@ -136,8 +136,8 @@ func TestPanickingSinkIsDeadLetteredAndSlowsNoOther(t *testing.T) {
 
 	st := tr.Stats()
 	dead := readDeadLetter(t, dl)
-	fb := audit(t, c, st, outcome{sink: "panicking", delivered: bad.delivered(), deadLettered: dead["panicking"]}, h, expect{}, true)
-	fg := audit(t, c, st, outcome{sink: "healthy", delivered: good.delivered(), deadLettered: dead["healthy"]}, h, expect{}, true)
+	fb := audit(t, c, st, outcome{sink: "panicking", delivered: bad.delivered(), deadLettered: dead["panicking"]}, h, expect{})
+	fg := audit(t, c, st, outcome{sink: "healthy", delivered: good.delivered(), deadLettered: dead["healthy"]}, h, expect{})
 	if fb.DeadLettered == 0 || st.Sinks["panicking"].Panics == 0 {
 		t.Errorf("the sink's panics were not met: %d dead-lettered, %d panics", fb.DeadLettered, st.Sinks["panicking"].Panics)
 	}
@@ -182,8 +182,8 @@ func TestStalledSinkDropsCountedAndSlowsNoOther(t *testing.T) {
 
 	st := tr.Stats()
 	dead := readDeadLetter(t, dl)
-	fs := audit(t, c, st, outcome{sink: "stalled", delivered: stuck.delivered(), deadLettered: dead["stalled"]}, h, expect{overflow: true}, true)
-	fg := audit(t, c, st, outcome{sink: "healthy", delivered: good.delivered(), deadLettered: dead["healthy"]}, h, expect{}, true)
+	fs := audit(t, c, st, outcome{sink: "stalled", delivered: stuck.delivered(), deadLettered: dead["stalled"]}, h, expect{overflow: true})
+	fg := audit(t, c, st, outcome{sink: "healthy", delivered: good.delivered(), deadLettered: dead["healthy"]}, h, expect{})
 	if fs.QueueFull == 0 {
 		t.Errorf("the stalled sink's queue never overflowed")
 	}
@@ -232,8 +232,8 @@ func TestStalledSinkAtCloseIsDeadLettered(t *testing.T) {
 	}
 	st := tr.Stats()
 	dead := readDeadLetter(t, dl)
-	fs := audit(t, c, st, outcome{sink: "stalled", delivered: stuck.delivered(), deadLettered: dead["stalled"]}, h, expect{duplicates: true, overflow: true}, true)
-	fg := audit(t, c, st, outcome{sink: "healthy", delivered: good.delivered(), deadLettered: dead["healthy"]}, h, expect{}, true)
+	fs := audit(t, c, st, outcome{sink: "stalled", delivered: stuck.delivered(), deadLettered: dead["stalled"]}, h, expect{duplicates: true, overflow: true})
+	fg := audit(t, c, st, outcome{sink: "healthy", delivered: good.delivered(), deadLettered: dead["healthy"]}, h, expect{})
 	if fs.Duplicates > tracker.DefaultBatchSize {
 		t.Errorf("%d events both delivered and dead-lettered: more than the one batch in the stalled Write", fs.Duplicates)
 	}

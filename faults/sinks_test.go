@@ -100,6 +100,22 @@ func (s *stalling) Close(context.Context) error {
 	return nil
 }
 
+// captureBound is the longest a single Capture may take while a sink
+// panics or stalls beside a healthy one. Not a speed test: generous for the
+// race detector on two busy cores; a Capture that waited for the stalled
+// sink would take the whole outage (seconds).
+const captureBound = 200 * time.Millisecond
+
+// checkCaptureNeverBlocked fails the test if a Capture of c took longer
+// than captureBound, and logs the longest.
+func checkCaptureNeverBlocked(t *testing.T, c *captured) {
+	t.Helper()
+	if c.longest > captureBound {
+		t.Errorf("a Capture took %v while a sink misbehaved: it must not wait for a sink (bound %v)", c.longest, captureBound)
+	}
+	t.Logf("longest Capture: %v", c.longest)
+}
+
 // newTracker creates a tracker closed at the end of the test if the test
 // did not close it.
 func newTracker(t *testing.T, opts ...tracker.Option) *tracker.Tracker {
@@ -118,7 +134,8 @@ func newTracker(t *testing.T, opts ...tracker.Option) *tracker.Tracker {
 
 // TestPanickingSinkIsDeadLetteredAndSlowsNoOther makes a sink's Write
 // panic for a while, and its Close panic: its batches are dead-lettered,
-// Close reports the panic, and the healthy sink beside it gets every event.
+// Close reports the panic, Capture never blocks, and the healthy sink
+// beside it gets every event.
 func TestPanickingSinkIsDeadLetteredAndSlowsNoOther(t *testing.T) {
 	sc := size()
 	dl := filepath.Join(t.TempDir(), "dead-letter.jsonl")
@@ -132,6 +149,7 @@ func TestPanickingSinkIsDeadLetteredAndSlowsNoOther(t *testing.T) {
 	bad.on.Store(false)
 	time.Sleep(sc.recovered)
 	c := l.finish()
+	checkCaptureNeverBlocked(t, c)
 	closeErr := tr.Close(context.Background())
 
 	st := tr.Stats()
@@ -176,6 +194,7 @@ func TestStalledSinkDropsCountedAndSlowsNoOther(t *testing.T) {
 	stuck.release()
 	time.Sleep(sc.recovered)
 	c := l.finish()
+	checkCaptureNeverBlocked(t, c)
 	if err := tr.Close(context.Background()); err != nil {
 		t.Errorf("Close: %v", err)
 	}

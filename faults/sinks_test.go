@@ -87,11 +87,16 @@ func (s *stalling) release() {
 	}
 }
 
-func (s *stalling) Write(ctx context.Context, events []tracker.Event) error {
+// wait blocks, ignoring any context, while s is stalled.
+func (s *stalling) wait() {
 	s.mu.Lock()
 	gate := s.gate
 	s.mu.Unlock()
 	<-gate
+}
+
+func (s *stalling) Write(ctx context.Context, events []tracker.Event) error {
+	s.wait()
 	return s.recording.Write(ctx, events)
 }
 

@@ -3,7 +3,6 @@ package bench_test
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"errors"
 	"math/rand/v2"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -179,11 +177,7 @@ func BenchmarkRelay(b *testing.B) {
 func resolved() tracker.Event {
 	e := bench.Event()
 	e.DistinctID, e.Groups, e.Timestamp = bench.Org, map[string]string{tracker.GroupOrganization: bench.Org}, time.Now()
-	var u uuid.UUID
-	binary.BigEndian.PutUint64(u[:8], rand.Uint64())
-	binary.BigEndian.PutUint64(u[8:], rand.Uint64())
-	u[6], u[8] = 0x40|u[6]&0x0f, 0x80|u[8]&0x3f // version 4, RFC 9562 variant
-	e.UUID = u.String()
+	e.UUID = uuidV4(rand.Uint64(), rand.Uint64())
 	return e
 }
 

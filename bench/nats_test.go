@@ -46,7 +46,7 @@ func BenchmarkNATSSink(b *testing.B) {
 	}
 	b.Cleanup(func() { _ = tr.Close(context.Background()) })
 	js := natstest.JetStream(b, srv.ClientURL())
-	createStream(b, js, "BARE", "bare.events.>")
+	createBareStream(b, js, srv.ClientURL())
 	ctx, e := bench.OrgContext(), bench.Event()
 	subject := bench.Side{Name: "multitrack", Run: func(rounds int) {
 		for range rounds * natsRound {
@@ -91,10 +91,12 @@ func publishBare(tb testing.TB, js jetstream.JetStream, n int) {
 	}
 }
 
-func createStream(tb testing.TB, js jetstream.JetStream, name, subject string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{subject}, Storage: jetstream.FileStorage}); err != nil {
+// createBareStream creates the anchor's stream, BARE, taking bare.events.>,
+// as the nats sink creates its own (the same storage, replicas and
+// duplicate window), so that both sides publish into alike streams.
+func createBareStream(tb testing.TB, js jetstream.JetStream, url string) {
+	cfg := natssink.Config{URL: url, Stream: "BARE", Subject: "bare.events"}
+	if _, err := cfg.EnsureStream(context.Background(), js); err != nil {
 		tb.Fatal(err)
 	}
 }
@@ -115,7 +117,7 @@ func BenchmarkRelay(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = pub.Close(context.Background()) })
-	createStream(b, js, "BARE", "bare.events.>")
+	createBareStream(b, js, url)
 	fill := func(subject string) func(int) {
 		return func(rounds int) {
 			if subject == "" {

@@ -102,7 +102,9 @@ func BenchmarkCapture(b *testing.B) {
 			bench.Compare(b, 1<<11, false, line, capturing(tr))
 			// The caller's allocations, with workers that sleep through
 			// the count (they write the UUIDs' texts, one per sink).
-			quiet := capturing(newTrackerWith(b, 3, quietSinks()))
+			qt := newTrackerWith(b, 3, quietSinks())
+			growQueues(b, qt)
+			quiet := capturing(qt)
 			bench.ReportAllocs(b, "allocs/op", func() { quiet.Run(1) })
 			bench.ReportAllocs(b, "anchor-allocs/op", func() { line.Run(1) })
 		})

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -36,9 +37,11 @@ type measure struct {
 // process's (ProcessCPU), the subject's worker goroutines included, and so
 // are the allocations reported (runtime/metrics): a side whose background
 // work ends within its Run (a pipeline's, up to Flush or Close) gets its
-// own. Without procCPU, no allocations are reported: the other side's
-// background work would be counted in (see ReportAllocs). It returns the
-// subject's and the anchor's wall time per event.
+// own. Without procCPU, Compare reports no allocations (the other side's
+// background work would be counted in): the caller measures each side's
+// with ReportAllocs, or -benchmem prints the testing package's figures for
+// the whole benchmark, both sides together. It returns the subject's and
+// the anchor's wall time per event.
 func Compare(b *testing.B, chunk int, procCPU bool, anchor, subject Side) (subjectPer, anchorPer time.Duration) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -79,20 +82,29 @@ func Compare(b *testing.B, chunk int, procCPU bool, anchor, subject Side) (subje
 		b.ReportMetric(float64(total[1].bytes)/float64(b.N), "B/op")
 		b.ReportMetric(float64(total[0].allocs)/float64(b.N), "anchor-allocs/op")
 		b.ReportMetric(float64(total[0].bytes)/float64(b.N), "anchor-B/op")
-	} else {
-		b.ReportMetric(0, "allocs/op") // not measured here: ReportAllocs
-		b.ReportMetric(0, "B/op")
 	}
 	return total[1].wall / time.Duration(b.N), total[0].wall / time.Duration(b.N)
 }
 
 // ReportAllocs reports as unit (allocs/op, anchor-allocs/op) how many
-// times one call of f allocates, with testing.AllocsPerRun. It counts the
-// whole process: set f up so that nothing else allocates meanwhile (a
-// tracker whose workers sleep through it: a batch and an interval it does
-// not reach).
+// times one call of f allocates, and as the matching B/op (B/op,
+// anchor-B/op) how many bytes, measured as testing.AllocsPerRun measures
+// (the average of 1000 calls after one to warm up, GOMAXPROCS 1, rounded
+// down). It counts the whole process: set f up so that nothing else
+// allocates meanwhile (a tracker whose workers sleep through it: a batch and
+// an interval it does not reach).
 func ReportAllocs(b *testing.B, unit string, f func()) {
-	b.ReportMetric(testing.AllocsPerRun(1000, f), unit)
+	const runs = 1000
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	f()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range runs {
+		f()
+	}
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64((after.Mallocs-before.Mallocs)/runs), unit)
+	b.ReportMetric(float64((after.TotalAlloc-before.TotalAlloc)/runs), strings.TrimSuffix(unit, "allocs/op")+"B/op")
 }
 
 func run(s Side, n int, cpu func() (time.Duration, bool)) measure {

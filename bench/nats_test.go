@@ -3,7 +3,6 @@ package bench_test
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"errors"
 	"math/rand/v2"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -48,7 +46,7 @@ func BenchmarkNATSSink(b *testing.B) {
 	}
 	b.Cleanup(func() { _ = tr.Close(context.Background()) })
 	js := natstest.JetStream(b, srv.ClientURL())
-	createStream(b, js, "BARE", "bare.events.>")
+	createBareStream(b, js, srv.ClientURL())
 	ctx, e := bench.OrgContext(), bench.Event()
 	subject := bench.Side{Name: "multitrack", Run: func(rounds int) {
 		for range rounds * natsRound {
@@ -93,10 +91,12 @@ func publishBare(tb testing.TB, js jetstream.JetStream, n int) {
 	}
 }
 
-func createStream(tb testing.TB, js jetstream.JetStream, name, subject string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{subject}, Storage: jetstream.FileStorage}); err != nil {
+// createBareStream creates the anchor's stream, BARE, taking bare.events.>,
+// as the nats sink creates its own (the same storage, replicas and
+// duplicate window), so that both sides publish into alike streams.
+func createBareStream(tb testing.TB, js jetstream.JetStream, url string) {
+	cfg := natssink.Config{URL: url, Stream: "BARE", Subject: "bare.events"}
+	if _, err := cfg.EnsureStream(context.Background(), js); err != nil {
 		tb.Fatal(err)
 	}
 }
@@ -117,7 +117,7 @@ func BenchmarkRelay(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = pub.Close(context.Background()) })
-	createStream(b, js, "BARE", "bare.events.>")
+	createBareStream(b, js, url)
 	fill := func(subject string) func(int) {
 		return func(rounds int) {
 			if subject == "" {
@@ -179,11 +179,7 @@ func BenchmarkRelay(b *testing.B) {
 func resolved() tracker.Event {
 	e := bench.Event()
 	e.DistinctID, e.Groups, e.Timestamp = bench.Org, map[string]string{tracker.GroupOrganization: bench.Org}, time.Now()
-	var u uuid.UUID
-	binary.BigEndian.PutUint64(u[:8], rand.Uint64())
-	binary.BigEndian.PutUint64(u[8:], rand.Uint64())
-	u[6], u[8] = 0x40|u[6]&0x0f, 0x80|u[8]&0x3f // version 4, RFC 9562 variant
-	e.UUID = u.String()
+	e.UUID = uuidV4(rand.Uint64(), rand.Uint64())
 	return e
 }
 

@@ -2,9 +2,6 @@ package bench_test
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -13,6 +10,7 @@ import (
 	ph "github.com/posthog/posthog-go"
 
 	"github.com/multitrack/multitrack/bench"
+	"github.com/multitrack/multitrack/internal/posthogtest"
 	"github.com/multitrack/multitrack/sinks/posthog"
 	"github.com/multitrack/multitrack/tracker"
 )
@@ -20,37 +18,13 @@ import (
 // apiKey is a made-up project key: the endpoints are local.
 const apiKey = "phc_bench"
 
-// newPostHog starts a local PostHog endpoint that reads every request and
-// answers 200 without decoding it, and counts the requests.
-func newPostHog(tb testing.TB) (*httptest.Server, *atomic.Int64) {
-	var requests atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		_, _ = io.WriteString(w, `{"status":1}`)
-		requests.Add(1)
-	}))
-	tb.Cleanup(srv.Close)
-	return srv, &requests
-}
-
 // newBareClient is posthog-go as the PostHog sink configures it.
 func newBareClient(tb testing.TB, endpoint string, cb ph.Callback) ph.Client {
-	c, err := ph.NewWithConfig(apiKey, ph.Config{Endpoint: endpoint, Compression: ph.CompressionGzip, Callback: cb, Logger: quiet{}})
+	c, err := ph.NewWithConfig(apiKey, ph.Config{Endpoint: endpoint, Compression: ph.CompressionGzip, Callback: cb, Logger: bench.QuietLogger{}})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return c
-}
-
-// bareCapture is the benchmark event as posthog-go takes it, with a map of
-// its own (Enqueue merges into it).
-func bareCapture() ph.Capture {
-	props := make(ph.Properties, len(bench.Props))
-	for k, v := range bench.Props {
-		props[k] = v
-	}
-	return ph.Capture{DistinctId: bench.Org, Event: "query_initiated",
-		Groups: ph.Groups{tracker.GroupOrganization: bench.Org}, Properties: props}
 }
 
 // BenchmarkEnqueue compares what the calling goroutine pays per event:
@@ -59,7 +33,7 @@ func bareCapture() ph.Capture {
 // both sending to a local endpoint. dropped/op counts what either could not
 // queue (none, when the endpoint keeps up).
 func BenchmarkEnqueue(b *testing.B) {
-	srv, _ := newPostHog(b)
+	srv := posthogtest.NewDiscardServer(b)
 	sink, err := posthog.New(apiKey, posthog.WithEndpoint(srv.URL))
 	if err != nil {
 		b.Fatal(err)
@@ -72,7 +46,7 @@ func BenchmarkEnqueue(b *testing.B) {
 	var full atomic.Int64
 	enqueue := bench.Side{Name: "posthog-go", Run: func(n int) {
 		for range n {
-			if c.Enqueue(bareCapture()) != nil {
+			if c.Enqueue(bench.BareCapture()) != nil {
 				full.Add(1)
 			}
 		}
@@ -99,6 +73,7 @@ func BenchmarkEnqueue(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = quiet.Close(context.Background()) })
+	growQueues(b, quiet)
 	quietSide := capturing(quiet)
 	bench.ReportAllocs(b, "allocs/op", func() { quietSide.Run(1) })
 	// Enqueue's, its client's goroutine included.
@@ -119,21 +94,21 @@ const deliveredRound = 5000
 // drops: the bare client retries on ErrQueueFull, the tracker's queue
 // blocks. events/s and anchor-events/s are the two rates.
 func BenchmarkDelivered(b *testing.B) {
-	srv, _ := newPostHog(b)
+	srv := posthogtest.NewDiscardServer(b)
 	bare := bench.Side{Name: "posthog-go", Run: func(rounds int) {
 		for range rounds {
-			cb := &counter{}
+			cb := &posthogtest.Counter{}
 			c := newBareClient(b, srv.URL, cb)
 			for range deliveredRound {
-				for c.Enqueue(bareCapture()) == ph.ErrQueueFull {
+				for c.Enqueue(bench.BareCapture()) == ph.ErrQueueFull {
 					runtime.Gosched()
 				}
 			}
 			if err := c.Close(); err != nil {
 				b.Fatal(err)
 			}
-			if got := cb.sent.Load(); got != deliveredRound {
-				b.Fatalf("bare client delivered %d of %d (%d failed)", got, deliveredRound, cb.failed.Load())
+			if got := cb.Sent.Load(); got != deliveredRound {
+				b.Fatalf("bare client delivered %d of %d (%d failed)", got, deliveredRound, cb.Failed.Load())
 			}
 		}
 	}}
@@ -163,17 +138,3 @@ func BenchmarkDelivered(b *testing.B) {
 	b.ReportMetric(deliveredRound*float64(time.Second)/float64(per), "events/s")
 	b.ReportMetric(deliveredRound*float64(time.Second)/float64(anchorPer), "anchor-events/s")
 }
-
-// counter is a posthog-go Callback that counts its reports.
-type counter struct{ sent, failed atomic.Int64 }
-
-func (c *counter) Success(ph.APIMessage)        { c.sent.Add(1) }
-func (c *counter) Failure(ph.APIMessage, error) { c.failed.Add(1) }
-
-// quiet is a posthog-go logger that says nothing.
-type quiet struct{}
-
-func (quiet) Debugf(string, ...any) {}
-func (quiet) Logf(string, ...any)   {}
-func (quiet) Warnf(string, ...any)  {}
-func (quiet) Errorf(string, ...any) {}

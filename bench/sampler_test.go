@@ -27,7 +27,7 @@ func BenchmarkSampler(b *testing.B) {
 	events := make([]tracker.Event, 1024)
 	params := make([]sdktrace.SamplingParameters, len(events))
 	for i := range events {
-		events[i] = tracker.Event{Name: "query_initiated", UUID: uuidOf(rng.Uint64(), rng.Uint64())}
+		events[i] = tracker.Event{Name: "query_initiated", UUID: uuidV4(rng.Uint64(), rng.Uint64())}
 		var id oteltrace.TraceID
 		for j := range id {
 			id[j] = byte(rng.Uint32())
@@ -52,6 +52,8 @@ func BenchmarkSampler(b *testing.B) {
 			}
 		}}
 		bench.Compare(b, 1<<14, false, otel, multitrack)
+		bench.ReportAllocs(b, "allocs/op", func() { multitrack.Run(1) })
+		bench.ReportAllocs(b, "anchor-allocs/op", func() { otel.Run(1) })
 	})
 	b.Run("vs_zerolog", func(b *testing.B) {
 		s := &zerolog.BasicSampler{N: 100}
@@ -63,32 +65,7 @@ func BenchmarkSampler(b *testing.B) {
 			}
 		}}
 		bench.Compare(b, 1<<14, false, zl, multitrack)
+		bench.ReportAllocs(b, "allocs/op", func() { multitrack.Run(1) })
+		bench.ReportAllocs(b, "anchor-allocs/op", func() { zl.Run(1) })
 	})
-}
-
-// uuidOf formats a version 4 UUID of two random words.
-func uuidOf(hi, lo uint64) string {
-	const hex = "0123456789abcdef"
-	var b [36]byte
-	j := 0
-	for i := range 16 {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b[j] = '-'
-			j++
-		}
-		w := hi
-		if i >= 8 {
-			w = lo
-		}
-		c := byte(w >> (8 * (7 - i%8)))
-		if i == 6 {
-			c = 0x40 | c&0x0f
-		}
-		if i == 8 {
-			c = 0x80 | c&0x3f
-		}
-		b[j], b[j+1] = hex[c>>4], hex[c&0x0f]
-		j += 2
-	}
-	return string(b[:])
 }

@@ -224,11 +224,8 @@ type markingStall struct {
 	mark func([]tracker.Event)
 }
 
-func (s *markingStall) Write(ctx context.Context, events []tracker.Event) error {
-	s.mu.Lock()
-	gate := s.gate
-	s.mu.Unlock()
-	<-gate
+func (s *markingStall) Write(_ context.Context, events []tracker.Event) error {
+	s.wait()
 	s.mark(events)
 	return nil
 }

@@ -79,7 +79,7 @@ func TestFileSinkDiskFullThenRoom(t *testing.T) {
 		t.Errorf("the file ends in a torn line: a failed batch was not cut back")
 	}
 	st := tr.Stats()
-	f := audit(t, c, st, outcome{sink: "file", delivered: inFile, deadLettered: readDeadLetter(t, dl)["file"]}, h, expect{}, true)
+	f := audit(t, c, st, outcome{sink: "file", delivered: inFile, deadLettered: readDeadLetter(t, dl)["file"]}, h, expect{})
 	checkCloseError(t, closeErr, f)
 	if f.DeadLettered == 0 {
 		t.Errorf("no event was dead-lettered: the disk never refused a batch")

@@ -56,6 +56,8 @@ type load struct {
 	wg    sync.WaitGroup
 	per   [][]string     // per goroutine, the UUIDs captured, in order
 	done  []atomic.Int64 // per goroutine, how many it has captured
+	// longest is the longest single Capture call, in nanoseconds.
+	longest atomic.Int64
 }
 
 // startLoad starts sc.goroutines goroutines capturing into tr at sc.rate
@@ -75,7 +77,9 @@ func startLoad(t *testing.T, tr *tracker.Tracker, sc scale) *load {
 				due := int(time.Since(l.start).Seconds() * float64(sc.rate))
 				for n := 0; i < due && n < maxPerTick; n++ {
 					e := newEvent(l.run, g, i)
+					start := time.Now()
 					tr.Capture(ctx, e)
+					l.noteCapture(time.Since(start))
 					l.per[g] = append(l.per[g], e.UUID)
 					i++
 					l.done[g].Store(int64(i))
@@ -90,6 +94,16 @@ func startLoad(t *testing.T, tr *tracker.Tracker, sc scale) *load {
 	}
 	t.Cleanup(l.halt)
 	return l
+}
+
+// noteCapture keeps d if it is the longest Capture call yet.
+func (l *load) noteCapture(d time.Duration) {
+	for {
+		old := l.longest.Load()
+		if int64(d) <= old || l.longest.CompareAndSwap(old, int64(d)) {
+			return
+		}
+	}
 }
 
 // halt stops the goroutines and waits for them; it may be called twice.
@@ -129,7 +143,7 @@ func (l *load) after(mark []int) []string {
 // finish stops the load and returns what it captured.
 func (l *load) finish() *captured {
 	l.halt()
-	c := &captured{valid: map[string]bool{}, bad: map[string]bool{}, elapsed: time.Since(l.start)}
+	c := &captured{valid: map[string]bool{}, bad: map[string]bool{}, elapsed: time.Since(l.start), longest: time.Duration(l.longest.Load())}
 	for _, us := range l.per {
 		for i, u := range us {
 			c.total++
@@ -149,6 +163,7 @@ type captured struct {
 	total      int
 	valid, bad map[string]bool
 	elapsed    time.Duration
+	longest    time.Duration // the longest single Capture call
 }
 
 // add adds o's events to c's.
@@ -161,5 +176,6 @@ func (c *captured) add(o *captured) *captured {
 		c.bad[u] = true
 	}
 	c.elapsed = max(c.elapsed, o.elapsed)
+	c.longest = max(c.longest, o.longest)
 	return c
 }

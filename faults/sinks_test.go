@@ -87,17 +87,38 @@ func (s *stalling) release() {
 	}
 }
 
-func (s *stalling) Write(ctx context.Context, events []tracker.Event) error {
+// wait blocks, ignoring any context, while s is stalled.
+func (s *stalling) wait() {
 	s.mu.Lock()
 	gate := s.gate
 	s.mu.Unlock()
 	<-gate
+}
+
+func (s *stalling) Write(ctx context.Context, events []tracker.Event) error {
+	s.wait()
 	return s.recording.Write(ctx, events)
 }
 
 func (s *stalling) Close(context.Context) error {
 	close(s.closed)
 	return nil
+}
+
+// captureBound is the longest a single Capture may take while a sink
+// panics or stalls beside a healthy one. Not a speed test: generous for the
+// race detector on two busy cores; a Capture that waited for the stalled
+// sink would take the whole outage (seconds).
+const captureBound = 200 * time.Millisecond
+
+// checkCaptureNeverBlocked fails the test if a Capture of c took longer
+// than captureBound, and logs the longest.
+func checkCaptureNeverBlocked(t *testing.T, c *captured) {
+	t.Helper()
+	if c.longest > captureBound {
+		t.Errorf("a Capture took %v while a sink misbehaved: it must not wait for a sink (bound %v)", c.longest, captureBound)
+	}
+	t.Logf("longest Capture: %v", c.longest)
 }
 
 // newTracker creates a tracker closed at the end of the test if the test
@@ -118,7 +139,8 @@ func newTracker(t *testing.T, opts ...tracker.Option) *tracker.Tracker {
 
 // TestPanickingSinkIsDeadLetteredAndSlowsNoOther makes a sink's Write
 // panic for a while, and its Close panic: its batches are dead-lettered,
-// Close reports the panic, and the healthy sink beside it gets every event.
+// Close reports the panic, Capture never blocks, and the healthy sink
+// beside it gets every event.
 func TestPanickingSinkIsDeadLetteredAndSlowsNoOther(t *testing.T) {
 	sc := size()
 	dl := filepath.Join(t.TempDir(), "dead-letter.jsonl")
@@ -132,12 +154,13 @@ func TestPanickingSinkIsDeadLetteredAndSlowsNoOther(t *testing.T) {
 	bad.on.Store(false)
 	time.Sleep(sc.recovered)
 	c := l.finish()
+	checkCaptureNeverBlocked(t, c)
 	closeErr := tr.Close(context.Background())
 
 	st := tr.Stats()
 	dead := readDeadLetter(t, dl)
-	fb := audit(t, c, st, outcome{sink: "panicking", delivered: bad.delivered(), deadLettered: dead["panicking"]}, h, expect{}, true)
-	fg := audit(t, c, st, outcome{sink: "healthy", delivered: good.delivered(), deadLettered: dead["healthy"]}, h, expect{}, true)
+	fb := audit(t, c, st, outcome{sink: "panicking", delivered: bad.delivered(), deadLettered: dead["panicking"]}, h, expect{})
+	fg := audit(t, c, st, outcome{sink: "healthy", delivered: good.delivered(), deadLettered: dead["healthy"]}, h, expect{})
 	if fb.DeadLettered == 0 || st.Sinks["panicking"].Panics == 0 {
 		t.Errorf("the sink's panics were not met: %d dead-lettered, %d panics", fb.DeadLettered, st.Sinks["panicking"].Panics)
 	}
@@ -176,14 +199,15 @@ func TestStalledSinkDropsCountedAndSlowsNoOther(t *testing.T) {
 	stuck.release()
 	time.Sleep(sc.recovered)
 	c := l.finish()
+	checkCaptureNeverBlocked(t, c)
 	if err := tr.Close(context.Background()); err != nil {
 		t.Errorf("Close: %v", err)
 	}
 
 	st := tr.Stats()
 	dead := readDeadLetter(t, dl)
-	fs := audit(t, c, st, outcome{sink: "stalled", delivered: stuck.delivered(), deadLettered: dead["stalled"]}, h, expect{overflow: true}, true)
-	fg := audit(t, c, st, outcome{sink: "healthy", delivered: good.delivered(), deadLettered: dead["healthy"]}, h, expect{}, true)
+	fs := audit(t, c, st, outcome{sink: "stalled", delivered: stuck.delivered(), deadLettered: dead["stalled"]}, h, expect{overflow: true})
+	fg := audit(t, c, st, outcome{sink: "healthy", delivered: good.delivered(), deadLettered: dead["healthy"]}, h, expect{})
 	if fs.QueueFull == 0 {
 		t.Errorf("the stalled sink's queue never overflowed")
 	}
@@ -232,8 +256,8 @@ func TestStalledSinkAtCloseIsDeadLettered(t *testing.T) {
 	}
 	st := tr.Stats()
 	dead := readDeadLetter(t, dl)
-	fs := audit(t, c, st, outcome{sink: "stalled", delivered: stuck.delivered(), deadLettered: dead["stalled"]}, h, expect{duplicates: true, overflow: true}, true)
-	fg := audit(t, c, st, outcome{sink: "healthy", delivered: good.delivered(), deadLettered: dead["healthy"]}, h, expect{}, true)
+	fs := audit(t, c, st, outcome{sink: "stalled", delivered: stuck.delivered(), deadLettered: dead["stalled"]}, h, expect{duplicates: true, overflow: true})
+	fg := audit(t, c, st, outcome{sink: "healthy", delivered: good.delivered(), deadLettered: dead["healthy"]}, h, expect{})
 	if fs.Duplicates > tracker.DefaultBatchSize {
 		t.Errorf("%d events both delivered and dead-lettered: more than the one batch in the stalled Write", fs.Duplicates)
 	}

@@ -4,33 +4,18 @@ import (
 	"context"
 	"testing"
 
+	"github.com/multitrack/multitrack/bench"
+	"github.com/multitrack/multitrack/sinks/noop"
 	"github.com/multitrack/multitrack/tracker"
 )
 
-// discardSink accepts every batch.
-type discardSink struct{}
-
-func (discardSink) Write(context.Context, []tracker.Event) error { return nil }
-func (discardSink) Close(context.Context) error                  { return nil }
-
-// benchProps is the 5-property event every benchmark captures.
-var benchProps = map[string]any{
-	"user":        "alice",
-	"trace_id":    "4bf92f3577b34da6a3ce929d0e0e4736",
-	"duration_ms": 12.5,
-	"rows":        42,
-	"cached":      false,
-}
-
-func benchEvent() tracker.Event {
-	return tracker.Event{Name: "query_initiated", Properties: benchProps}
-}
-
+// newBenchTracker is a tracker with sinks sinks that discard what they get,
+// closed when b ends.
 func newBenchTracker(b *testing.B, sinks int, opts ...tracker.Option) *tracker.Tracker {
 	b.Helper()
 	names := []string{"posthog", "file", "stdout"}
 	for i := 0; i < sinks; i++ {
-		opts = append(opts, tracker.WithSink(names[i], discardSink{}))
+		opts = append(opts, tracker.WithSink(names[i], noop.New()))
 	}
 	tr, err := tracker.New(opts...)
 	if err != nil {
@@ -45,7 +30,7 @@ func BenchmarkCapture(b *testing.B) {
 	for _, n := range []int{0, 1, 3} {
 		b.Run(sinksName(n), func(b *testing.B) {
 			tr := newBenchTracker(b, n)
-			e := benchEvent()
+			e := bench.Event()
 			b.ReportAllocs()
 			for b.Loop() {
 				tr.Capture(ctx, e)
@@ -55,7 +40,7 @@ func BenchmarkCapture(b *testing.B) {
 			tr := newBenchTracker(b, n)
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
-				e := benchEvent()
+				e := bench.Event()
 				for pb.Next() {
 					tr.Capture(ctx, e)
 				}
@@ -64,7 +49,7 @@ func BenchmarkCapture(b *testing.B) {
 	}
 	b.Run("sampled_out/3_sinks", func(b *testing.B) {
 		tr := newBenchTracker(b, 3, tracker.WithSampler(tracker.SamplerFunc(func(tracker.Event) (bool, float64) { return false, 1 })))
-		e := benchEvent()
+		e := bench.Event()
 		b.ReportAllocs()
 		for b.Loop() {
 			tr.Capture(ctx, e)
@@ -82,7 +67,7 @@ func BenchmarkCapture(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		e := benchEvent()
+		e := bench.Event()
 		b.ReportAllocs()
 		for b.Loop() {
 			tr.Capture(ctx, e)
@@ -93,7 +78,7 @@ func BenchmarkCapture(b *testing.B) {
 	})
 	b.Run("nil_tracker", func(b *testing.B) {
 		var tr *tracker.Tracker
-		e := benchEvent()
+		e := bench.Event()
 		b.ReportAllocs()
 		for b.Loop() {
 			tr.Capture(ctx, e)

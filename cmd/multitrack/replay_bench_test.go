@@ -47,7 +47,7 @@ func BenchmarkReplay(b *testing.B) {
 func replayBare(b *testing.B, endpoint, path string) time.Duration {
 	start := time.Now()
 	cb := &posthogtest.Counter{}
-	c, err := ph.NewWithConfig("phc_bench", ph.Config{Endpoint: endpoint, Compression: ph.CompressionGzip, Callback: cb, Logger: quietLogger{}})
+	c, err := ph.NewWithConfig("phc_bench", ph.Config{Endpoint: endpoint, Compression: ph.CompressionGzip, Callback: cb, Logger: bench.QuietLogger{}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -92,11 +92,3 @@ func replayCommandOnce(b *testing.B, env map[string]string, path string) time.Du
 	}
 	return time.Since(start)
 }
-
-// quietLogger drops posthog-go's diagnostics.
-type quietLogger struct{}
-
-func (quietLogger) Debugf(string, ...any) {}
-func (quietLogger) Logf(string, ...any)   {}
-func (quietLogger) Warnf(string, ...any)  {}
-func (quietLogger) Errorf(string, ...any) {}

@@ -114,18 +114,13 @@ func latencyResult(name string, lat bench.Latencies, droppedPerOp float64) bench
 // as the PostHog sink configures it, and returns its Enqueue latencies and
 // how many Enqueue refused (a full queue).
 func enqueueSide(load bench.Load, endpoint string) (bench.Latencies, uint64, bench.Latencies, error) {
-	c, err := ph.NewWithConfig(apiKey, ph.Config{Endpoint: endpoint, Compression: ph.CompressionGzip, Logger: quiet{}})
+	c, err := ph.NewWithConfig(apiKey, ph.Config{Endpoint: endpoint, Compression: ph.CompressionGzip, Logger: bench.QuietLogger{}})
 	if err != nil {
 		return nil, 0, nil, err
 	}
 	var full atomic.Uint64
 	lat := load.Run(func(int) {
-		props := make(ph.Properties, len(bench.Props))
-		for k, v := range bench.Props {
-			props[k] = v
-		}
-		if c.Enqueue(ph.Capture{DistinctId: bench.Org, Event: "query_initiated",
-			Groups: ph.Groups{tracker.GroupOrganization: bench.Org}, Properties: props}) != nil {
+		if c.Enqueue(bench.BareCapture()) != nil {
 			full.Add(1)
 		}
 	})
@@ -165,11 +160,3 @@ func captureSide(load bench.Load, endpoint string) (bench.Latencies, uint64, ben
 	st := tr.Stats().Sinks["posthog"]
 	return slices.Concat(each[:g]...), st.Dropped.Total(), each[g], err
 }
-
-// quiet is a posthog-go logger that says nothing.
-type quiet struct{}
-
-func (quiet) Debugf(string, ...any) {}
-func (quiet) Logf(string, ...any)   {}
-func (quiet) Warnf(string, ...any)  {}
-func (quiet) Errorf(string, ...any) {}
